@@ -1,0 +1,1 @@
+"""Pure scoring rules: periods, rule versions, capped awards and competition ranks. No I/O."""

@@ -1,0 +1,91 @@
+"""HTTP API pieces every service uses: JSON errors, dependencies, request metrics."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .metrics import HTTP_LATENCY
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer has this shape."""
+
+    error: str = Field(description="Machine-readable error code, e.g. not_found, invalid_request.")
+    message: str = Field(description="What was wrong and what is accepted.")
+    details: list[dict[str, Any]] = Field(
+        default_factory=list, description="Per-field problems: field (loc), rule broken (msg)."
+    )
+
+
+class ApiError(Exception):
+    """Raise from a use case or route to answer with a JSON error."""
+
+    def __init__(self, status: int, error: str, message: str, **detail: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+        self.details = [detail] if detail else []
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody},
+    404: {"model": ErrorBody},
+    409: {"model": ErrorBody},
+    422: {"model": ErrorBody},
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        body = ErrorBody(error=exc.error, message=exc.message, details=exc.details)
+        return JSONResponse(body.model_dump(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"field": ".".join(str(p) for p in e["loc"]), "rule": e["msg"]} for e in exc.errors()
+        ]
+        message = "; ".join(f"{d['field']}: {d['rule']}" for d in details[:5])
+        body = ErrorBody(error="invalid_request", message=message, details=details)
+        return JSONResponse(body.model_dump(), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
+            exc.status_code, "http_error"
+        )
+        body = ErrorBody(error=code, message=str(exc.detail))
+        return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=exc.headers)
+
+
+def install_request_metrics(app: FastAPI, service: str) -> None:
+    @app.middleware("http")
+    async def _timed(request: Request, call_next: Any) -> Any:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        HTTP_LATENCY.labels(
+            service, request.method, template, f"{response.status_code // 100}xx"
+        ).observe(time.perf_counter() - started)
+        return response
+
+
+def get_pool(request: Request) -> asyncpg.Pool:
+    pool = request.app.state.runtime.pool
+    if pool is None:
+        raise ApiError(503, "starting", "the service is starting; try again shortly")
+    return pool
+
+
+Pool = Annotated[asyncpg.Pool, Depends(get_pool)]

@@ -1,0 +1,64 @@
+"""Event envelope and schemas: the one source of truth every service and outside system shares.
+
+Importing this package registers every event type; `EVENT_TYPES` maps type → schema.
+"""
+
+from . import activities, deadletters, members, regions, scoring
+from .activities import ACTIVITY_LOGGED, ACTIVITY_REVOKED, ActivityLogged, ActivityRevoked, EventRef
+from .envelope import BadEvent, CloudEvent, check_time, new_event, parse_envelope
+from .members import (
+    MEMBER_DEREGISTERED,
+    MEMBER_REGISTERED,
+    MEMBER_REPORTED,
+    UNIT_REPORTED,
+    MemberDeregistered,
+    MemberRegistered,
+    MemberReported,
+    UnitReported,
+)
+from .deadletters import DeadLetter
+from .regions import REGION_DEFINED, RegionDefined
+from .registry import DEADLETTER_TOPIC, EVENT_TYPES, EventSpec, all_topics, validate_data
+from .scoring import POINTS_CHANGED, PointsChanged
+from .types import ID_PATTERN, ActivityType, DeregistrationReason, MemberCategory, RegionLevel
+
+__all__ = [
+    "ACTIVITY_LOGGED",
+    "ACTIVITY_REVOKED",
+    "DEADLETTER_TOPIC",
+    "EVENT_TYPES",
+    "ID_PATTERN",
+    "MEMBER_DEREGISTERED",
+    "MEMBER_REGISTERED",
+    "MEMBER_REPORTED",
+    "POINTS_CHANGED",
+    "REGION_DEFINED",
+    "UNIT_REPORTED",
+    "ActivityLogged",
+    "ActivityRevoked",
+    "ActivityType",
+    "BadEvent",
+    "CloudEvent",
+    "DeadLetter",
+    "DeregistrationReason",
+    "EventRef",
+    "EventSpec",
+    "MemberCategory",
+    "MemberDeregistered",
+    "MemberRegistered",
+    "MemberReported",
+    "PointsChanged",
+    "RegionDefined",
+    "RegionLevel",
+    "UnitReported",
+    "activities",
+    "deadletters",
+    "all_topics",
+    "check_time",
+    "members",
+    "new_event",
+    "parse_envelope",
+    "regions",
+    "scoring",
+    "validate_data",
+]

@@ -1,0 +1,143 @@
+"""The CloudEvents 1.0 envelope (structured JSON mode) that every PartyGrid message uses.
+
+`source` + `id` identify an event; `time` is when it happened in the world and is required;
+the Kafka topic is the event type and the key is the subject (DESIGN §3). Parsing is strict and
+raises `BadEvent` with a short machine reason and a human detail, which is what the dead-letter
+topic records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from .types import Id
+
+MAX_FUTURE = timedelta(days=1)
+
+
+class BadEvent(Exception):
+    """A message that can never be applied; it goes to the dead-letter topic.
+
+    `reason` is one of a small, fixed set of codes (it is a metric label); `detail` says what
+    was wrong and what is accepted.
+    """
+
+    REASONS = (
+        "not_json",
+        "not_cloudevent",
+        "unknown_type",
+        "wrong_topic",
+        "invalid_data",
+        "time_in_future",
+        "conflict",
+        "processing_error",
+    )
+
+    def __init__(self, reason: str, detail: str) -> None:
+        assert reason in self.REASONS, reason
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class CloudEvent(BaseModel):
+    """A CloudEvents 1.0 event in structured JSON mode."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    specversion: Literal["1.0"] = Field(description="CloudEvents version; always 1.0.")
+    id: str = Field(min_length=1, max_length=256, description="Event id, unique per source.")
+    source: str = Field(
+        min_length=1, max_length=512, description="URI-reference of the system that produced it."
+    )
+    type: str = Field(min_length=1, description="Event type, e.g. partygrid.activity.logged.")
+    time: AwareDatetime = Field(description="When it happened in the world (RFC 3339 with offset).")
+    subject: Id | None = Field(default=None, description="The entity it is about; the Kafka key.")
+    datacontenttype: Literal["application/json"] = Field(
+        default="application/json", description="Always application/json."
+    )
+    data: dict[str, Any] = Field(description="The event's payload, validated by its type's model.")
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        return (self.source, self.id)
+
+    def digest(self) -> bytes:
+        """A stable fingerprint of the content, to tell a redelivery from a conflicting reuse."""
+        body = {
+            "type": self.type,
+            "time": self.time.astimezone(UTC).isoformat(),
+            "subject": self.subject,
+            "data": self.data,
+        }
+        return hashlib.sha256(
+            json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+        ).digest()[:16]
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode()
+
+
+def _format_errors(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False)[:5]:
+        loc = ".".join(str(p) for p in err["loc"]) or "(message)"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def parse_envelope(raw: bytes | None) -> CloudEvent:
+    """Parse bytes into a CloudEvent, or raise BadEvent saying why not."""
+    if raw is None:
+        raise BadEvent("not_json", "empty message (tombstone); a CloudEvent JSON object is expected")
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadEvent("not_json", f"not valid UTF-8 JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise BadEvent("not_cloudevent", "a JSON object with CloudEvents 1.0 attributes is expected")
+    try:
+        return CloudEvent.model_validate(body)
+    except ValidationError as exc:
+        raise BadEvent(
+            "not_cloudevent",
+            "not a CloudEvents 1.0 structured event (specversion, id, source, type, time with "
+            f"offset, data required): {_format_errors(exc)}",
+        ) from None
+
+
+def check_time(event: CloudEvent, now: datetime | None = None) -> None:
+    now = now or datetime.now(UTC)
+    if event.time - now > MAX_FUTURE:
+        raise BadEvent(
+            "time_in_future",
+            f"time {event.time.isoformat()} is more than a day ahead of now ({now.isoformat()})",
+        )
+
+
+def new_event(
+    *,
+    type: str,
+    source: str,
+    data: BaseModel,
+    subject: str | None,
+    time: datetime | None = None,
+    id: str | None = None,
+) -> CloudEvent:
+    """Build an event this service publishes, from a validated data model."""
+    return CloudEvent(
+        specversion="1.0",
+        id=id or str(uuid.uuid4()),
+        source=source,
+        type=type,
+        time=time or datetime.now(UTC),
+        subject=subject,
+        datacontenttype="application/json",
+        data=data.model_dump(mode="json", exclude_none=True),
+    )

@@ -1,0 +1,300 @@
+"""Inbox: what a consumer applies, it applies once.
+
+`InboxConsumer.handle` takes one batch of Kafka records and, in ONE database transaction,
+records each new CloudEvent `source` + `id` in the `inbox` table, applies the new events through
+the service's use case, and records every bad message as a dead letter (the dead-letter event
+itself goes out through the outbox). The FastStream subscriber commits the Kafka offsets only
+after this returns, i.e. after the database commit (at-least-once delivery, exactly-once effect).
+
+A batch that fails for a reason other than a lost connection is retried one message per
+transaction, so a single poison message goes to the dead-letter topic instead of blocking its
+partition; a lost database connection is raised so the batch is re-consumed later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from pydantic import BaseModel
+
+from .events import (
+    DEADLETTER_TOPIC,
+    BadEvent,
+    CloudEvent,
+    DeadLetter,
+    check_time,
+    new_event,
+    parse_envelope,
+    validate_data,
+)
+from .metrics import (
+    BATCH_SECONDS,
+    BATCH_SIZE,
+    EVENTS_APPLIED,
+    EVENTS_DEADLETTERED,
+    EVENTS_DUPLICATE,
+    type_label,
+)
+from .outbox import add_to_outbox
+
+log = logging.getLogger(__name__)
+
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    TimeoutError,
+)
+
+
+@dataclass(frozen=True)
+class Record:
+    """The parts of a Kafka record the inbox needs (aiokafka's ConsumerRecord has them)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+    @classmethod
+    def of(cls, r: Any) -> Record:
+        return cls(r.topic, r.partition, r.offset, r.key, r.value)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A consumed message that parsed and validated: the envelope and its typed data."""
+
+    event: CloudEvent
+    data: Any
+    record: Record
+    digest: bytes = field(repr=False, default=b"")
+
+
+@dataclass
+class Rejected:
+    record: Record
+    reason: str
+    detail: str
+    event: CloudEvent | None = None
+
+
+# apply(conn, events) runs inside the batch transaction; it may add to the outbox.
+Apply = Callable[[asyncpg.Connection, list[Incoming]], Awaitable[None]]
+
+
+@dataclass
+class BatchResult:
+    applied: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+
+
+def parse_record(record: Record) -> Incoming:
+    """Envelope, type-for-topic, data schema and time checks; raises BadEvent."""
+    event = parse_envelope(record.value)
+    data = validate_data(event, record.topic)
+    check_time(event)
+    return Incoming(event=event, data=data, record=record, digest=event.digest())
+
+
+class InboxConsumer:
+    def __init__(self, pool: asyncpg.Pool, apply: Apply, *, service: str, source: str) -> None:
+        self.pool = pool
+        self.apply = apply
+        self.service = service
+        self.source = source
+        self.last_batch_at: float | None = None
+
+    async def handle(self, raw_records: Sequence[Any]) -> BatchResult:
+        started = time.perf_counter()
+        records = [Record.of(r) for r in raw_records]
+        good: list[Incoming] = []
+        bad: list[Rejected] = []
+        for record in records:
+            try:
+                good.append(parse_record(record))
+            except BadEvent as exc:
+                event = None
+                try:
+                    event = parse_envelope(record.value)
+                except BadEvent:
+                    pass
+                bad.append(Rejected(record, exc.reason, exc.detail, event))
+        try:
+            result = await self._in_one_transaction(good, bad)
+        except CONNECTION_ERRORS:
+            log.warning("database unreachable; batch of %d will be re-consumed", len(records))
+            await asyncio.sleep(1)
+            raise
+        except Exception:
+            log.exception("batch of %d failed; applying one message at a time", len(records))
+            result = await self._one_by_one(good, bad)
+        BATCH_SIZE.labels(self.service).observe(len(records))
+        BATCH_SECONDS.labels(self.service).observe(time.perf_counter() - started)
+        self.last_batch_at = time.time()
+        return result
+
+    async def _in_one_transaction(self, good: list[Incoming], bad: list[Rejected]) -> BatchResult:
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh, duplicates, conflicts = await self._claim(conn, good)
+            if fresh:
+                await self.apply(conn, fresh)
+            dead = await self._dead_letter(conn, bad + conflicts)
+        self._count(fresh, duplicates, bad + conflicts)
+        return BatchResult(len(fresh), len(duplicates), dead)
+
+    async def _one_by_one(self, good: list[Incoming], bad: list[Rejected]) -> BatchResult:
+        total = BatchResult()
+        for item in good:
+            try:
+                r = await self._in_one_transaction([item], [])
+            except CONNECTION_ERRORS:
+                raise
+            except Exception as exc:
+                log.exception("event %s/%s cannot be applied", item.event.source, item.event.id)
+                rejected = Rejected(item.record, "processing_error", repr(exc)[:500], item.event)
+                r = await self._in_one_transaction([], [rejected])
+            total.applied += r.applied
+            total.duplicates += r.duplicates
+            total.dead_lettered += r.dead_lettered
+        if bad:
+            total.dead_lettered += (await self._in_one_transaction([], bad)).dead_lettered
+        return total
+
+    async def _claim(
+        self, conn: asyncpg.Connection, items: list[Incoming]
+    ) -> tuple[list[Incoming], list[Incoming], list[Rejected]]:
+        """Record new (source, id) pairs; split the batch into fresh, duplicates, conflicts."""
+        first: dict[tuple[str, str], Incoming] = {}
+        duplicates: list[Incoming] = []
+        conflicts: list[Rejected] = []
+
+        def sort_out(item: Incoming, seen_digest: bytes) -> None:
+            if item.digest == seen_digest:
+                duplicates.append(item)
+            else:
+                conflicts.append(
+                    Rejected(
+                        item.record,
+                        "conflict",
+                        f"an event with source {item.event.source!r} and id {item.event.id!r} "
+                        "was already applied with different content; the first one stands",
+                        item.event,
+                    )
+                )
+
+        for item in items:
+            seen = first.get(item.event.identity)
+            if seen is None:
+                first[item.event.identity] = item
+            else:
+                sort_out(item, seen.digest)
+        if not first:
+            return [], duplicates, conflicts
+        candidates = list(first.values())
+        inserted = await conn.fetch(
+            """INSERT INTO inbox (source, id, type, digest)
+               SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[])
+               ON CONFLICT DO NOTHING RETURNING source, id""",
+            [c.event.source for c in candidates],
+            [c.event.id for c in candidates],
+            [c.event.type for c in candidates],
+            [c.digest for c in candidates],
+        )
+        new = {(r["source"], r["id"]) for r in inserted}
+        fresh = [c for c in candidates if c.event.identity in new]
+        old = [c for c in candidates if c.event.identity not in new]
+        if old:
+            rows = await conn.fetch(
+                """SELECT i.source, i.id, i.digest FROM inbox i
+                   JOIN unnest($1::text[], $2::text[]) AS k(source, id) USING (source, id)""",
+                [c.event.source for c in old],
+                [c.event.id for c in old],
+            )
+            digests = {(r["source"], r["id"]): bytes(r["digest"]) for r in rows}
+            for item in old:
+                sort_out(item, digests[item.event.identity])
+        return fresh, duplicates, conflicts
+
+    async def _dead_letter(self, conn: asyncpg.Connection, rejected: list[Rejected]) -> int:
+        events = []
+        for r in rejected:
+            row = await conn.fetchrow(
+                """INSERT INTO dead_letters (reason, detail, topic, kafka_partition, kafka_offset,
+                       event_type, event_source, event_id, key, value)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                   ON CONFLICT DO NOTHING RETURNING dl_id, rejected_at""",
+                r.reason,
+                r.detail,
+                r.record.topic,
+                r.record.partition,
+                r.record.offset,
+                r.event.type if r.event else None,
+                r.event.source if r.event else None,
+                r.event.id if r.event else None,
+                r.record.key,
+                r.record.value,
+            )
+            if row is None:
+                continue  # this exact message was dead-lettered before (a redelivery)
+            events.append(dead_letter_event(self.service, self.source, r, row["rejected_at"]))
+            log.warning(
+                "dead letter %s from %s[%d]@%d: %s",
+                r.reason, r.record.topic, r.record.partition, r.record.offset, r.detail,
+            )
+        await add_to_outbox(conn, events)
+        return len(events)
+
+    def _count(
+        self, fresh: list[Incoming], duplicates: list[Incoming], rejected: list[Rejected]
+    ) -> None:
+        for item in fresh:
+            EVENTS_APPLIED.labels(self.service, item.event.type).inc()
+        for item in duplicates:
+            EVENTS_DUPLICATE.labels(self.service, item.event.type).inc()
+        for r in rejected:
+            t = type_label(r.event.type if r.event else None)
+            EVENTS_DEADLETTERED.labels(self.service, t, r.reason).inc()
+
+
+def dead_letter_event(
+    service: str, source: str, r: Rejected, rejected_at: datetime | None = None
+) -> CloudEvent:
+    value_text = None
+    if r.record.value is not None:
+        try:
+            value_text = r.record.value.decode()
+        except UnicodeDecodeError:
+            value_text = None
+    data = DeadLetter(
+        service=service,
+        reason=r.reason,
+        detail=r.detail,
+        topic=r.record.topic,
+        partition=r.record.partition,
+        offset=r.record.offset,
+        key_b64=base64.b64encode(r.record.key).decode() if r.record.key else None,
+        value_b64=base64.b64encode(r.record.value).decode() if r.record.value else None,
+        value_text=value_text,
+        event_source=r.event.source if r.event else None,
+        event_id=r.event.id if r.event else None,
+        event_type=r.event.type if r.event else None,
+        rejected_at=rejected_at or datetime.now(UTC),
+    )
+    return new_event(type=DEADLETTER_TOPIC, source=source, data=data, subject=None)
+
+
+def typed(items: list[Incoming], model: type[BaseModel]) -> list[tuple[Incoming, Any]]:
+    return [(i, i.data) for i in items if isinstance(i.data, model)]

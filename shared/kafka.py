@@ -1,0 +1,123 @@
+"""Kafka plumbing shared by every service: the FastStream broker, topic creation and the
+inbox-backed batch subscriber."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+
+from .events import all_topics
+from .metrics import CONSUMER_LAG, REGISTRY
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .inbox import InboxConsumer
+
+log = logging.getLogger(__name__)
+
+
+def create_broker(settings: Settings) -> KafkaBroker:
+    # The embedded broker (tansu) has no idempotent producer and no transactions, so plain
+    # acks=all producers; duplicates from retries are absorbed by the consumers' inbox.
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"partygrid-{settings.service_name}",
+        enable_idempotence=False,
+        acks="all",
+        linger_ms=5,
+        middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name)],
+        logger=logging.getLogger(f"faststream.{settings.service_name}"),
+        graceful_timeout=15.0,
+    )
+
+
+async def ensure_topics(bootstrap: str, partitions: int, topics: Sequence[str] | None = None) -> None:
+    """Create the suite's topics if missing (idempotent; safe when several start at once)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [t for t in (topics or all_topics()) if t not in existing]
+        for topic in wanted:
+            try:
+                await admin.create_topics([NewTopic(topic, partitions, 1)])
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()
+
+
+class ConsumerSlot:
+    """Filled by the app's lifespan once the database pool exists; handlers read it."""
+
+    consumer: InboxConsumer | None = None
+
+
+def add_inbox_subscriber(
+    router: KafkaRouter,
+    settings: Settings,
+    topics: Sequence[str],
+    slot: ConsumerSlot,
+    *,
+    group_id: str | None = None,
+) -> Any:
+    """One batch subscriber over `topics` in the service's consumer group.
+
+    Offsets are committed (acked) only when the handler returns, i.e. after the inbox
+    transaction committed; an exception nacks, which rewinds every partition of the batch to
+    its first record so nothing past an unapplied message is committed.
+    """
+
+    @router.subscriber(
+        *topics,
+        group_id=group_id or settings.consumer_group,
+        batch=True,
+        max_records=settings.consumer_max_records,
+        batch_timeout_ms=settings.consumer_batch_timeout_ms,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw_decoder,
+        title=f"{settings.service_name}-inbox",
+        description=f"The {settings.service_name} service's inbox: "
+        + ", ".join(topics),
+    )
+    async def inbox(body: Any, message: KafkaMessage) -> None:
+        assert slot.consumer is not None, "consumer used before the app started"
+        records = message.raw_message
+        if not isinstance(records, tuple):
+            records = (records,)
+        await slot.consumer.handle(records)
+        _record_lag(settings.service_name, message, records)
+
+    return inbox
+
+
+async def _raw_decoder(msg: Any) -> Any:
+    # The inbox parses and validates itself, so a malformed body reaches it as bytes and is
+    # dead-lettered with a reason instead of failing inside FastStream's JSON decoder.
+    return None
+
+
+def _record_lag(service: str, message: KafkaMessage, records: Sequence[Any]) -> None:
+    consumer = getattr(message, "consumer", None)
+    if consumer is None or not hasattr(consumer, "highwater"):
+        return
+    last: dict[tuple[str, int], int] = {}
+    for r in records:
+        last[(r.topic, r.partition)] = max(last.get((r.topic, r.partition), -1), r.offset)
+    from aiokafka import TopicPartition
+
+    for (topic, partition), offset in last.items():
+        try:
+            high = consumer.highwater(TopicPartition(topic, partition))
+        except Exception:
+            continue
+        if high is not None:
+            CONSUMER_LAG.labels(service, topic, str(partition)).set(max(high - offset - 1, 0))

@@ -1,0 +1,151 @@
+"""Outbox: a service records the events its state change causes in the same transaction as
+that change; `OutboxRelay` publishes them in order and marks them sent.
+
+A crash between publishing and marking sent publishes the event again on restart; consumers
+dedupe by `source` + `id`, so the effect is once. LISTEN/NOTIFY wakes the relay right after a
+commit (low publish latency); a slow poll is the fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import asyncpg
+
+from .events import CloudEvent
+from .metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
+
+log = logging.getLogger(__name__)
+
+RELAY_LOCK = 0x5047_5242  # one relay per service database publishes at a time
+NOTIFY_CHANNEL = "partygrid_outbox"
+
+# publish(topic, key, value) -> awaitable that resolves when the broker has the message
+Publish = Callable[[str, bytes | None, bytes], Awaitable[Awaitable[Any]]]
+
+
+async def add_to_outbox(conn: asyncpg.Connection, events: Sequence[CloudEvent]) -> None:
+    """Record events to publish; call inside the transaction of the state change."""
+    if not events:
+        return
+    await add_raw_to_outbox(
+        conn,
+        [(e.type, e.subject.encode() if e.subject else None, e.to_bytes()) for e in events],
+    )
+
+
+async def add_raw_to_outbox(
+    conn: asyncpg.Connection, rows: Sequence[tuple[str, bytes | None, bytes]]
+) -> None:
+    if not rows:
+        return
+    if len(rows) > 50:
+        await conn.copy_records_to_table("outbox", records=rows, columns=["topic", "key", "value"])
+    else:
+        await conn.executemany("INSERT INTO outbox (topic, key, value) VALUES ($1, $2, $3)", rows)
+    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows in `seq` order, then marks them sent."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        publish: Publish,
+        *,
+        service: str,
+        batch: int = 2000,
+        poll_seconds: float = 0.5,
+        retention_hours: int = 24,
+    ) -> None:
+        self.pool = pool
+        self.publish = publish
+        self.service = service
+        self.batch = batch
+        self.poll_seconds = poll_seconds
+        self.retention_hours = retention_hours
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.published = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.service}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._hold_lock_and_relay()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay failed; retrying in 1 s")
+                await asyncio.sleep(1)
+
+    async def _hold_lock_and_relay(self) -> None:
+        async with self.pool.acquire() as conn:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
+                await asyncio.sleep(self.poll_seconds)  # another replica's relay is publishing
+            await conn.add_listener(NOTIFY_CHANNEL, self._notified)
+            try:
+                cleaned = 0.0
+                while True:
+                    sent = await self.relay_once(conn)
+                    loop_time = asyncio.get_running_loop().time()
+                    if loop_time - cleaned > 300:
+                        await conn.execute(
+                            "DELETE FROM outbox WHERE sent_at < now() - make_interval(hours => $1)",
+                            self.retention_hours,
+                        )
+                        cleaned = loop_time
+                    if sent < self.batch:
+                        self._wake.clear()
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.remove_listener(NOTIFY_CHANNEL, self._notified)
+                    await conn.execute("SELECT pg_advisory_unlock($1)", RELAY_LOCK)
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()
+
+    async def relay_once(self, conn: asyncpg.Connection) -> int:
+        rows = await conn.fetch(
+            "SELECT seq, topic, key, value, extract(epoch FROM now() - created_at) AS age "
+            "FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1",
+            self.batch,
+        )
+        if not rows:
+            OUTBOX_BACKLOG.labels(self.service).set(0)
+            OUTBOX_OLDEST_AGE.labels(self.service).set(0)
+            return 0
+        OUTBOX_OLDEST_AGE.labels(self.service).set(float(rows[0]["age"]))
+        # Sends are queued in seq order; waiting for all acks before marking keeps the
+        # guarantee: a row is marked sent only after the broker has it.
+        pending = [await self.publish(r["topic"], r["key"], r["value"]) for r in rows]
+        await asyncio.gather(*pending)
+        await conn.execute(
+            "UPDATE outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])",
+            [r["seq"] for r in rows],
+        )
+        for r in rows:
+            OUTBOX_PUBLISHED.labels(self.service, r["topic"]).inc()
+        self.published += len(rows)
+        backlog = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        OUTBOX_BACKLOG.labels(self.service).set(backlog)
+        return len(rows)

@@ -1,0 +1,164 @@
+"""The skeleton every service is built from: `create_service_app` wires a FastAPI app, a
+FastStream broker with the service's router, the database (own database, migrations), the
+inbox consumer and the outbox relay, plus /healthz, /readyz and /metrics.
+
+A service's `main.create_app()` is its explicit wiring point; nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from faststream.kafka import KafkaBroker, KafkaRouter
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from .api import install_error_handlers, install_request_metrics
+from .db import create_pool, ensure_database, migrate
+from .inbox import Apply, InboxConsumer
+from .kafka import ConsumerSlot, add_inbox_subscriber, create_broker, ensure_topics
+from .logs import setup_logging
+from .metrics import REGISTRY
+from .outbox import OutboxRelay
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass
+class ServiceDefinition:
+    """What makes one service: its name, its API, what it consumes and how it applies it."""
+
+    name: str
+    title: str
+    description: str
+    migrations: Path
+    api: Sequence[APIRouter] = ()
+    consumes: Sequence[str] = ()
+    apply: Apply | None = None
+    extra_subscribers: Callable[[KafkaRouter, Runtime], None] | None = None
+    on_start: Callable[[Runtime], Awaitable[None]] | None = None
+    on_stop: Callable[[Runtime], Awaitable[None]] | None = None
+
+
+@dataclass
+class Runtime:
+    """Everything a running service holds; `app.state.runtime`."""
+
+    settings: Settings
+    broker: KafkaBroker
+    router: KafkaRouter
+    slot: ConsumerSlot = field(default_factory=ConsumerSlot)
+    pool: asyncpg.Pool | None = None
+    relay: OutboxRelay | None = None
+    ready: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def create_service_app(definition: ServiceDefinition, settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings(service_name=definition.name)
+    if settings.service_name != definition.name:
+        settings = settings.model_copy(update={"service_name": definition.name})
+    broker = create_broker(settings)
+    router = KafkaRouter()
+    runtime = Runtime(settings=settings, broker=broker, router=router)
+    if definition.consumes:
+        add_inbox_subscriber(router, settings, definition.consumes, runtime.slot)
+    if definition.extra_subscribers:
+        definition.extra_subscribers(router, runtime)
+    broker.include_router(router)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        setup_logging(settings.service_name, settings.log_level, settings.log_json)
+        url = settings.service_database_url
+        await ensure_database(url)
+        runtime.pool = await create_pool(url, max_size=settings.db_pool_max)
+        await migrate(runtime.pool, SHARED_MIGRATIONS, definition.migrations)
+        await ensure_topics(settings.kafka_bootstrap_servers, settings.topic_partitions)
+        if definition.apply is not None:
+            runtime.slot.consumer = InboxConsumer(
+                runtime.pool, definition.apply, service=settings.service_name, source=settings.source
+            )
+        if definition.on_start:
+            await definition.on_start(runtime)
+        await broker.start()
+
+        async def publish(topic: str, key: bytes | None, value: bytes) -> Any:
+            return await broker.publish(value, topic, key=key, no_confirm=True)
+
+        runtime.relay = OutboxRelay(
+            runtime.pool,
+            publish,
+            service=settings.service_name,
+            batch=settings.outbox_batch,
+            poll_seconds=settings.outbox_poll_seconds,
+        )
+        runtime.relay.start()
+        runtime.ready = True
+        log.info("%s ready on port %d", settings.service_name, settings.port)
+        try:
+            yield
+        finally:
+            runtime.ready = False
+            if definition.on_stop:
+                await definition.on_stop(runtime)
+            await runtime.relay.stop()
+            await broker.stop()
+            await runtime.pool.close()
+
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version="1.0.0",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    install_request_metrics(app, settings.service_name)
+
+    @app.get("/healthz", tags=["operations"], summary="Alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive", "service": settings.service_name}
+
+    @app.get("/readyz", tags=["operations"], summary="Connected to Kafka and the database")
+    async def readyz() -> JSONResponse:
+        checks = await readiness(runtime)
+        ok = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ok else "not_ready", "checks": checks},
+            status_code=200 if ok else 503,
+        )
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics(_: Request) -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    for api in definition.api:
+        app.include_router(api)
+    return app
+
+
+async def readiness(runtime: Runtime) -> dict[str, bool]:
+    checks = {"started": runtime.ready, "database": False, "kafka": False, "outbox_relay": False}
+    if runtime.pool is not None:
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(2):
+                checks["database"] = await runtime.pool.fetchval("SELECT 1") == 1
+    with contextlib.suppress(Exception):
+        checks["kafka"] = bool(await runtime.broker.ping(timeout=2.0))
+    checks["outbox_relay"] = runtime.relay is not None and runtime.relay.running
+    subscribers = list(runtime.broker.subscribers)
+    if subscribers:
+        checks["consuming"] = all(getattr(s, "running", True) for s in subscribers)
+    return checks

@@ -1,0 +1,82 @@
+"""Configuration from environment variables (pydantic-settings), one class for every service.
+
+The embedded default needs no configuration at all; production sets `KAFKA_BOOTSTRAP_SERVERS`
+and `DATABASE_URL` (a server URL: each service uses its own database `partygrid_<service>` on
+it) or a per-service `<SERVICE>_DATABASE_URL`.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICE_PORTS: dict[str, int] = {"members": 8001, "grids": 8002, "activities": 8003, "scoring": 8004}
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+class Settings(BaseSettings):
+    """Settings every service reads; names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    service_name: str = Field(default="scoring", description="Which service this process runs.")
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092", description="Comma-separated Kafka bootstrap servers."
+    )
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="PostgreSQL server URL; each service uses database partygrid_<service>.",
+    )
+    database_name: str | None = Field(
+        default=None, description="Override the database name (default partygrid_<service>)."
+    )
+    timezone: str = Field(default="Asia/Shanghai", description="The city's time zone.")
+    topic_partitions: int = Field(default=4, ge=1, le=256, description="Partitions per topic.")
+    consumer_max_records: int = Field(default=5000, ge=1, description="Max records per batch.")
+    consumer_batch_timeout_ms: int = Field(default=50, ge=1, description="Max wait for a batch.")
+    outbox_poll_seconds: float = Field(default=0.5, gt=0, description="Relay fallback poll.")
+    outbox_batch: int = Field(default=2000, ge=1, description="Events the relay sends at once.")
+    db_pool_max: int = Field(default=10, ge=2, description="Max database connections.")
+    log_level: str = Field(default="INFO", description="Python log level.")
+    log_json: bool = Field(default=True, description="Log one JSON object per line.")
+    event_source: str | None = Field(
+        default=None, description="CloudEvents source of events this service publishes."
+    )
+
+    @property
+    def port(self) -> int:
+        return int(os.environ.get("PORT", SERVICE_PORTS.get(self.service_name, 8000)))
+
+    @property
+    def source(self) -> str:
+        return self.event_source or f"/partygrid/{self.service_name}"
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def service_database_url(self) -> str:
+        """This service's own database: `<SERVICE>_DATABASE_URL`, else `partygrid_<service>`
+        on the `DATABASE_URL` server."""
+        own = os.environ.get(f"{self.service_name.upper()}_DATABASE_URL")
+        if own:
+            return own
+        return with_database(
+            self.database_url, self.database_name or f"partygrid_{self.service_name}"
+        )
+
+    @property
+    def consumer_group(self) -> str:
+        return f"partygrid-{self.service_name}"
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server URL with another database name (query string, e.g. host=, kept)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))

@@ -1,0 +1,104 @@
+"""Helpers for the test suites of every service: run an app with its lifespan against the
+real embedded broker and database, publish raw messages as an outside system would, wait for
+an effect, read a topic."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from fastapi import FastAPI
+
+T = TypeVar("T")
+
+
+@contextlib.asynccontextmanager
+async def running_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Start the app's lifespan (database, migrations, broker, relay) and give an HTTP client."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+def cloud_event(
+    type: str,  # noqa: A002
+    data: dict[str, Any],
+    *,
+    subject: str | None = None,
+    source: str = "/test/outside-system",
+    id: str | None = None,  # noqa: A002
+    time: str | datetime | None = None,
+) -> dict[str, Any]:
+    t = time or datetime.now(UTC)
+    return {
+        "specversion": "1.0",
+        "id": id or str(uuid.uuid4()),
+        "source": source,
+        "type": type,
+        "time": t.isoformat() if isinstance(t, datetime) else t,
+        "subject": subject,
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+async def publish_raw(
+    bootstrap: str, messages: list[tuple[str, bytes | None, bytes | dict[str, Any]]]
+) -> None:
+    """Publish (topic, key, value) with a plain aiokafka producer, like another city system."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all",
+                                linger_ms=5)
+    await producer.start()
+    try:
+        futures = []
+        for topic, key, value in messages:
+            raw = json.dumps(value).encode() if isinstance(value, dict) else value
+            futures.append(await producer.send(topic, raw, key=key))
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def wait_until(
+    probe: Callable[[], Awaitable[T]], *, timeout: float = 20.0, interval: float = 0.05
+) -> T:
+    """Call `probe` until it returns something truthy; fail with the last value after timeout."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = await probe()
+        except AssertionError as exc:
+            last = exc
+        else:
+            if last:
+                return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met after {timeout}s; last: {last!r}")
+
+
+async def read_topic(bootstrap: str, topic: str, *, min_count: int = 1, timeout: float = 20.0
+                     ) -> list[Any]:
+    """Read a topic from the beginning until `min_count` records arrived (or timeout)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while len(records) < min_count and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for msgs in batch.values():
+                records.extend(msgs)
+    finally:
+        await consumer.stop()
+    return records
