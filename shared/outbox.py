@@ -38,6 +38,18 @@ async def add_to_outbox(conn: asyncpg.Connection, events: Sequence[CloudEvent]) 
     )
 
 
+async def publish_own(conn: asyncpg.Connection, events: Sequence[CloudEvent]) -> None:
+    """Publish events this service produced from its API, and record them in its own inbox so
+    that when its consumer reads them back from Kafka they count as already applied."""
+    if not events:
+        return
+    await conn.executemany(
+        "INSERT INTO inbox (source, id, type, digest) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        [(e.source, e.id, e.type, e.digest()) for e in events],
+    )
+    await add_to_outbox(conn, events)
+
+
 async def add_raw_to_outbox(
     conn: asyncpg.Connection, rows: Sequence[tuple[str, bytes | None, bytes]]
 ) -> None:

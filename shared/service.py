@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker, KafkaRouter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from .auth import TokenStore
 from .api import install_error_handlers, install_request_metrics
 from .db import create_pool, ensure_database, migrate
 from .inbox import Apply, InboxConsumer
@@ -124,6 +125,7 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.tokens = TokenStore(settings.api_tokens, settings.api_tokens_file)
     install_error_handlers(app)
     install_request_metrics(app, settings.service_name)
 

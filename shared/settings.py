@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     db_pool_max: int = Field(default=10, ge=2, description="Max database connections.")
     log_level: str = Field(default="INFO", description="Python log level.")
     log_json: bool = Field(default=True, description="Log one JSON object per line.")
+    api_tokens: str = Field(
+        default="", description="token:role:scope entries, comma-separated (see shared.auth)."
+    )
+    api_tokens_file: str | None = Field(
+        default=None, description="File of token:role:scope lines, re-read when it changes."
+    )
     event_source: str | None = Field(
         default=None, description="CloudEvents source of events this service publishes."
     )

@@ -19,13 +19,23 @@ from fastapi import FastAPI
 
 T = TypeVar("T")
 
+# Tokens the test settings configure (see tests/conftest.py).
+ADMIN_TOKEN = "test-city-admin-token-0001"
+TEST_TOKENS = f"{ADMIN_TOKEN}:city_admin:*,test-readonly-token-00001:service:*"
+
 
 @contextlib.asynccontextmanager
-async def running_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Start the app's lifespan (database, migrations, broker, relay) and give an HTTP client."""
+async def running_app(
+    app: FastAPI, token: str | None = ADMIN_TOKEN
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Start the app's lifespan (database, migrations, broker, relay) and give an HTTP client
+    that sends `token` (a city admin by default)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=headers
+        ) as client:
             yield client
 
 

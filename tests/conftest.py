@@ -12,6 +12,7 @@ import pytest
 
 from shared.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, start_kafka, start_postgres
 from shared.settings import Settings, with_database
+from shared.testing import TEST_TOKENS
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +49,7 @@ def settings_for(pg_server: EmbeddedPostgres, kafka: EmbeddedKafka, db_name: str
             "consumer_batch_timeout_ms": 20,
             "outbox_poll_seconds": 0.2,
             "topic_partitions": 2,
+            "api_tokens": TEST_TOKENS,
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]

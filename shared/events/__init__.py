@@ -3,7 +3,7 @@
 Importing this package registers every event type; `EVENT_TYPES` maps type → schema.
 """
 
-from . import activities, deadletters, members, regions, scoring
+from . import activities, deadletters, grids, members, regions, scoring
 from .activities import ACTIVITY_LOGGED, ACTIVITY_REVOKED, ActivityLogged, ActivityRevoked, EventRef
 from .envelope import BadEvent, CloudEvent, check_time, new_event, parse_envelope
 from .members import (
@@ -53,6 +53,7 @@ __all__ = [
     "UnitReported",
     "activities",
     "deadletters",
+    "grids",
     "all_topics",
     "check_time",
     "members",

@@ -1,0 +1,1 @@
+"""Events of the grids service beyond region.defined (grid staff, visits, incidents)."""
