@@ -1,0 +1,479 @@
+"""HTTP API of the grids service (port 8002). Every endpoint needs a bearer token; writes need
+a writing role, and street/community admins act only inside their own region.
+
+Region tree (district → street → community → grid → building, keyed by administrative code):
+- `POST   /v1/regions`                      create {region_id, level, name, parent_id}
+- `PATCH  /v1/regions/{id}`                 rename (name), move (parent_id), retire/revive
+                                            (retired); levels must nest, no cycle, no live
+                                            children under a retired region
+- `POST   /v1/regions/import?dry_run=`      CSV body (text/csv) with header
+                                            region_id,level,name,parent_id[,retired]: creates,
+                                            renames, moves, retires; all or nothing, errors
+                                            carry their line number
+- `GET    /v1/regions?level=&orphans=`      list (city-wide tokens); orphans = flagged regions
+- `GET    /v1/regions/{id}`, `/path` (to the root), `/children`, `/subtree?max_depth=`
+  Every change publishes partygrid.region.defined; outside region.defined events are consumed
+  with the same latest-wins rule and flagged `orphan` until their parent is known.
+
+Grids (一网格一支部):
+- `GET    /v1/grids/{grid_id}`              leader, workers, household contacts, branch, members
+- `PUT    /v1/grids/{grid_id}/staff/{staff_id}`  {role, name, member_id, building_id}; a new
+                                            leader replaces the old one
+- `DELETE /v1/grids/{grid_id}/staff/{staff_id}`
+- `PUT    /v1/grids/{grid_id}/branch`       {party_org_id, name};  `DELETE` detaches it
+- `GET    /v1/grids/coverage?within=`       grids lacking a leader, a worker or a branch
+- `GET    /v1/grids/{grid_id}/members`      members living in the grid (from member events)
+- `GET    /v1/grids/member-counts?within=`  member counts by category per grid
+- `POST   /v1/grids/{grid_id}/visits`       log a visit (入户走访); by a member it also
+                                            publishes activity.logged (grid_visit);  `GET` lists
+
+Incidents (事在网中办):
+- `POST   /v1/grids/{grid_id}/incidents`    report {category, title, description,
+                                            time_limit_hours}
+- `GET    /v1/incidents?grid_id=&within=&status=&overdue=&supervised=`, `GET /v1/incidents/{id}`
+- `POST   /v1/incidents/{id}/assign|resolve|close|supervise`  an action not allowed in the
+                                            current status answers 409 invalid_transition
+Errors are JSON: {"error", "message", "details": [{rule, field, line, …}]}.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared.api import ERROR_RESPONSES, ApiError, Pool
+from shared.auth import Caller
+from shared.events.grids import IncidentCategory, IncidentStatus, StaffRole
+from shared.events.types import ID_PATTERN, Id, RegionLevel
+
+from . import usecases
+from .usecases import Context
+
+router = APIRouter(responses=ERROR_RESPONSES)
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+RegionId = Annotated[
+    str, Path(pattern=ID_PATTERN, description="A region id (administrative code).")
+]
+GridId = Annotated[str, Path(pattern=ID_PATTERN, description="The id of a region of level grid.")]
+StaffId = Annotated[str, Path(pattern=ID_PATTERN, description="The staff member's id.")]
+IncidentId = Annotated[str, Path(pattern=ID_PATTERN, description="The incident's id.")]
+Within = Annotated[
+    str | None,
+    Query(pattern=ID_PATTERN, description="Only grids inside this region (default: your scope)."),
+]
+
+
+def _ctx(request: Request, pool: Any, caller: Any) -> Context:
+    return Context(pool=pool, caller=caller, source=request.app.state.runtime.settings.source)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegionIn(_In):
+    region_id: Id = Field(description="The region's administrative code.")
+    level: RegionLevel = Field(description="district, street, community, grid or building.")
+    name: str = Field(min_length=1, max_length=200, description="The region's name.")
+    parent_id: Id | None = Field(
+        default=None, description="The parent, one level up; omitted only for a district."
+    )
+
+
+class RegionPatch(_In):
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="New name (rename)."
+    )
+    parent_id: Id | None = Field(
+        default=None, description="New parent, one level up (move); only when given."
+    )
+    retired: bool | None = Field(
+        default=None, description="true retires the region (it must have no live children)."
+    )
+
+
+class StaffIn(_In):
+    role: StaffRole = Field(description="leader (网格长), worker (网格员) or household_contact.")
+    name: str = Field(min_length=1, max_length=100, description="The person's name.")
+    member_id: Id | None = Field(
+        default=None,
+        description="Party member id, if the person is a member (required for "
+        "a household contact).",
+    )
+    building_id: Id | None = Field(
+        default=None, description="For a household contact: a building of this grid."
+    )
+
+
+class BranchIn(_In):
+    party_org_id: Id = Field(description="The Party branch's organisation id.")
+    name: str = Field(min_length=1, max_length=200, description="The branch's name.")
+
+
+class VisitIn(_In):
+    staff_id: Id = Field(description="The leader or worker of this grid who visited.")
+    households: int = Field(ge=1, le=1000, description="Number of households visited.")
+    duration_minutes: int = Field(ge=1, le=1440, description="Length of the visit in minutes.")
+    notes: str = Field(default="", max_length=4000, description="What was found or done.")
+    visited_at: AwareDatetime | None = Field(
+        default=None, description="When the visit took place (default now)."
+    )
+    visit_id: Id | None = Field(
+        default=None, description="Client-chosen id, makes retries safe (a repeat is 409)."
+    )
+
+
+class IncidentIn(_In):
+    category: IncidentCategory = Field(description="What kind of matter it is.")
+    title: str = Field(min_length=1, max_length=200, description="A short title.")
+    description: str = Field(default="", max_length=4000, description="Details.")
+    time_limit_hours: float = Field(
+        gt=0, le=24 * 90, description="Hours from reporting until it must be resolved."
+    )
+    reported_at: AwareDatetime | None = Field(
+        default=None, description="When it was reported (default now)."
+    )
+
+
+class AssignIn(_In):
+    assignee_id: Id = Field(description="A staff member of the incident's grid.")
+
+
+class ResolveIn(_In):
+    resolution: str = Field(min_length=1, max_length=4000, description="How it was resolved.")
+
+
+class CloseIn(_In):
+    note: str | None = Field(default=None, max_length=2000, description="Optional closing note.")
+
+
+class SuperviseIn(_In):
+    note: str = Field(default="", max_length=2000, description="The supervisor's instruction.")
+    due_at: AwareDatetime | None = Field(
+        default=None, description="A new time limit, if supervision changes it."
+    )
+
+
+# --- regions -----------------------------------------------------------------------------
+
+
+@router.post("/v1/regions", status_code=201, tags=["regions"], summary="Create a region")
+async def create_region(body: RegionIn, request: Request, pool: Pool, caller: Caller) -> dict:
+    return await usecases.create_region(
+        _ctx(request, pool, caller), body.region_id, body.level, body.name, body.parent_id
+    )
+
+
+@router.post(
+    "/v1/regions/import",
+    tags=["regions"],
+    summary="Import regions from CSV (all or nothing)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "Header region_id,level,name,parent_id[,retired]; one region a line.",
+        }
+    },
+)
+async def import_regions(
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+    dry_run: Annotated[bool, Query(description="Validate only; write nothing.")] = False,
+) -> dict:
+    raw = await request.body()
+    if len(raw) > MAX_CSV_BYTES:
+        raise ApiError(413, "too_large", f"a CSV import is at most {MAX_CSV_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(
+            422, "malformed_row", f"the file is not UTF-8 (byte {exc.start})", line=None
+        ) from None
+    return await usecases.import_csv(_ctx(request, pool, caller), text, dry_run=dry_run)
+
+
+@router.get("/v1/regions", tags=["regions"], summary="List regions")
+async def list_regions(
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+    level: Annotated[RegionLevel | None, Query(description="Only this level.")] = None,
+    orphans: Annotated[
+        bool, Query(description="Only regions flagged orphan (parent unknown) or misplaced.")
+    ] = False,
+    include_retired: Annotated[bool, Query(description="Include retired regions.")] = False,
+    limit: Annotated[int, Query(ge=1, le=5000, description="Page size.")] = 500,
+    after: Annotated[
+        str | None, Query(pattern=ID_PATTERN, description="Page after this region id.")
+    ] = None,
+) -> dict:
+    items = await usecases.list_regions(
+        _ctx(request, pool, caller),
+        level=level,
+        orphans_only=orphans,
+        include_retired=include_retired,
+        limit=limit,
+        after=after,
+    )
+    return {"items": items, "next_after": items[-1]["region_id"] if len(items) == limit else None}
+
+
+@router.get("/v1/regions/{region_id}", tags=["regions"], summary="One region")
+async def get_region(region_id: RegionId, request: Request, pool: Pool, caller: Caller) -> dict:
+    return await usecases.get_region(_ctx(request, pool, caller), region_id)
+
+
+@router.patch("/v1/regions/{region_id}", tags=["regions"], summary="Rename, move, retire or revive")
+async def update_region(
+    region_id: RegionId, body: RegionPatch, request: Request, pool: Pool, caller: Caller
+) -> dict:
+    if not body.model_fields_set:
+        raise ApiError(422, "invalid_request", "give name, parent_id and/or retired")
+    return await usecases.update_region(
+        _ctx(request, pool, caller),
+        region_id,
+        name=body.name,
+        parent_id=body.parent_id,
+        move="parent_id" in body.model_fields_set,
+        retired=body.retired,
+    )
+
+
+@router.get("/v1/regions/{region_id}/path", tags=["regions"], summary="Path to the root")
+async def region_path(region_id: RegionId, request: Request, pool: Pool, caller: Caller) -> dict:
+    items = await usecases.region_path(_ctx(request, pool, caller), region_id)
+    return {"region_id": region_id, "items": items}
+
+
+@router.get("/v1/regions/{region_id}/children", tags=["regions"], summary="Direct children")
+async def region_children(
+    region_id: RegionId,
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+    include_retired: Annotated[bool, Query(description="Include retired children.")] = False,
+) -> dict:
+    items = await usecases.region_children(_ctx(request, pool, caller), region_id, include_retired)
+    return {"region_id": region_id, "items": items}
+
+
+@router.get("/v1/regions/{region_id}/subtree", tags=["regions"], summary="Region and descendants")
+async def region_subtree(
+    region_id: RegionId,
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+    include_retired: Annotated[bool, Query(description="Include retired regions.")] = False,
+    max_depth: Annotated[int, Query(ge=0, le=4, description="Levels below the region.")] = 4,
+) -> dict:
+    items = await usecases.region_subtree(
+        _ctx(request, pool, caller), region_id, include_retired, max_depth
+    )
+    return {"region_id": region_id, "items": items}
+
+
+# --- grids -------------------------------------------------------------------------------
+
+
+@router.get("/v1/grids/coverage", tags=["grids"], summary="Grids lacking leader/worker/branch")
+async def coverage(request: Request, pool: Pool, caller: Caller, within: Within = None) -> dict:
+    return await usecases.coverage(_ctx(request, pool, caller), within)
+
+
+@router.get("/v1/grids/member-counts", tags=["grids"], summary="Members by category per grid")
+async def member_counts(
+    request: Request, pool: Pool, caller: Caller, within: Within = None
+) -> dict:
+    return await usecases.member_counts(_ctx(request, pool, caller), within)
+
+
+@router.get("/v1/grids/{grid_id}", tags=["grids"], summary="Grid staff, branch and members")
+async def grid(grid_id: GridId, request: Request, pool: Pool, caller: Caller) -> dict:
+    return await usecases.grid_overview(_ctx(request, pool, caller), grid_id)
+
+
+@router.put("/v1/grids/{grid_id}/staff/{staff_id}", tags=["grids"], summary="Assign staff")
+async def assign_staff(
+    grid_id: GridId,
+    staff_id: StaffId,
+    body: StaffIn,
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+) -> dict:
+    return await usecases.assign_staff(
+        _ctx(request, pool, caller),
+        grid_id,
+        staff_id=staff_id,
+        role=body.role,
+        name=body.name,
+        member_id=body.member_id,
+        building_id=body.building_id,
+    )
+
+
+@router.delete(
+    "/v1/grids/{grid_id}/staff/{staff_id}",
+    status_code=204,
+    tags=["grids"],
+    summary="Remove staff",
+)
+async def remove_staff(
+    grid_id: GridId, staff_id: StaffId, request: Request, pool: Pool, caller: Caller
+) -> Response:
+    await usecases.remove_staff(_ctx(request, pool, caller), grid_id, staff_id)
+    return Response(status_code=204)
+
+
+@router.put("/v1/grids/{grid_id}/branch", tags=["grids"], summary="Attach the Party branch")
+async def attach_branch(
+    grid_id: GridId, body: BranchIn, request: Request, pool: Pool, caller: Caller
+) -> dict:
+    return await usecases.attach_branch(
+        _ctx(request, pool, caller), grid_id, body.party_org_id, body.name
+    )
+
+
+@router.delete(
+    "/v1/grids/{grid_id}/branch", status_code=204, tags=["grids"], summary="Detach the branch"
+)
+async def detach_branch(grid_id: GridId, request: Request, pool: Pool, caller: Caller) -> Response:
+    await usecases.detach_branch(_ctx(request, pool, caller), grid_id)
+    return Response(status_code=204)
+
+
+@router.get("/v1/grids/{grid_id}/members", tags=["grids"], summary="Members living in the grid")
+async def grid_members(grid_id: GridId, request: Request, pool: Pool, caller: Caller) -> dict:
+    return await usecases.grid_members(_ctx(request, pool, caller), grid_id)
+
+
+@router.post(
+    "/v1/grids/{grid_id}/visits", status_code=201, tags=["visits"], summary="Log a grid visit"
+)
+async def log_visit(
+    grid_id: GridId, body: VisitIn, request: Request, pool: Pool, caller: Caller
+) -> dict:
+    return await usecases.log_visit(
+        _ctx(request, pool, caller),
+        grid_id,
+        staff_id=body.staff_id,
+        households=body.households,
+        duration_minutes=body.duration_minutes,
+        notes=body.notes,
+        visited_at=body.visited_at,
+        visit_id=body.visit_id,
+    )
+
+
+@router.get("/v1/grids/{grid_id}/visits", tags=["visits"], summary="Recent visits")
+async def list_visits(
+    grid_id: GridId,
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many.")] = 100,
+) -> dict:
+    items = await usecases.list_visits(_ctx(request, pool, caller), grid_id, limit)
+    return {"grid_id": grid_id, "items": items}
+
+
+# --- incidents ---------------------------------------------------------------------------
+
+
+@router.post(
+    "/v1/grids/{grid_id}/incidents",
+    status_code=201,
+    tags=["incidents"],
+    summary="Report an incident",
+)
+async def report_incident(
+    grid_id: GridId, body: IncidentIn, request: Request, pool: Pool, caller: Caller
+) -> dict:
+    return await usecases.report_incident(
+        _ctx(request, pool, caller),
+        grid_id,
+        category=body.category,
+        title=body.title,
+        description=body.description,
+        time_limit_hours=body.time_limit_hours,
+        reported_at=body.reported_at,
+    )
+
+
+@router.get("/v1/incidents", tags=["incidents"], summary="List incidents")
+async def list_incidents(
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+    grid_id: Annotated[str | None, Query(pattern=ID_PATTERN, description="Only this grid.")] = None,
+    within: Within = None,
+    status: Annotated[IncidentStatus | None, Query(description="Only this status.")] = None,
+    overdue: Annotated[bool, Query(description="Only unresolved past their limit.")] = False,
+    supervised: Annotated[bool, Query(description="Only those under supervision.")] = False,
+    limit: Annotated[int, Query(ge=1, le=5000, description="At most this many.")] = 500,
+) -> dict:
+    items = await usecases.list_incidents(
+        _ctx(request, pool, caller),
+        grid_id=grid_id,
+        within=within,
+        status=status,
+        overdue_only=overdue,
+        supervised_only=supervised,
+        limit=limit,
+    )
+    return {"items": items}
+
+
+@router.get("/v1/incidents/{incident_id}", tags=["incidents"], summary="One incident")
+async def get_incident(
+    incident_id: IncidentId, request: Request, pool: Pool, caller: Caller
+) -> dict:
+    return await usecases.get_incident(_ctx(request, pool, caller), incident_id)
+
+
+@router.post("/v1/incidents/{incident_id}/assign", tags=["incidents"], summary="Assign")
+async def assign_incident(
+    incident_id: IncidentId, body: AssignIn, request: Request, pool: Pool, caller: Caller
+) -> dict:
+    return await usecases.transition(
+        _ctx(request, pool, caller), incident_id, "assign", assignee_id=body.assignee_id
+    )
+
+
+@router.post("/v1/incidents/{incident_id}/resolve", tags=["incidents"], summary="Resolve")
+async def resolve_incident(
+    incident_id: IncidentId, body: ResolveIn, request: Request, pool: Pool, caller: Caller
+) -> dict:
+    return await usecases.transition(
+        _ctx(request, pool, caller), incident_id, "resolve", resolution=body.resolution
+    )
+
+
+@router.post("/v1/incidents/{incident_id}/close", tags=["incidents"], summary="Close")
+async def close_incident(
+    incident_id: IncidentId, body: CloseIn, request: Request, pool: Pool, caller: Caller
+) -> dict:
+    return await usecases.transition(
+        _ctx(request, pool, caller), incident_id, "close", note=body.note
+    )
+
+
+@router.post(
+    "/v1/incidents/{incident_id}/supervise",
+    tags=["incidents"],
+    summary="Put under supervision (督办)",
+)
+async def supervise_incident(
+    incident_id: IncidentId, body: SuperviseIn, request: Request, pool: Pool, caller: Caller
+) -> dict:
+    return await usecases.transition(
+        _ctx(request, pool, caller), incident_id, "supervise", note=body.note, due_at=body.due_at
+    )
+
+
+__all__ = ["router"]

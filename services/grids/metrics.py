@@ -1,0 +1,77 @@
+"""Incident gauges of the grids service, on the shared registry so /metrics exports them.
+
+They are read from the database (not counted in memory) so every replica reports the same,
+correct numbers; they are refreshed after each incident transition and by a periodic task,
+because an incident becomes overdue by the clock alone, without any request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+import asyncpg
+from prometheus_client import Gauge
+
+from shared.metrics import REGISTRY
+
+log = logging.getLogger(__name__)
+
+INCIDENTS_OPEN = Gauge(
+    "partygrid_grids_incidents_open",
+    "Incidents not yet resolved (status open or assigned).",
+    registry=REGISTRY,
+)
+INCIDENTS_OVERDUE = Gauge(
+    "partygrid_grids_incidents_overdue",
+    "Incidents not yet resolved and past their time limit.",
+    registry=REGISTRY,
+)
+
+
+async def refresh_incident_gauges(pool: asyncpg.Pool) -> tuple[int, int]:
+    from . import persistence
+
+    async with pool.acquire() as conn:
+        open_, overdue = await persistence.incident_counts(conn, datetime.now(UTC))
+    INCIDENTS_OPEN.set(open_)
+    INCIDENTS_OVERDUE.set(overdue)
+    return open_, overdue
+
+
+class PeriodicRefresh:
+    """Every `seconds`: flag incidents that became overdue (publishing incident.overdue)
+    and refresh the gauges."""
+
+    def __init__(self, pool: asyncpg.Pool, source: str, seconds: float) -> None:
+        self.pool = pool
+        self.source = source
+        self.seconds = seconds
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="grids-incident-refresh")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def once(self) -> None:
+        from .usecases import flag_overdue
+
+        await flag_overdue(self.pool, self.source)
+        await refresh_incident_gauges(self.pool)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("incident refresh failed; retrying")
+            await asyncio.sleep(self.seconds)

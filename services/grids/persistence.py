@@ -1,0 +1,495 @@
+"""SQL of the grids service (asyncpg). Every function takes a connection that the caller runs
+inside its one transaction; nothing here commits on its own.
+
+Versions compare as (time, source, id) with source and id in the "C" collation, i.e. by code
+point, the same order Python uses, so "latest wins" means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from shared.events.types import RegionLevel
+
+from .domain.regions import Node, depth
+
+TREE_LOCK = 0x5047_5452  # "PGTR": serialises structural changes of the region tree
+
+Version = tuple[datetime, str, str]
+
+
+@dataclass(frozen=True)
+class RegionWrite:
+    node: Node
+    version: Version
+
+
+async def lock_tree(conn: asyncpg.Connection) -> None:
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", TREE_LOCK)
+
+
+def _node(row: asyncpg.Record) -> Node:
+    return Node(
+        region_id=row["region_id"],
+        level=RegionLevel(row["level"]),
+        name=row["name"],
+        parent_id=row["parent_id"],
+        retired=row["retired"],
+    )
+
+
+async def load_tree(conn: asyncpg.Connection) -> dict[str, Node]:
+    rows = await conn.fetch("SELECT region_id, level, name, parent_id, retired FROM regions")
+    return {r["region_id"]: _node(r) for r in rows}
+
+
+async def load_with_ancestors(conn: asyncpg.Connection, ids: Iterable[str]) -> dict[str, Node]:
+    """The given regions and every ancestor of theirs: enough to check a placement."""
+    rows = await conn.fetch(
+        """WITH RECURSIVE up AS (
+               SELECT region_id, level, name, parent_id, retired, 0 AS hops
+               FROM regions WHERE region_id = ANY($1::text[])
+               UNION
+               SELECT r.region_id, r.level, r.name, r.parent_id, r.retired, up.hops + 1
+               FROM regions r JOIN up ON r.region_id = up.parent_id
+               WHERE up.hops < 16)
+           SELECT DISTINCT region_id, level, name, parent_id, retired FROM up""",
+        list(ids),
+    )
+    return {r["region_id"]: _node(r) for r in rows}
+
+
+async def region_version(conn: asyncpg.Connection, region_id: str) -> Version | None:
+    row = await conn.fetchrow(
+        "SELECT ev_time, ev_source, ev_id FROM regions WHERE region_id = $1", region_id
+    )
+    return None if row is None else (row["ev_time"], row["ev_source"], row["ev_id"])
+
+
+async def live_children(conn: asyncpg.Connection, region_id: str, limit: int = 5) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT region_id FROM regions WHERE parent_id = $1 AND NOT retired "
+        "ORDER BY region_id LIMIT $2",
+        region_id,
+        limit,
+    )
+    return [r["region_id"] for r in rows]
+
+
+async def write_regions(conn: asyncpg.Connection, writes: Sequence[RegionWrite]) -> int:
+    """Upsert each region if its version is later than the stored one; return rows changed."""
+    if not writes:
+        return 0
+    result = await conn.fetch(
+        """INSERT INTO regions AS r
+               (region_id, level, depth, name, parent_id, retired, ev_time, ev_source, ev_id)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[], $4::text[], $5::text[],
+                                $6::bool[], $7::timestamptz[], $8::text[], $9::text[])
+           ON CONFLICT (region_id) DO UPDATE SET
+               level = EXCLUDED.level, depth = EXCLUDED.depth, name = EXCLUDED.name,
+               parent_id = EXCLUDED.parent_id, retired = EXCLUDED.retired,
+               ev_time = EXCLUDED.ev_time, ev_source = EXCLUDED.ev_source,
+               ev_id = EXCLUDED.ev_id, updated_at = now()
+           WHERE (r.ev_time, r.ev_source, r.ev_id)
+                 < (EXCLUDED.ev_time, EXCLUDED.ev_source, EXCLUDED.ev_id)
+           RETURNING region_id""",
+        [w.node.region_id for w in writes],
+        [w.node.level.value for w in writes],
+        [depth(w.node.level) for w in writes],
+        [w.node.name for w in writes],
+        [w.node.parent_id for w in writes],
+        [w.node.retired for w in writes],
+        [w.version[0] for w in writes],
+        [w.version[1] for w in writes],
+        [w.version[2] for w in writes],
+    )
+    return len(result)
+
+
+REGION_COLUMNS = (
+    "region_id, level, name, parent_id, retired, orphan, misplaced, ev_time, ev_source, updated_at"
+)
+
+
+async def get_region(conn: asyncpg.Connection, region_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {REGION_COLUMNS} FROM regions_v WHERE region_id = $1", region_id
+    )
+
+
+async def path_to_root(conn: asyncpg.Connection, region_id: str) -> list[asyncpg.Record]:
+    """The region, its parent, … up to the root (or the highest known ancestor)."""
+    return await conn.fetch(
+        f"""WITH RECURSIVE up AS (
+                SELECT region_id, parent_id, 0 AS hops FROM regions WHERE region_id = $1
+                UNION ALL
+                SELECT r.region_id, r.parent_id, up.hops + 1
+                FROM regions r JOIN up ON r.region_id = up.parent_id WHERE up.hops < 16)
+            SELECT {", ".join("v." + c.strip() for c in REGION_COLUMNS.split(","))}
+            FROM up JOIN regions_v v USING (region_id) ORDER BY up.hops""",
+        region_id,
+    )
+
+
+async def children(
+    conn: asyncpg.Connection, region_id: str, include_retired: bool
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {REGION_COLUMNS} FROM regions_v WHERE parent_id = $1 "
+        "AND (NOT retired OR $2) ORDER BY region_id",
+        region_id,
+        include_retired,
+    )
+
+
+async def subtree(
+    conn: asyncpg.Connection, region_id: str, include_retired: bool, max_depth: int
+) -> list[asyncpg.Record]:
+    """The region and its descendants, breadth first (distance, then id)."""
+    return await conn.fetch(
+        f"""WITH RECURSIVE down AS (
+                SELECT region_id, 0 AS distance FROM regions WHERE region_id = $1
+                UNION ALL
+                SELECT r.region_id, down.distance + 1
+                FROM regions r JOIN down ON r.parent_id = down.region_id
+                WHERE (NOT r.retired OR $2) AND down.distance < $3)
+            SELECT {", ".join("v." + c.strip() for c in REGION_COLUMNS.split(","))},
+                   down.distance
+            FROM down JOIN regions_v v USING (region_id)
+            ORDER BY down.distance, v.region_id""",
+        region_id,
+        include_retired,
+        max_depth,
+    )
+
+
+async def list_regions(
+    conn: asyncpg.Connection,
+    *,
+    level: str | None,
+    orphans_only: bool,
+    include_retired: bool,
+    limit: int,
+    after: str | None,
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""SELECT {REGION_COLUMNS} FROM regions_v
+            WHERE ($1::text IS NULL OR level = $1) AND (NOT $2 OR orphan OR misplaced)
+              AND (NOT retired OR $3) AND ($5::text IS NULL OR region_id > $5)
+            ORDER BY region_id LIMIT $4""",
+        level,
+        orphans_only,
+        include_retired,
+        limit,
+        after,
+    )
+
+
+# --- grid staff and branches -------------------------------------------------------------
+
+
+async def staff_of(conn: asyncpg.Connection, grid_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT grid_id, staff_id, role, name, member_id, building_id, assigned_at "
+        "FROM grid_staff WHERE grid_id = $1 ORDER BY role, staff_id",
+        grid_id,
+    )
+
+
+async def staff_member(
+    conn: asyncpg.Connection, grid_id: str, staff_id: str, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT grid_id, staff_id, role, name, member_id, building_id, assigned_at "
+        "FROM grid_staff WHERE grid_id = $1 AND staff_id = $2"
+        + (" FOR UPDATE" if for_update else ""),
+        grid_id,
+        staff_id,
+    )
+
+
+async def leader_of(conn: asyncpg.Connection, grid_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT staff_id, role FROM grid_staff WHERE grid_id = $1 AND role = 'leader' FOR UPDATE",
+        grid_id,
+    )
+
+
+async def upsert_staff(conn: asyncpg.Connection, row: dict[str, Any]) -> None:
+    await conn.execute(
+        """INSERT INTO grid_staff (grid_id, staff_id, role, name, member_id, building_id)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (grid_id, staff_id) DO UPDATE SET role = EXCLUDED.role,
+               name = EXCLUDED.name, member_id = EXCLUDED.member_id,
+               building_id = EXCLUDED.building_id, assigned_at = now()""",
+        row["grid_id"],
+        row["staff_id"],
+        row["role"],
+        row["name"],
+        row["member_id"],
+        row["building_id"],
+    )
+
+
+async def delete_staff(conn: asyncpg.Connection, grid_id: str, staff_id: str) -> None:
+    await conn.execute(
+        "DELETE FROM grid_staff WHERE grid_id = $1 AND staff_id = $2", grid_id, staff_id
+    )
+
+
+async def branch_of(conn: asyncpg.Connection, grid_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT grid_id, party_org_id, name, attached_at FROM grid_branches WHERE grid_id = $1",
+        grid_id,
+    )
+
+
+async def set_branch(conn: asyncpg.Connection, grid_id: str, party_org_id: str, name: str) -> None:
+    await conn.execute(
+        """INSERT INTO grid_branches (grid_id, party_org_id, name) VALUES ($1, $2, $3)
+           ON CONFLICT (grid_id) DO UPDATE SET party_org_id = EXCLUDED.party_org_id,
+               name = EXCLUDED.name, attached_at = now()""",
+        grid_id,
+        party_org_id,
+        name,
+    )
+
+
+async def delete_branch(conn: asyncpg.Connection, grid_id: str) -> None:
+    await conn.execute("DELETE FROM grid_branches WHERE grid_id = $1", grid_id)
+
+
+async def coverage(conn: asyncpg.Connection, within: str | None) -> list[asyncpg.Record]:
+    """Live grids (inside `within` if given) lacking a leader, a worker or a branch."""
+    return await conn.fetch(
+        """WITH RECURSIVE scope AS (
+               SELECT region_id, 0 AS distance FROM regions WHERE region_id = $1
+               UNION ALL
+               SELECT r.region_id, scope.distance + 1 FROM regions r
+               JOIN scope ON r.parent_id = scope.region_id WHERE scope.distance < 8)
+           SELECT g.region_id AS grid_id, g.name, g.parent_id AS community_id,
+                  EXISTS (SELECT 1 FROM grid_staff s
+                          WHERE s.grid_id = g.region_id AND s.role = 'leader') AS has_leader,
+                  EXISTS (SELECT 1 FROM grid_staff s
+                          WHERE s.grid_id = g.region_id AND s.role = 'worker') AS has_worker,
+                  EXISTS (SELECT 1 FROM grid_branches b
+                          WHERE b.grid_id = g.region_id) AS has_branch
+           FROM regions g
+           WHERE g.level = 'grid' AND NOT g.retired
+             AND ($1::text IS NULL OR g.region_id IN (SELECT region_id FROM scope))
+           ORDER BY g.region_id""",
+        within,
+    )
+
+
+# --- members by grid ---------------------------------------------------------------------
+
+COUNTED = "(m.deregistered_at IS NULL OR m.reg_time > m.deregistered_at)"
+
+
+async def apply_reported(
+    conn: asyncpg.Connection, rows: Sequence[tuple[str, str, str | None, datetime, str, str]]
+) -> None:
+    """rows: (member_id, community_id, grid_id, time, source, id); latest report wins."""
+    if not rows:
+        return
+    await conn.execute(
+        """INSERT INTO grid_members AS m
+               (member_id, community_id, grid_id, rep_time, rep_source, rep_id)
+           SELECT DISTINCT ON (member_id) * FROM unnest(
+               $1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])
+               AS t(member_id, community_id, grid_id, rep_time, rep_source, rep_id)
+           ORDER BY member_id, rep_time DESC, rep_source COLLATE "C" DESC, rep_id COLLATE "C" DESC
+           ON CONFLICT (member_id) DO UPDATE SET community_id = EXCLUDED.community_id,
+               grid_id = EXCLUDED.grid_id, rep_time = EXCLUDED.rep_time,
+               rep_source = EXCLUDED.rep_source, rep_id = EXCLUDED.rep_id
+           WHERE m.rep_time IS NULL OR (m.rep_time, m.rep_source, m.rep_id)
+                 < (EXCLUDED.rep_time, EXCLUDED.rep_source, EXCLUDED.rep_id)""",
+        *[list(col) for col in zip(*rows, strict=True)],
+    )
+
+
+async def apply_registered(
+    conn: asyncpg.Connection, rows: Sequence[tuple[str, str, datetime, str, str]]
+) -> None:
+    """rows: (member_id, category, time, source, id); latest registration wins."""
+    if not rows:
+        return
+    await conn.execute(
+        """INSERT INTO grid_members AS m (member_id, category, reg_time, reg_source, reg_id)
+           SELECT DISTINCT ON (member_id) * FROM unnest(
+               $1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[])
+               AS t(member_id, category, reg_time, reg_source, reg_id)
+           ORDER BY member_id, reg_time DESC, reg_source COLLATE "C" DESC, reg_id COLLATE "C" DESC
+           ON CONFLICT (member_id) DO UPDATE SET category = EXCLUDED.category,
+               reg_time = EXCLUDED.reg_time, reg_source = EXCLUDED.reg_source,
+               reg_id = EXCLUDED.reg_id
+           WHERE m.reg_time IS NULL OR (m.reg_time, m.reg_source, m.reg_id)
+                 < (EXCLUDED.reg_time, EXCLUDED.reg_source, EXCLUDED.reg_id)""",
+        *[list(col) for col in zip(*rows, strict=True)],
+    )
+
+
+async def apply_deregistered(
+    conn: asyncpg.Connection, rows: Sequence[tuple[str, datetime]]
+) -> None:
+    """rows: (member_id, time); the latest deregistration time is kept."""
+    if not rows:
+        return
+    await conn.execute(
+        """INSERT INTO grid_members AS m (member_id, deregistered_at)
+           SELECT member_id, max(t) FROM unnest($1::text[], $2::timestamptz[]) AS u(member_id, t)
+           GROUP BY member_id
+           ON CONFLICT (member_id) DO UPDATE SET deregistered_at =
+               greatest(m.deregistered_at, EXCLUDED.deregistered_at)""",
+        *[list(col) for col in zip(*rows, strict=True)],
+    )
+
+
+async def grid_members(conn: asyncpg.Connection, grid_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""SELECT m.member_id, coalesce(m.category, 'unknown') AS category, m.community_id
+            FROM grid_members m WHERE m.grid_id = $1 AND {COUNTED} ORDER BY m.member_id""",
+        grid_id,
+    )
+
+
+async def member_counts(conn: asyncpg.Connection, grid_ids: Sequence[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""SELECT m.grid_id, coalesce(m.category, 'unknown') AS category, count(*) AS n
+            FROM grid_members m WHERE m.grid_id = ANY($1::text[]) AND {COUNTED}
+            GROUP BY 1, 2 ORDER BY 1, 2""",
+        list(grid_ids),
+    )
+
+
+async def grids_within(conn: asyncpg.Connection, within: str | None) -> list[str]:
+    rows = await conn.fetch(
+        """WITH RECURSIVE scope AS (
+               SELECT region_id, 0 AS distance FROM regions WHERE region_id = $1
+               UNION ALL
+               SELECT r.region_id, scope.distance + 1 FROM regions r
+               JOIN scope ON r.parent_id = scope.region_id WHERE scope.distance < 8)
+           SELECT region_id FROM regions
+           WHERE level = 'grid' AND NOT retired
+             AND ($1::text IS NULL OR region_id IN (SELECT region_id FROM scope))
+           ORDER BY region_id""",
+        within,
+    )
+    return [r["region_id"] for r in rows]
+
+
+# --- visits ------------------------------------------------------------------------------
+
+
+async def insert_visit(conn: asyncpg.Connection, v: dict[str, Any]) -> bool:
+    row = await conn.fetchrow(
+        """INSERT INTO visits (visit_id, grid_id, staff_id, member_id, households,
+               duration_minutes, notes, visited_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING visit_id""",
+        v["visit_id"],
+        v["grid_id"],
+        v["staff_id"],
+        v["member_id"],
+        v["households"],
+        v["duration_minutes"],
+        v["notes"],
+        v["visited_at"],
+    )
+    return row is not None
+
+
+async def visits_of(conn: asyncpg.Connection, grid_id: str, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT * FROM visits WHERE grid_id = $1 ORDER BY visited_at DESC, visit_id LIMIT $2",
+        grid_id,
+        limit,
+    )
+
+
+# --- incidents ---------------------------------------------------------------------------
+
+
+async def insert_incident(conn: asyncpg.Connection, i: dict[str, Any]) -> None:
+    await conn.execute(
+        """INSERT INTO incidents (incident_id, grid_id, category, title, description, status,
+               reported_at, due_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7)""",
+        i["incident_id"],
+        i["grid_id"],
+        i["category"],
+        i["title"],
+        i["description"],
+        i["reported_at"],
+        i["due_at"],
+    )
+
+
+async def get_incident(
+    conn: asyncpg.Connection, incident_id: str, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM incidents WHERE incident_id = $1" + (" FOR UPDATE" if for_update else ""),
+        incident_id,
+    )
+
+
+async def update_incident(conn: asyncpg.Connection, incident_id: str, **values: Any) -> None:
+    names = list(values)
+    sets = ", ".join(f"{n} = ${i + 2}" for i, n in enumerate(names))
+    await conn.execute(
+        f"UPDATE incidents SET {sets}, updated_at = now() WHERE incident_id = $1",
+        incident_id,
+        *[values[n] for n in names],
+    )
+
+
+async def list_incidents(
+    conn: asyncpg.Connection,
+    *,
+    grid_ids: Sequence[str] | None,
+    status: str | None,
+    overdue_only: bool,
+    supervised_only: bool,
+    now: datetime,
+    limit: int,
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT * FROM incidents
+           WHERE ($1::text[] IS NULL OR grid_id = ANY($1::text[]))
+             AND ($2::text IS NULL OR status = $2)
+             AND (NOT $3 OR (status IN ('open', 'assigned') AND due_at < $4))
+             AND (NOT $5 OR supervised_at IS NOT NULL)
+           ORDER BY due_at, incident_id LIMIT $6""",
+        list(grid_ids) if grid_ids is not None else None,
+        status,
+        overdue_only,
+        now,
+        supervised_only,
+        limit,
+    )
+
+
+async def incident_counts(conn: asyncpg.Connection, now: datetime) -> tuple[int, int]:
+    row = await conn.fetchrow(
+        """SELECT count(*) FILTER (WHERE status IN ('open', 'assigned')) AS open,
+                  count(*) FILTER (WHERE status IN ('open', 'assigned') AND due_at < $1)
+                      AS overdue
+           FROM incidents""",
+        now,
+    )
+    assert row is not None
+    return int(row["open"]), int(row["overdue"])
+
+
+async def flag_newly_overdue(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """UPDATE incidents SET overdue_flagged_at = $1
+           WHERE status IN ('open', 'assigned') AND due_at < $1 AND overdue_flagged_at IS NULL
+           RETURNING incident_id, grid_id, due_at, status""",
+        now,
+    )
