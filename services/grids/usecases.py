@@ -910,7 +910,7 @@ async def transition(
                 "invalid_transition",
                 refusal.message,
                 incident_id=incident_id,
-                status=status.value,
+                current_status=status.value,
                 action=action,
             )
         target = rules.next_status(action, status)
