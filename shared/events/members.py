@@ -4,6 +4,7 @@ and by outside registries."""
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,7 +30,9 @@ class MemberRegistered(_Data):
     joined_on: date | None = Field(default=None, description="Date the member joined the Party.")
 
 
-@register(MEMBER_REPORTED, "member_id", "A member reported to the community where they live (双报到).")
+@register(
+    MEMBER_REPORTED, "member_id", "A member reported to the community where they live (双报到)."
+)
 class MemberReported(_Data):
     member_id: Id = Field(description="The member's id.")
     community_id: Id = Field(description="The community the member reports to.")
@@ -55,4 +58,46 @@ class UnitReported(_Data):
     community_id: Id = Field(description="The community the unit reports to.")
     member_count: int | None = Field(
         default=None, ge=0, description="Number of Party members in the unit."
+    )
+
+
+# --- Internal events of the members service (same envelope and naming, DESIGN §3) ---
+
+PARTY_ORG_DEFINED = "partygrid.party_org.defined"
+UNIT_AGREEMENT_SIGNED = "partygrid.unit.agreement_signed"
+
+
+class PartyOrgKind(StrEnum):
+    """Kind of a Party organisation (所属党组织), by the body it sits in."""
+
+    ORGAN = "organ"
+    STATE_FIRM = "state_firm"
+    SCHOOL = "school"
+    HOSPITAL = "hospital"
+    NON_PUBLIC_FIRM = "non_public_firm"
+    SOCIAL_ORGANISATION = "social_organisation"
+    COMMUNITY = "community"
+
+
+@register(PARTY_ORG_DEFINED, "party_org_id", "A Party organisation was created or changed.")
+class PartyOrgDefined(_Data):
+    party_org_id: Id = Field(description="The Party organisation's id.")
+    name: str = Field(min_length=1, max_length=200, description="Its name.")
+    kind: PartyOrgKind = Field(description="organ, state_firm, school, hospital, … community.")
+    parent_id: Id | None = Field(default=None, description="The parent organisation, if any.")
+
+
+@register(
+    UNIT_AGREEMENT_SIGNED,
+    "unit_id",
+    "A resident unit signed a co-building agreement (契约化共建) with its community.",
+)
+class UnitAgreementSigned(_Data):
+    unit_id: Id = Field(description="The unit that signed.")
+    agreement_id: Id = Field(description="The agreement's id.")
+    community_id: Id = Field(description="The community it was signed with.")
+    signed_on: date = Field(description="Date of signing.")
+    valid_until: date | None = Field(default=None, description="Last day it is in force.")
+    commitments: list[str] = Field(
+        min_length=1, max_length=100, description="What the unit commits to (承诺事项)."
     )
