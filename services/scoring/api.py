@@ -1,0 +1,537 @@
+"""Scoring read and management API (port 8004), DESIGN §4.
+
+- GET  /v1/members/{member_id}/points?period=2026-11      points and points by type
+- GET  /v1/members/{member_id}/rank?period=2026-11        own rank in grid, community, street, city
+- GET  /v1/rankings/streets?period=&metric=               streets (avg_points, total_points,
+                                                          participation_rate)
+- GET  /v1/rankings/communities?period=&street_id=&metric=
+- GET  /v1/rankings/grids?period=&community_id=&metric=
+- GET  /v1/rankings/members?period=&community_id=|grid_id=|street_id=&limit=&offset=
+- GET  /v1/zero-points?period=&community_id=|grid_id=|street_id=      零分党员
+- GET  /v1/organization-life/missing?period=2026-Q4&community_id=      hard criterion
+- GET  /v1/rules, POST /v1/rules                           versioned rules
+- POST /v1/boards, GET /v1/boards[/{id}], POST /v1/boards/{id}/review|publish   红黑榜
+- GET  /v1/reports/feedback?party_org_id=&period=2026-H2&format=json|csv       每半年反馈
+
+Periods: 2026-11, 2026-Q4, 2026-H2 or 2026 (city time zone); default the current month.
+Every endpoint needs a bearer token; rankings read maintained aggregates and never recompute.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import AwareDatetime, BaseModel, Field, PlainSerializer
+
+from shared.api import ERROR_RESPONSES, ApiError, Pool
+from shared.auth import Caller, Principal
+from shared.events import ID_PATTERN
+
+from . import queries as q
+from .domain.periods import InvalidPeriod, Period, month_of, parse_period
+from .domain.ranking import METRICS
+from .domain.rules import RULE_TYPES, InvalidRule, Rule
+from .usecases import add_rule_version
+
+router = APIRouter(prefix="/v1", tags=["scoring"], responses=ERROR_RESPONSES)
+
+Points = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+IdParam = Annotated[str, Path(pattern=ID_PATTERN, description="A member id.")]
+OptId = Annotated[str | None, Query(pattern=ID_PATTERN)]
+PeriodParam = Annotated[
+    str | None,
+    Query(description="2026-11, 2026-Q4, 2026-H2 or 2026; default: the current month."),
+]
+MetricParam = Annotated[
+    str, Query(description=f"One of: {', '.join(METRICS)}.")
+]
+Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
+Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
+
+
+def _period(request: Request, label: str | None) -> Period:
+    if label is None:
+        label = month_of(datetime.now(UTC), request.app.state.runtime.settings.tz)
+    try:
+        return parse_period(label)
+    except InvalidPeriod as exc:
+        raise ApiError(422, "invalid_period", str(exc), field="period", rule=str(exc)) from None
+
+
+def _metric(metric: str) -> str:
+    if metric not in METRICS:
+        raise ApiError(422, "invalid_metric", f"metric {metric!r} is not one of: {', '.join(METRICS)}",
+                       field="metric", rule=f"one of {', '.join(METRICS)}")
+    return metric
+
+
+def _scope(**ids: str | None) -> q.MemberScope:
+    given = {k: v for k, v in ids.items() if v}
+    if len(given) > 1:
+        raise ApiError(422, "invalid_scope", "give at most one of community_id, grid_id, street_id",
+                       field=",".join(given), rule="at most one scope")
+    return q.MemberScope(**given)
+
+
+async def _check_scope(pool: Any, caller: Principal, region_id: str | None) -> None:
+    if region_id and caller.role in ("street_admin", "community_admin"):
+        caller.require_region(await q.region_path(pool, region_id))
+    elif not region_id and caller.role == "community_admin":
+        raise ApiError(403, "forbidden", "a community_admin token must name its community_id")
+
+
+# --- members ---------------------------------------------------------------------------------
+
+
+class MemberPoints(BaseModel):
+    member_id: str = Field(description="The member.")
+    period: str = Field(description="The period asked for.")
+    points: Points = Field(description="Total points in the period (2 decimals).")
+    by_type: dict[str, Points] = Field(description="Points per activity type in the period.")
+
+
+@router.get("/members/{member_id}/points", response_model=MemberPoints)
+async def get_member_points(
+    request: Request, pool: Pool, caller: Caller, member_id: IdParam, period: PeriodParam = None
+) -> MemberPoints:
+    p = _period(request, period)
+    member = await q.member_exists(pool, member_id)
+    if member is None:
+        raise ApiError(404, "not_found", f"no events about member {member_id} have been received")
+    await _check_scope(pool, caller, member["community_id"] or "-")
+    total, by_type = await q.member_points(pool, member_id, p)
+    return MemberPoints(member_id=member_id, period=p.label, points=total, by_type=by_type)
+
+
+class ScopeRank(BaseModel):
+    scope: Literal["grid", "community", "street", "city"] = Field(description="Scope ranked in.")
+    scope_id: str | None = Field(description="Id of the grid, community or street.")
+    rank: int = Field(description="Competition rank in the scope.")
+    members: int = Field(description="Members counted in the scope.")
+
+
+class MemberRank(BaseModel):
+    member_id: str = Field(description="The member.")
+    period: str = Field(description="The period.")
+    points: Points = Field(description="The member's points in the period.")
+    counted: bool = Field(description="False if not reported or deregistered (no ranks then).")
+    ranks: list[ScopeRank] = Field(description="Rank in each scope the member counts in.")
+
+
+@router.get("/members/{member_id}/rank", response_model=MemberRank)
+async def get_member_rank(
+    request: Request, pool: Pool, caller: Caller, member_id: IdParam, period: PeriodParam = None
+) -> MemberRank:
+    p = _period(request, period)
+    m = await q.member_exists(pool, member_id)
+    if m is None:
+        raise ApiError(404, "not_found", f"no events about member {member_id} have been received")
+    await _check_scope(pool, caller, m["community_id"] or "-")
+    total, _ = await q.member_points(pool, member_id, p)
+    ranks: list[ScopeRank] = []
+    if m["counted"]:
+        path = await q.region_path(pool, m["community_id"])
+        street = path[1] if len(path) > 1 else None
+        scopes: list[tuple[str, str | None, q.MemberScope]] = []
+        if m["grid_id"]:
+            scopes.append(("grid", m["grid_id"], q.MemberScope(grid_id=m["grid_id"])))
+        scopes.append(("community", m["community_id"], q.MemberScope(community_id=m["community_id"])))
+        if street:
+            scopes.append(("street", street, q.MemberScope(street_id=street)))
+        scopes.append(("city", None, q.MemberScope()))
+        for name, sid, scope in scopes:
+            rank, size = await q.rank_in_scope(pool, p.label, scope, total)
+            ranks.append(ScopeRank(scope=name, scope_id=sid, rank=rank, members=size))  # type: ignore[arg-type]
+    return MemberRank(member_id=member_id, period=p.label, points=total, counted=m["counted"], ranks=ranks)
+
+
+# --- rankings --------------------------------------------------------------------------------
+
+
+class RegionItem(BaseModel):
+    rank: int = Field(description="Competition rank (1, 2, 2, 4).")
+    region_id: str = Field(description="The street, community or grid.")
+    name: str = Field(description="Its name.")
+    score: Points = Field(description="The metric's value.")
+    members: int = Field(description="Members counted in it.")
+    total_points: Points = Field(description="Total points of its members in the period.")
+    active_members: int = Field(description="Members with points above zero in the period.")
+
+
+class RegionRanking(BaseModel):
+    period: str = Field(description="The period.")
+    metric: str = Field(description="The metric ranked by.")
+    total: int = Field(description="Items before paging.")
+    items: list[RegionItem] = Field(description="The ranked items of this page.")
+
+
+def _region_ranking(period: Period, metric: str, rows: list[q.RegionRow], limit: int, offset: int) -> RegionRanking:
+    ranked = q.rank_regions(rows, metric)
+    items = [
+        RegionItem(rank=rank, region_id=r.region_id, name=r.name, score=score, members=r.members,
+                   total_points=r.total, active_members=r.positive)
+        for rank, r, score in ranked[offset : offset + limit]
+    ]
+    return RegionRanking(period=period.label, metric=metric, total=len(ranked), items=items)
+
+
+@router.get("/rankings/streets", response_model=RegionRanking)
+async def rank_streets(
+    request: Request, pool: Pool, caller: Caller, period: PeriodParam = None,
+    metric: MetricParam = "avg_points", limit: Limit = 100, offset: Offset = 0,
+) -> RegionRanking:
+    p, m = _period(request, period), _metric(metric)
+    return _region_ranking(p, m, await q.street_rows(pool, p.label), limit, offset)
+
+
+@router.get("/rankings/communities", response_model=RegionRanking)
+async def rank_communities(
+    request: Request, pool: Pool, caller: Caller, period: PeriodParam = None,
+    street_id: OptId = None, metric: MetricParam = "avg_points", limit: Limit = 100,
+    offset: Offset = 0,
+) -> RegionRanking:
+    p, m = _period(request, period), _metric(metric)
+    return _region_ranking(p, m, await q.child_rows(pool, p.label, "community", street_id), limit, offset)
+
+
+@router.get("/rankings/grids", response_model=RegionRanking)
+async def rank_grids(
+    request: Request, pool: Pool, caller: Caller, period: PeriodParam = None,
+    community_id: OptId = None, metric: MetricParam = "avg_points", limit: Limit = 100,
+    offset: Offset = 0,
+) -> RegionRanking:
+    p, m = _period(request, period), _metric(metric)
+    return _region_ranking(p, m, await q.child_rows(pool, p.label, "grid", community_id), limit, offset)
+
+
+class MemberItem(BaseModel):
+    rank: int = Field(description="Competition rank in the scope.")
+    member_id: str = Field(description="The member.")
+    name: str | None = Field(description="The member's name, if registered.")
+    score: Points = Field(description="Points in the period.")
+    community_id: str | None = Field(description="The member's current community.")
+    grid_id: str | None = Field(description="The member's current grid.")
+
+
+class MemberRanking(BaseModel):
+    period: str = Field(description="The period.")
+    metric: str = Field(description="Always points.")
+    total: int = Field(description="Members in the scope.")
+    items: list[MemberItem] = Field(description="The ranked members of this page.")
+
+
+@router.get("/rankings/members", response_model=MemberRanking)
+async def rank_members(
+    request: Request, pool: Pool, caller: Caller, period: PeriodParam = None,
+    community_id: OptId = None, grid_id: OptId = None, street_id: OptId = None,
+    limit: Limit = 50, offset: Offset = 0,
+) -> MemberRanking:
+    p = _period(request, period)
+    scope = _scope(community_id=community_id, grid_id=grid_id, street_id=street_id)
+    await _check_scope(pool, caller, community_id or grid_id or street_id)
+    total, rows = await q.member_ranking(pool, p.label, scope, limit, offset)
+    return MemberRanking(period=p.label, metric="points", total=total, items=[
+        MemberItem(rank=r["rank"], member_id=r["member_id"], name=r["name"], score=r["points"],
+                   community_id=r["community_id"], grid_id=r["grid_id"]) for r in rows
+    ])
+
+
+class ZeroItem(BaseModel):
+    member_id: str = Field(description="The member.")
+    name: str | None = Field(description="The member's name, if registered.")
+    community_id: str | None = Field(description="Current community.")
+    points: Points = Field(description="Points in the period (zero or below).")
+
+
+class ZeroPoints(BaseModel):
+    period: str = Field(description="The period.")
+    count: int = Field(description="Number of counted members with points <= 0.")
+    items: list[ZeroItem] = Field(description="Those members, by member id.")
+
+
+@router.get("/zero-points", response_model=ZeroPoints)
+async def zero_points(
+    request: Request, pool: Pool, caller: Caller, period: PeriodParam = None,
+    community_id: OptId = None, grid_id: OptId = None, street_id: OptId = None,
+) -> ZeroPoints:
+    p = _period(request, period)
+    scope = _scope(community_id=community_id, grid_id=grid_id, street_id=street_id)
+    await _check_scope(pool, caller, community_id or grid_id or street_id)
+    rows = await q.zero_point_members(pool, p.label, scope)
+    return ZeroPoints(period=p.label, count=len(rows), items=[
+        ZeroItem(member_id=r["member_id"], name=r["name"], community_id=r["community_id"],
+                 points=r["points"]) for r in rows
+    ])
+
+
+class MissingItem(BaseModel):
+    member_id: str = Field(description="The member.")
+    name: str | None = Field(description="The member's name, if registered.")
+    community_id: str | None = Field(description="Current community.")
+
+
+class MissingOrganizationLife(BaseModel):
+    period: str = Field(description="The quarter (or other period) checked.")
+    count: int = Field(description="Counted members with no organization_life in the period.")
+    items: list[MissingItem] = Field(description="Those members, by member id.")
+
+
+@router.get("/organization-life/missing", response_model=MissingOrganizationLife)
+async def organization_life_missing(
+    request: Request, pool: Pool, caller: Caller,
+    period: Annotated[str, Query(description="Usually a quarter: 2026-Q4.")],
+    community_id: OptId = None, grid_id: OptId = None, street_id: OptId = None,
+) -> MissingOrganizationLife:
+    p = _period(request, period)
+    scope = _scope(community_id=community_id, grid_id=grid_id, street_id=street_id)
+    await _check_scope(pool, caller, community_id or grid_id or street_id)
+    rows = await q.missing_organization_life(pool, p, scope)
+    return MissingOrganizationLife(period=p.label, count=len(rows), items=[
+        MissingItem(member_id=r["member_id"], name=r["name"], community_id=r["community_id"])
+        for r in rows
+    ])
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+
+class RuleOut(BaseModel):
+    activity_type: str = Field(description="Activity type, or member_reported.")
+    points: Points = Field(description="Points per event or per hour.")
+    per: Literal["event", "hour"] = Field(description="event or hour.")
+    monthly_cap: Points | None = Field(description="Monthly cap per member, null for none.")
+    effective_from: datetime = Field(description="Applies to events at or after this time.")
+
+
+class RuleIn(BaseModel):
+    activity_type: str = Field(description=f"One of: {', '.join(RULE_TYPES)}.")
+    points: Decimal = Field(description="Points per event or hour, 2 decimals at most.")
+    per: str = Field(default="event", description="event or hour.")
+    monthly_cap: Decimal | None = Field(default=None, description="Cap per member and month.")
+    effective_from: AwareDatetime = Field(description="RFC 3339 time with offset.")
+    note: str | None = Field(default=None, max_length=500, description="Why it changed.")
+
+
+class RulesOut(BaseModel):
+    current: list[RuleOut] = Field(description="The rules in force now.")
+    versions: list[RuleOut] = Field(description="Every version, by type and effective_from.")
+
+
+class RuleChangeOut(BaseModel):
+    rule: RuleOut = Field(description="The version added.")
+    buckets_reevaluated: int = Field(description="Member-month buckets whose points changed.")
+    members_affected: int = Field(description="Members whose points changed.")
+
+
+def _rule_out(r: Rule) -> RuleOut:
+    return RuleOut(activity_type=r.activity_type, points=r.points, per=r.per,  # type: ignore[arg-type]
+                   monthly_cap=r.monthly_cap, effective_from=r.effective_from)
+
+
+@router.get("/rules", response_model=RulesOut)
+async def list_rules(pool: Pool, caller: Caller) -> RulesOut:
+    from .persistence import load_rules
+
+    async with pool.acquire() as conn:
+        book = await load_rules(conn)
+    versions = sorted(book.versions(), key=lambda r: (r.activity_type, r.effective_from))
+    return RulesOut(current=[_rule_out(r) for r in book.current(datetime.now(UTC))],
+                    versions=[_rule_out(r) for r in versions])
+
+
+@router.post("/rules", response_model=RuleChangeOut, status_code=201)
+async def add_rule(request: Request, pool: Pool, caller: Caller, body: RuleIn) -> RuleChangeOut:
+    caller.require_city()
+    rule = Rule(body.activity_type, body.points, body.per, body.monthly_cap, body.effective_from)
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            change = await add_rule_version(conn, rule, body.note, request.app.state.runtime.settings.source)
+    except InvalidRule as exc:
+        raise ApiError(422, "invalid_rule", str(exc), field=exc.field, rule=str(exc)) from None
+    return RuleChangeOut(rule=_rule_out(change.rule), buckets_reevaluated=change.buckets_reevaluated,
+                         members_affected=change.members_affected)
+
+
+# --- red and black boards --------------------------------------------------------------------
+
+
+class BoardIn(BaseModel):
+    period: str = Field(description="Period of the board, e.g. 2026-11.")
+    subject: Literal["members", "communities"] = Field(description="Rank members or communities.")
+    size: int = Field(default=10, ge=1, le=100, description="Entries on each of the two boards.")
+    street_id: str | None = Field(default=None, pattern=ID_PATTERN, description="Limit to a street.")
+
+
+class BoardOut(BaseModel):
+    board_id: int = Field(description="The board.")
+    period: str = Field(description="Its period.")
+    subject: str = Field(description="members or communities.")
+    size: int = Field(description="Entries per board.")
+    street_id: str | None = Field(description="Street it is limited to, if any.")
+    status: Literal["draft", "reviewed", "published"] = Field(description="Workflow state.")
+    red: list[dict[str, Any]] = Field(description="Top entries (红榜).")
+    black: list[dict[str, Any]] = Field(description="Bottom entries (黑榜).")
+    created_at: datetime = Field(description="When drafted (the snapshot's time).")
+    reviewed_by: str | None = Field(description="Reviewer.")
+    published_at: datetime | None = Field(description="When published; immutable after.")
+
+
+class ReviewIn(BaseModel):
+    reviewer: str = Field(min_length=1, max_length=100, description="Who reviewed the draft.")
+
+
+def _board_out(r: Any) -> BoardOut:
+    snap = json.loads(r["snapshot"]) if isinstance(r["snapshot"], str) else r["snapshot"]
+    return BoardOut(board_id=r["board_id"], period=r["period"], subject=r["subject"], size=r["size"],
+                    street_id=r["street_id"], status=r["status"], red=snap["red"], black=snap["black"],
+                    created_at=r["created_at"], reviewed_by=r["reviewed_by"],
+                    published_at=r["published_at"])
+
+
+async def _snapshot(pool: Any, body: BoardIn, period: Period) -> dict[str, Any]:
+    if body.subject == "members":
+        scope = q.MemberScope(street_id=body.street_id)
+        _, top = await q.member_ranking(pool, period.label, scope, body.size, 0)
+        _, bottom = await q.member_ranking(pool, period.label, scope, body.size, 0, ascending=True)
+
+        def item(r: Any) -> dict[str, Any]:
+            return {"rank": r["rank"], "member_id": r["member_id"], "name": r["name"],
+                    "community_id": r["community_id"], "score": float(r["points"])}
+
+        return {"red": [item(r) for r in top], "black": [item(r) for r in bottom]}
+    ranked = q.rank_regions(await q.child_rows(pool, period.label, "community", body.street_id), "avg_points")
+    items = [{"rank": rank, "region_id": r.region_id, "name": r.name, "score": float(s),
+              "members": r.members} for rank, r, s in ranked]
+    return {"red": items[: body.size], "black": list(reversed(items[-body.size :]))}
+
+
+@router.post("/boards", response_model=BoardOut, status_code=201)
+async def draft_board(request: Request, pool: Pool, caller: Caller, body: BoardIn) -> BoardOut:
+    caller.require_write()
+    if body.street_id:
+        await _check_scope(pool, caller, body.street_id)
+    else:
+        caller.require_city()
+    period = _period(request, body.period)
+    snapshot = await _snapshot(pool, body, period)
+    row = await pool.fetchrow(
+        """INSERT INTO boards (period, subject, size, street_id, status, snapshot)
+           VALUES ($1, $2, $3, $4, 'draft', $5::jsonb) RETURNING *""",
+        period.label, body.subject, body.size, body.street_id, json.dumps(snapshot),
+    )
+    return _board_out(row)
+
+
+@router.get("/boards", response_model=list[BoardOut])
+async def list_boards(
+    pool: Pool, caller: Caller, period: Annotated[str | None, Query()] = None,
+    status: Annotated[Literal["draft", "reviewed", "published"] | None, Query()] = None,
+) -> list[BoardOut]:
+    rows = await pool.fetch(
+        """SELECT * FROM boards WHERE ($1::text IS NULL OR period = $1)
+           AND ($2::text IS NULL OR status = $2) ORDER BY board_id DESC LIMIT 200""",
+        period, status,
+    )
+    return [_board_out(r) for r in rows]
+
+
+@router.get("/boards/{board_id}", response_model=BoardOut)
+async def get_board(pool: Pool, caller: Caller, board_id: int) -> BoardOut:
+    row = await pool.fetchrow("SELECT * FROM boards WHERE board_id = $1", board_id)
+    if row is None:
+        raise ApiError(404, "not_found", f"no board {board_id}")
+    return _board_out(row)
+
+
+async def _transition(pool: Any, board_id: int, expected: str, sql: str, *args: Any) -> BoardOut:
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow("SELECT * FROM boards WHERE board_id = $1 FOR UPDATE", board_id)
+        if row is None:
+            raise ApiError(404, "not_found", f"no board {board_id}")
+        if row["status"] != expected:
+            raise ApiError(409, "invalid_state",
+                           f"board {board_id} is {row['status']}; this step needs a {expected} board"
+                           + (" (published boards are immutable)" if row["status"] == "published" else ""))
+        return _board_out(await conn.fetchrow(sql, board_id, *args))
+
+
+@router.post("/boards/{board_id}/review", response_model=BoardOut)
+async def review_board(pool: Pool, caller: Caller, board_id: int, body: ReviewIn) -> BoardOut:
+    caller.require_write()
+    return await _transition(
+        pool, board_id, "draft",
+        "UPDATE boards SET status = 'reviewed', reviewed_by = $2, reviewed_at = now() "
+        "WHERE board_id = $1 RETURNING *", body.reviewer,
+    )
+
+
+@router.post("/boards/{board_id}/publish", response_model=BoardOut)
+async def publish_board(pool: Pool, caller: Caller, board_id: int) -> BoardOut:
+    caller.require_write()
+    return await _transition(
+        pool, board_id, "reviewed",
+        "UPDATE boards SET status = 'published', published_at = now() WHERE board_id = $1 RETURNING *",
+    )
+
+
+# --- half-yearly feedback --------------------------------------------------------------------
+
+
+class FeedbackItem(BaseModel):
+    member_id: str = Field(description="An in-service member of the organisation.")
+    name: str | None = Field(description="Name.")
+    community_id: str | None = Field(description="Community reported to (双报到), if any.")
+    community_name: str | None = Field(description="Its name, if known.")
+    points: Points = Field(description="Points in the half.")
+    by_type: dict[str, Points] = Field(description="Points by type in the half.")
+    volunteer_hours: Points = Field(description="Volunteer service hours in the half.")
+    activities: int = Field(description="Activities taken part in during the half.")
+    deregistered: bool = Field(description="True if the member has left the registry.")
+
+
+class Feedback(BaseModel):
+    party_org_id: str = Field(description="The member's own Party organisation.")
+    period: str = Field(description="The half, e.g. 2026-H2.")
+    members: list[FeedbackItem] = Field(description="Its in-service members.")
+
+
+@router.get("/reports/feedback", response_model=Feedback,
+            responses={200: {"content": {"text/csv": {}}}})
+async def feedback(
+    request: Request, pool: Pool, caller: Caller,
+    party_org_id: Annotated[str, Query(pattern=ID_PATTERN, description="所属党组织 id.")],
+    period: Annotated[str, Query(description="A half: 2026-H2 (other periods accepted).")],
+    format: Annotated[Literal["json", "csv"], Query(description="json or csv.")] = "json",
+) -> Any:
+    if caller.role not in ("city_admin", "service"):
+        raise ApiError(403, "forbidden", "feedback reports are for city_admin and service tokens")
+    p = _period(request, period)
+    rows = await q.feedback_rows(pool, party_org_id, p)
+    items = [
+        FeedbackItem(member_id=r["member_id"], name=r["name"], community_id=r["community_id"],
+                     community_name=r["community_name"], points=r["points"],
+                     by_type={k: Decimal(str(v)) for k, v in json.loads(r["by_type"]).items()},
+                     volunteer_hours=r["volunteer_hours"], activities=r["activities"],
+                     deregistered=r["deregistered"])
+        for r in rows
+    ]
+    if format == "csv":
+        out = io.StringIO()
+        w = csv.writer(out)
+        w.writerow(["member_id", "name", "community_id", "community_name", "points",
+                    "volunteer_hours", "activities", "by_type"])
+        for i in items:
+            w.writerow([i.member_id, i.name or "", i.community_id or "", i.community_name or "",
+                        f"{i.points:.2f}", f"{i.volunteer_hours:.2f}", i.activities,
+                        ";".join(f"{k}={v:.2f}" for k, v in sorted(i.by_type.items()))])
+        filename = f"feedback-{party_org_id}-{p.label}.csv"
+        return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Feedback(party_org_id=party_org_id, period=p.label, members=items)

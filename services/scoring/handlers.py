@@ -1,0 +1,35 @@
+"""Scoring's inbox: the topics it consumes and the use case each batch goes to."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from shared.events import (
+    ACTIVITY_LOGGED,
+    ACTIVITY_REVOKED,
+    MEMBER_DEREGISTERED,
+    MEMBER_REGISTERED,
+    MEMBER_REPORTED,
+    REGION_DEFINED,
+)
+from shared.inbox import Apply, Incoming
+
+from .usecases import apply_events
+
+CONSUMES = (
+    ACTIVITY_LOGGED,
+    ACTIVITY_REVOKED,
+    MEMBER_REGISTERED,
+    MEMBER_REPORTED,
+    MEMBER_DEREGISTERED,
+    REGION_DEFINED,
+)
+
+
+def make_apply(tz: ZoneInfo, source: str) -> Apply:
+    async def apply(conn: asyncpg.Connection, events: list[Incoming]) -> None:
+        await apply_events(conn, events, tz=tz, source=source)
+
+    return apply

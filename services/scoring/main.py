@@ -1,0 +1,37 @@
+"""Entry point of the scoring service: `uvicorn services.scoring.main:create_app --factory`.
+
+This is the wiring point: settings → handlers (inbox use case) → API → the shared skeleton.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from shared.service import Runtime, ServiceDefinition, create_service_app
+from shared.settings import Settings
+
+from .api import router
+from .handlers import CONSUMES, make_apply
+from .metrics import MEMBERS_COUNTED
+
+
+async def _on_start(runtime: Runtime) -> None:
+    assert runtime.pool is not None
+    MEMBERS_COUNTED.set(await runtime.pool.fetchval("SELECT count(*) FROM members WHERE counted"))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings(service_name="scoring")
+    definition = ServiceDefinition(
+        name="scoring",
+        title="PartyGrid scoring",
+        description=__doc__ or "",
+        migrations=Path(__file__).parent / "migrations",
+        api=[router],
+        consumes=CONSUMES,
+        apply=make_apply(settings.tz, settings.source),
+        on_start=_on_start,
+    )
+    return create_service_app(definition, settings)

@@ -1,0 +1,245 @@
+"""The read side: every query reads the maintained aggregates (buckets, member_points,
+region_points, region_members), never the ledger, so no read recomputes a ranking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import asyncpg
+
+from .domain.periods import Period
+from .domain.ranking import Standing, competition_ranks, region_score
+
+
+@dataclass(frozen=True)
+class MemberScope:
+    """Which counted members a member query covers; at most one of the ids is set."""
+
+    community_id: str | None = None
+    grid_id: str | None = None
+    street_id: str | None = None
+
+    def sql(self, param: int) -> tuple[str, list[str]]:
+        if self.community_id:
+            return f"m.community_id = ${param}", [self.community_id]
+        if self.grid_id:
+            return f"m.grid_id = ${param}", [self.grid_id]
+        if self.street_id:
+            return (
+                f"m.community_id IN (SELECT region_id FROM regions WHERE parent_id = ${param} "
+                "AND level = 'community')",
+                [self.street_id],
+            )
+        return "true", []
+
+
+async def member_exists(conn: asyncpg.Connection | asyncpg.Pool, member_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT member_id, name, category, party_org_id, community_id, grid_id, deregistered, "
+        "counted FROM members WHERE member_id = $1",
+        member_id,
+    )
+
+
+async def member_points(
+    conn: asyncpg.Connection | asyncpg.Pool, member_id: str, period: Period
+) -> tuple[Decimal, dict[str, Decimal]]:
+    rows = await conn.fetch(
+        """SELECT activity_type, sum(points) AS points FROM buckets
+           WHERE member_id = $1 AND month = ANY($2::text[]) AND (events > 0 OR points <> 0)
+           GROUP BY activity_type ORDER BY activity_type""",
+        member_id,
+        list(period.months),
+    )
+    total = await conn.fetchval(
+        "SELECT points FROM member_points WHERE member_id = $1 AND period = $2",
+        member_id,
+        period.label,
+    )
+    return (total or Decimal("0.00")), {r["activity_type"]: r["points"] for r in rows}
+
+
+async def region_path(conn: asyncpg.Connection | asyncpg.Pool, region_id: str | None) -> list[str]:
+    """The region and its ancestors, nearest first (for token scope checks)."""
+    if not region_id:
+        return []
+    rows = await conn.fetch(
+        """WITH RECURSIVE up(region_id, parent_id, depth) AS (
+               SELECT region_id, parent_id, 0 FROM regions WHERE region_id = $1
+               UNION ALL
+               SELECT r.region_id, r.parent_id, up.depth + 1 FROM regions r
+               JOIN up ON r.region_id = up.parent_id WHERE up.depth < 10)
+           SELECT region_id FROM up ORDER BY depth""",
+        region_id,
+    )
+    return [r["region_id"] for r in rows] or [region_id]
+
+
+@dataclass(frozen=True)
+class RegionRow:
+    region_id: str
+    name: str
+    total: Decimal
+    members: int
+    positive: int
+
+
+async def street_rows(conn: asyncpg.Connection | asyncpg.Pool, period: str) -> list[RegionRow]:
+    rows = await conn.fetch(
+        """SELECT s.region_id, s.name,
+                  coalesce(sum(rm.members), 0)::int AS members,
+                  coalesce(sum(rp.total), 0) AS total,
+                  coalesce(sum(rp.positive), 0)::int AS positive
+           FROM regions s
+           LEFT JOIN regions c ON c.parent_id = s.region_id AND c.level = 'community'
+                                AND NOT c.retired
+           LEFT JOIN region_members rm ON rm.kind = 'community' AND rm.region_id = c.region_id
+           LEFT JOIN region_points rp ON rp.kind = 'community' AND rp.region_id = c.region_id
+                                       AND rp.period = $1
+           WHERE s.level = 'street' AND NOT s.retired
+           GROUP BY s.region_id, s.name""",
+        period,
+    )
+    return [RegionRow(r["region_id"], r["name"], r["total"], r["members"], r["positive"]) for r in rows]
+
+
+async def child_rows(
+    conn: asyncpg.Connection | asyncpg.Pool, period: str, kind: str, parent_id: str | None
+) -> list[RegionRow]:
+    """Communities (of a street, or all) or grids (of a community, or all)."""
+    rows = await conn.fetch(
+        """SELECT c.region_id, c.name,
+                  coalesce(rm.members, 0) AS members,
+                  coalesce(rp.total, 0) AS total,
+                  coalesce(rp.positive, 0) AS positive
+           FROM regions c
+           LEFT JOIN region_members rm ON rm.kind = $2 AND rm.region_id = c.region_id
+           LEFT JOIN region_points rp ON rp.kind = $2 AND rp.region_id = c.region_id
+                                       AND rp.period = $1
+           WHERE c.level = $2 AND NOT c.retired AND ($3::text IS NULL OR c.parent_id = $3)""",
+        period,
+        kind,
+        parent_id,
+    )
+    return [RegionRow(r["region_id"], r["name"], r["total"], r["members"], r["positive"]) for r in rows]
+
+
+def rank_regions(rows: list[RegionRow], metric: str) -> list[tuple[int, RegionRow, Decimal]]:
+    by_id = {r.region_id: r for r in rows}
+    scored = [Standing(r.region_id, region_score(metric, r.total, r.members, r.positive)) for r in rows]
+    return [(rank, by_id[s.id], s.score) for rank, s in competition_ranks(scored)]
+
+
+async def member_ranking(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    period: str,
+    scope: MemberScope,
+    limit: int,
+    offset: int,
+    ascending: bool = False,
+) -> tuple[int, list[asyncpg.Record]]:
+    cond, args = scope.sql(2)
+    order = "points ASC, member_id DESC" if ascending else "points DESC, member_id"
+    rows = await conn.fetch(
+        f"""WITH scoped AS (
+                SELECT m.member_id, m.name, m.community_id, m.grid_id,
+                       coalesce(p.points, 0) AS points
+                FROM members m
+                LEFT JOIN member_points p ON p.member_id = m.member_id AND p.period = $1
+                WHERE m.counted AND {cond})
+            SELECT *, rank() OVER (ORDER BY points DESC) AS rank, count(*) OVER () AS total
+            FROM scoped ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}""",
+        period,
+        *args,
+    )
+    total = rows[0]["total"] if rows else await _scope_size(conn, scope)
+    return int(total), list(rows)
+
+
+async def _scope_size(conn: asyncpg.Connection | asyncpg.Pool, scope: MemberScope) -> int:
+    cond, args = scope.sql(1)
+    return int(await conn.fetchval(f"SELECT count(*) FROM members m WHERE m.counted AND {cond}", *args))
+
+
+async def rank_in_scope(
+    conn: asyncpg.Connection | asyncpg.Pool, period: str, scope: MemberScope, points: Decimal
+) -> tuple[int, int]:
+    """(competition rank of a member with `points`, members in scope)."""
+    cond, args = scope.sql(3)
+    row = await conn.fetchrow(
+        f"""SELECT count(*) FILTER (WHERE coalesce(p.points, 0) > $2) AS above, count(*) AS size
+            FROM members m
+            LEFT JOIN member_points p ON p.member_id = m.member_id AND p.period = $1
+            WHERE m.counted AND {cond}""",
+        period,
+        points,
+        *args,
+    )
+    return int(row["above"]) + 1, int(row["size"])
+
+
+async def zero_point_members(
+    conn: asyncpg.Connection | asyncpg.Pool, period: str, scope: MemberScope
+) -> list[asyncpg.Record]:
+    cond, args = scope.sql(2)
+    return list(
+        await conn.fetch(
+            f"""SELECT m.member_id, m.name, m.community_id, m.grid_id,
+                       coalesce(p.points, 0) AS points
+                FROM members m
+                LEFT JOIN member_points p ON p.member_id = m.member_id AND p.period = $1
+                WHERE m.counted AND {cond} AND coalesce(p.points, 0) <= 0
+                ORDER BY m.member_id""",
+            period,
+            *args,
+        )
+    )
+
+
+async def missing_organization_life(
+    conn: asyncpg.Connection | asyncpg.Pool, period: Period, scope: MemberScope
+) -> list[asyncpg.Record]:
+    cond, args = scope.sql(2)
+    return list(
+        await conn.fetch(
+            f"""SELECT m.member_id, m.name, m.community_id, m.grid_id FROM members m
+                WHERE m.counted AND {cond} AND NOT EXISTS (
+                    SELECT 1 FROM buckets b WHERE b.member_id = m.member_id
+                      AND b.activity_type = 'organization_life' AND b.events > 0
+                      AND b.month = ANY($1::text[]))
+                ORDER BY m.member_id""",
+            list(period.months),
+            *args,
+        )
+    )
+
+
+async def feedback_rows(
+    conn: asyncpg.Connection | asyncpg.Pool, party_org_id: str, period: Period
+) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            """SELECT m.member_id, m.name, m.community_id, c.name AS community_name,
+                      m.deregistered,
+                      coalesce((SELECT jsonb_object_agg(t.activity_type, t.points)
+                                FROM (SELECT activity_type, sum(points) AS points FROM buckets b
+                                      WHERE b.member_id = m.member_id
+                                        AND b.month = ANY($2::text[])
+                                        AND (b.events > 0 OR b.points <> 0)
+                                      GROUP BY activity_type) t), '{}'::jsonb) AS by_type,
+                      coalesce((SELECT sum(points) FROM buckets b WHERE b.member_id = m.member_id
+                                AND b.month = ANY($2::text[])), 0) AS points,
+                      coalesce((SELECT sum(hours) FROM buckets b WHERE b.member_id = m.member_id
+                                AND b.month = ANY($2::text[])
+                                AND b.activity_type = 'volunteer_service'), 0) AS volunteer_hours,
+                      coalesce((SELECT sum(events) FROM buckets b WHERE b.member_id = m.member_id
+                                AND b.month = ANY($2::text[])
+                                AND b.activity_type <> 'member_reported'), 0) AS activities
+               FROM members m LEFT JOIN regions c ON c.region_id = m.community_id
+               WHERE m.party_org_id = $1 AND m.category = 'in_service'
+               ORDER BY m.member_id""",
+            party_org_id,
+            list(period.months),
+        )
+    )

@@ -1,0 +1,351 @@
+"""Scoring use cases: apply a batch of events, change a rule. Both keep every derived table
+(buckets, member period totals, region aggregates) exactly equal to a recomputation from the
+ledger, touching only what the change affects.
+
+How a batch is applied (one transaction, see shared.inbox):
+1. members, regions: the latest definition by (time, source, id) wins;
+2. ledger: new activities and reports are recorded; a revocation marks its target (now or
+   when it arrives later);
+3. buckets (member, month, type): entries that come after the bucket's last entry extend it
+   (fast path); anything else — an out-of-order event, a revocation — recomputes that one
+   bucket from the ledger; the yearly member_reported bonus is recomputed per member-year;
+4. the bucket deltas flow into member period totals and the community and grid aggregates of
+   the member's location; members whose location changed move their totals;
+5. points.changed events go to the outbox.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from shared.events import (
+    POINTS_CHANGED,
+    ActivityLogged,
+    ActivityRevoked,
+    CloudEvent,
+    MemberDeregistered,
+    MemberRegistered,
+    MemberReported,
+    PointsChanged,
+    RegionDefined,
+    new_event,
+)
+from shared.inbox import Incoming
+from shared.outbox import add_to_outbox
+
+from . import persistence as db
+from .domain.periods import month_of, periods_of_month
+from .domain.points import EMPTY_BUCKET, ZERO, BucketTotal, Entry, compute_bucket, extend_bucket
+from .domain.rules import MEMBER_REPORTED, Rule, RuleBook, validate_rule
+from .metrics import MEMBERS_COUNTED, observe_applied
+from .persistence import BucketKey, Location, MemberRow
+
+
+@dataclass
+class Outcome:
+    """What a batch or a rule change did, for metrics and callers."""
+
+    buckets_changed: int = 0
+    points_by_type: dict[str, Decimal] = field(default_factory=dict)
+    newest_event: datetime | None = None
+    members_moved: int = 0
+
+
+def _key(e: CloudEvent) -> tuple[datetime, str, str]:
+    return (e.time, e.source, e.id)
+
+
+async def apply_events(
+    conn: asyncpg.Connection, items: list[Incoming], *, tz: ZoneInfo, source: str
+) -> Outcome:
+    await db.lock_rules(conn, exclusive=False)
+    rules = await db.load_rules(conn)
+
+    regions, registered, deregistered, reported, logged, revoked = [], [], [], [], [], []
+    for it in items:
+        d = it.data
+        if isinstance(d, RegionDefined):
+            regions.append((it.event, d))
+        elif isinstance(d, MemberRegistered):
+            registered.append((it.event, d))
+        elif isinstance(d, MemberDeregistered):
+            deregistered.append((it.event, d))
+        elif isinstance(d, MemberReported):
+            reported.append((it.event, d))
+        elif isinstance(d, ActivityLogged):
+            logged.append((it.event, d))
+        elif isinstance(d, ActivityRevoked):
+            revoked.append((it.event, d))
+
+    await db.upsert_regions(
+        conn,
+        [
+            (d.region_id, d.level.value, d.name, d.parent_id, d.retired, e.time, e.source, e.id)
+            for e, d in regions
+        ],
+    )
+
+    member_ids = {d.member_id for _, d in (*registered, *deregistered, *reported, *logged, *revoked)}
+    members = await db.lock_members(conn, sorted(member_ids))
+    before = {m: row.location for m, row in members.items()}
+    changed_members = _update_members(members, registered, deregistered, reported)
+    await db.save_members(conn, changed_members)
+
+    ledger_rows = [
+        (e.source, e.id, d.member_id, "activity", d.activity_type.value, e.time,
+         month_of(e.time, tz), d.hours)
+        for e, d in logged
+    ] + [
+        (e.source, e.id, d.member_id, "reported", MEMBER_REPORTED, e.time, month_of(e.time, tz),
+         None)
+        for e, d in reported
+    ]
+    pre_revoked = await db.insert_ledger(conn, ledger_rows)
+    hit = await db.insert_revocations(
+        conn, [(d.revokes.source, d.revokes.id, d.member_id) for _, d in revoked]
+    )
+    stray = {m for m, _, _ in hit} - set(members)
+    if stray:  # a revocation whose member_id differs from its target's
+        extra = await db.lock_members(conn, sorted(stray))
+        members.update(extra)
+        before.update({m: r.location for m, r in extra.items()})
+
+    appended: dict[BucketKey, list[Entry]] = defaultdict(list)
+    for e, d in logged:
+        if (e.source, e.id) in pre_revoked:
+            continue
+        key = (d.member_id, month_of(e.time, tz), d.activity_type.value)
+        appended[key].append(Entry(e.time, e.source, e.id, d.activity_type.value, d.hours))
+
+    changes = await _recompute(conn, rules, appended, set(hit))
+    changes.update(
+        await _recompute_reports(
+            conn, rules, {(d.member_id, int(month_of(e.time, tz)[:4])) for e, d in reported}
+        )
+    )
+    outcome = await _propagate(conn, changes, before, source)
+    outcome.members_moved = await _move_members(
+        conn, {m: (before[m], members[m].location) for m in members}
+    )
+    newest = max((it.event.time for it in items), default=None)
+    if newest is not None:
+        await db.note_newest_event(conn, newest)
+        outcome.newest_event = newest
+    observe_applied(outcome)
+    return outcome
+
+
+def _update_members(
+    members: dict[str, MemberRow],
+    registered: list[tuple[CloudEvent, MemberRegistered]],
+    deregistered: list[tuple[CloudEvent, MemberDeregistered]],
+    reported: list[tuple[CloudEvent, MemberReported]],
+) -> list[MemberRow]:
+    changed: dict[str, MemberRow] = {}
+    for e, d in registered:
+        m = members[d.member_id]
+        k = _key(e)
+        if m.reg_key is None or k > m.reg_key:
+            m.name, m.category, m.party_org_id = d.name, d.category.value, d.party_org_id
+            m.reg_key = k
+            changed[m.member_id] = m
+        if m.status_key is None or k > m.status_key:
+            m.deregistered, m.status_key = False, k
+            changed[m.member_id] = m
+    for e, dd in deregistered:
+        m = members[dd.member_id]
+        k = _key(e)
+        if m.status_key is None or k > m.status_key:
+            m.deregistered, m.status_key = True, k
+            changed[m.member_id] = m
+    for e, dr in reported:
+        m = members[dr.member_id]
+        k = _key(e)
+        if m.report_key is None or k > m.report_key:
+            m.community_id, m.grid_id, m.report_key = dr.community_id, dr.grid_id, k
+            changed[m.member_id] = m
+    return list(changed.values())
+
+
+Changes = dict[BucketKey, tuple[BucketTotal, BucketTotal]]
+
+
+async def _recompute(
+    conn: asyncpg.Connection,
+    rules: RuleBook,
+    appended: dict[BucketKey, list[Entry]],
+    dirty: set[BucketKey],
+) -> Changes:
+    existing = await db.load_buckets(conn, set(appended) | dirty)
+    changes: Changes = {}
+    dirty = set(dirty)
+    for key, entries in appended.items():
+        if key in dirty:
+            continue
+        old = existing.get(key, EMPTY_BUCKET)
+        first = min(e.key for e in entries)
+        if old.last_key is None and old.events == 0 or (old.last_key and first > old.last_key):
+            changes[key] = (old, extend_bucket(old, entries, rules))
+        else:
+            dirty.add(key)
+    if dirty:
+        ledger = await db.load_bucket_entries(conn, dirty)
+        for key in dirty:
+            changes[key] = (existing.get(key, EMPTY_BUCKET), compute_bucket(ledger[key], rules))
+    return {k: v for k, v in changes.items() if v[0] != v[1]}
+
+
+async def _recompute_reports(
+    conn: asyncpg.Connection, rules: RuleBook, member_years: set[tuple[str, int]]
+) -> Changes:
+    """The member_reported bonus: the first report of a member in a year earns the rule's
+    points, in the month of that report."""
+    if not member_years:
+        return {}
+    reports = await db.load_reports(conn, member_years)
+    keys = [(m, f"{y:04d}-{mo:02d}", MEMBER_REPORTED) for m, y in member_years for mo in range(1, 13)]
+    existing = await db.load_buckets(conn, keys)
+    changes: Changes = {}
+    for (member, year), entries in reports.items():
+        per_month: dict[str, int] = defaultdict(int)
+        for _, month in entries:
+            per_month[month] += 1
+        first = min(entries, key=lambda em: em[0].key) if entries else None
+        bonus_month = first[1] if first else None
+        rule = rules.rule_for(MEMBER_REPORTED, first[0].time) if first else None
+        for mo in range(1, 13):
+            month = f"{year:04d}-{mo:02d}"
+            key = (member, month, MEMBER_REPORTED)
+            points = rule.points if rule is not None and month == bonus_month else ZERO
+            new = BucketTotal(points, per_month.get(month, 0), ZERO, None)
+            old = existing.get(key, EMPTY_BUCKET)
+            if new != old and not (old == EMPTY_BUCKET and new.events == 0):
+                changes[key] = (old, new)
+    return changes
+
+
+async def _propagate(
+    conn: asyncpg.Connection, changes: Changes, locations: dict[str, Location], source: str
+) -> Outcome:
+    """Bucket changes → member period totals → region aggregates → points.changed events."""
+    outcome = Outcome(buckets_changed=len(changes))
+    if not changes:
+        return outcome
+    await db.save_buckets(conn, {k: new for k, (_, new) in changes.items()})
+    month_deltas: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    for (member, month, activity_type), (old, new) in changes.items():
+        delta = new.points - old.points
+        month_deltas[(member, month)] += delta
+        outcome.points_by_type[activity_type] = outcome.points_by_type.get(activity_type, ZERO) + delta
+    period_deltas: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    for (member, month), delta in month_deltas.items():
+        for period in periods_of_month(month):
+            period_deltas[(member, period)] += delta
+    totals = await db.add_member_points(conn, period_deltas)
+
+    region: dict[tuple[str, str, str], tuple[Decimal, int]] = {}
+    for (member, period), delta in period_deltas.items():
+        loc = locations.get(member)
+        if delta == 0 or loc is None or not loc.counted:
+            continue
+        new = totals[(member, period)]
+        positive = int(new > 0) - int(new - delta > 0)
+        for kind, rid in (("community", loc.community_id), ("grid", loc.grid_id)):
+            if rid:
+                t, p = region.get((kind, rid, period), (ZERO, 0))
+                region[(kind, rid, period)] = (t + delta, p + positive)
+    await db.add_region_points(conn, region)
+
+    events = [
+        new_event(
+            type=POINTS_CHANGED,
+            source=source,
+            subject=member,
+            data=PointsChanged(member_id=member, period=month, points=totals[(member, month)],
+                               delta=delta),
+        )
+        for (member, month), delta in sorted(month_deltas.items())
+        if delta != 0
+    ]
+    await add_to_outbox(conn, events)
+    return outcome
+
+
+async def _move_members(
+    conn: asyncpg.Connection, moves: dict[str, tuple[Location, Location]]
+) -> int:
+    """Members whose counted location changed take their totals from old to new regions."""
+    moved = {m: (a, b) for m, (a, b) in moves.items() if a != b}
+    if not moved:
+        return 0
+    points = await db.member_period_points(conn, sorted(moved))
+    region: dict[tuple[str, str, str], tuple[Decimal, int]] = {}
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+
+    def shift(loc: Location, sign: int, member: str) -> None:
+        if not loc.counted:
+            return
+        for kind, rid in (("community", loc.community_id), ("grid", loc.grid_id)):
+            if not rid:
+                continue
+            counts[(kind, rid)] += sign
+            for period, value in points[member]:
+                t, p = region.get((kind, rid, period), (ZERO, 0))
+                region[(kind, rid, period)] = (t + sign * value, p + sign * int(value > 0))
+
+    for member, (old, new) in moved.items():
+        shift(old, -1, member)
+        shift(new, +1, member)
+        MEMBERS_COUNTED.inc(int(new.counted) - int(old.counted))
+    await db.add_region_points(conn, region)
+    await db.add_region_members(conn, counts)
+    return len(moved)
+
+
+# --- rules -------------------------------------------------------------------------------
+
+
+@dataclass
+class RuleChange:
+    rule: Rule
+    buckets_reevaluated: int
+    members_affected: int
+
+
+async def add_rule_version(conn: asyncpg.Connection, rule: Rule, note: str | None,
+                           source: str) -> RuleChange:
+    """Add a rule version and re-evaluate exactly the buckets with events at or after its
+    effective_from. Holds the rules lock exclusively, so no batch is scored meanwhile."""
+    validate_rule(rule)
+    await db.lock_rules(conn, exclusive=True)
+    await conn.execute(
+        """INSERT INTO rule_versions (activity_type, points, per, monthly_cap, effective_from, note)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (activity_type, effective_from) DO UPDATE SET points = excluded.points,
+               per = excluded.per, monthly_cap = excluded.monthly_cap, note = excluded.note,
+               created_at = now()""",
+        rule.activity_type, rule.points, rule.per, rule.monthly_cap, rule.effective_from, note,
+    )
+    rules = await db.load_rules(conn)
+    rows = await conn.fetch(
+        """SELECT DISTINCT member_id, month, kind FROM ledger
+           WHERE activity_type = $1 AND time >= $2""",
+        rule.activity_type, rule.effective_from,
+    )
+    member_ids = sorted({r["member_id"] for r in rows})
+    members = await db.lock_members(conn, member_ids)
+    locations = {m: row.location for m, row in members.items()}
+    if rule.activity_type == MEMBER_REPORTED:
+        changes = await _recompute_reports(conn, rules, {(r["member_id"], int(r["month"][:4])) for r in rows})
+    else:
+        dirty = {(r["member_id"], r["month"], rule.activity_type) for r in rows}
+        changes = await _recompute(conn, rules, {}, dirty)
+    outcome = await _propagate(conn, changes, locations, source)
+    observe_applied(outcome)
+    return RuleChange(rule, len(changes), len({k[0] for k in changes}))
