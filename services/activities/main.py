@@ -1,0 +1,45 @@
+"""Wiring of the activities service: organised activities with sign-up, venue check-in codes
+and confirmation; small wishes; service posts; the three lists and co-building projects.
+
+Run: `uvicorn services.activities.main:create_app --factory --port 8003`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from shared.api import ErrorBody
+from shared.service import ServiceDefinition, create_service_app
+from shared.settings import Settings
+
+from . import api, handlers
+from .domain.rules import Refusal
+
+
+def definition() -> ServiceDefinition:
+    return ServiceDefinition(
+        name="activities",
+        title="PartyGrid activities",
+        description=(api.__doc__ or "").strip(),
+        migrations=Path(__file__).parent / "migrations",
+        api=[api.router],
+        consumes=handlers.CONSUMES,
+        apply=handlers.apply,
+    )
+
+
+async def _refused(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Refusal)
+    body = ErrorBody(
+        error=exc.code, message=exc.message, details=[exc.detail] if exc.detail else []
+    )
+    return JSONResponse(body.model_dump(), status_code=exc.status)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    app = create_service_app(definition(), settings)
+    app.add_exception_handler(Refusal, _refused)
+    return app
