@@ -72,6 +72,7 @@ async def test_outside_region_events_from_the_broker(settings_for, kafka) -> Non
                     "C7", "community", "新社区(改)", "S7", at=T0 + timedelta(hours=2), id="ca-4"
                 ),
                 region("C7", "community", "旧名", "S7", at=T0 + timedelta(hours=1), id="ca-5"),
+                region("B7", "building", "错位楼", "S7", at=T0, id="ca-6"),
                 (
                     REGION_DEFINED,
                     b"G7",
@@ -93,20 +94,24 @@ async def test_outside_region_events_from_the_broker(settings_for, kafka) -> Non
         letters = await read_topic(kafka.bootstrap, DEADLETTER_TOPIC, min_count=1)
         assert json.loads(letters[0].value)["data"]["reason"] == "invalid_data"
         pool = app.state.runtime.pool
-        assert await pool.fetchval("SELECT count(*) FROM inbox WHERE source = $1", CIVIL) == 5
+        assert await pool.fetchval("SELECT count(*) FROM inbox WHERE source = $1", CIVIL) == 6
         c7 = (await client.get("/v1/regions/C7")).json()
         assert c7["orphan"] is False and c7["name"] == "新社区(改)"
-        assert (await client.get("/v1/regions", params={"orphans": "true"})).json()["items"] == []
+        flagged = (await client.get("/v1/regions", params={"orphans": "true"})).json()["items"]
+        # a building placed directly under a street by the outside system is kept but flagged
+        assert [(r["region_id"], r["orphan"], r["misplaced"]) for r in flagged] == [
+            ("B7", False, True)
+        ]
         assert [
             r["region_id"] for r in (await client.get("/v1/regions/D7/subtree")).json()["items"]
-        ] == ["D7", "S7", "C7"]
+        ] == ["D7", "S7", "B7", "C7"]
 
         # an API change on a region defined outside publishes a version that wins
         moved = await client.patch("/v1/regions/C7", json={"name": "API 改名"})
         assert moved.status_code == 200
         ours = [
             json.loads(r.value)
-            for r in await read_topic(kafka.bootstrap, REGION_DEFINED, min_count=7)
+            for r in await read_topic(kafka.bootstrap, REGION_DEFINED, min_count=8)
         ]
         mine = [e for e in ours if e["source"] != CIVIL]
         assert len(mine) == 1 and mine[0]["data"]["name"] == "API 改名"
@@ -226,8 +231,23 @@ async def test_members_by_grid_projection_with_test_broker(settings_for, monkeyp
         assert g2["by_category"] == {"in_service": 1, "retired": 1}
         g1 = (await client.get("/v1/grids/G1/members")).json()
         assert g1["total"] == 0
+        await client.post(
+            "/v1/regions/import",
+            content=(
+                b"region_id,level,name,parent_id\nD1,district,d,\nS1,street,s,D1\n"
+                b"C1,community,c,S1\nG1,grid,g1,C1\nG2,grid,g2,C1\n"
+            ),
+            headers={"Content-Type": "text/csv"},
+        )
+        counts = (await client.get("/v1/grids/member-counts", params={"within": "C1"})).json()
+        assert counts["items"] == [
+            {"grid_id": "G1", "total": 0, "by_category": {}},
+            {"grid_id": "G2", "total": 2, "by_category": {"in_service": 1, "retired": 1}},
+        ]
         # a redelivered old event changes nothing; a duplicate is not applied twice
         await broker.publish(json.dumps(messages[1][1]).encode(), MEMBER_REPORTED, key=b"M1")
         assert (await client.get("/v1/grids/G1/members")).json()["total"] == 0
         pool = runtime.pool
-        assert await pool.fetchval("SELECT count(*) FROM inbox") == len(messages)
+        assert await pool.fetchval("SELECT count(*) FROM inbox WHERE source = '/org-dept'") == len(
+            messages
+        )
