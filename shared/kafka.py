@@ -91,7 +91,7 @@ def add_inbox_subscriber(
     async def inbox(body: Any, message: KafkaMessage) -> None:
         assert slot.consumer is not None, "consumer used before the app started"
         records = message.raw_message
-        if not isinstance(records, tuple):
+        if not isinstance(records, (tuple, list)):
             records = (records,)
         await slot.consumer.handle(records)
         _record_lag(settings.service_name, message, records)

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     database_name: str | None = Field(
         default=None, description="Override the database name (default partygrid_<service>)."
     )
+    database_prefix: str = Field(
+        default="partygrid", description="Databases are named <prefix>_<service>."
+    )
     timezone: str = Field(default="Asia/Shanghai", description="The city's time zone.")
     topic_partitions: int = Field(default=4, ge=1, le=256, description="Partitions per topic.")
     consumer_max_records: int = Field(default=5000, ge=1, description="Max records per batch.")
@@ -74,7 +77,7 @@ class Settings(BaseSettings):
         if own:
             return own
         return with_database(
-            self.database_url, self.database_name or f"partygrid_{self.service_name}"
+            self.database_url, self.database_name or f"{self.database_prefix}_{self.service_name}"
         )
 
     @property
