@@ -462,12 +462,14 @@ async def import_members(
     job = _job_out(row)
     if wait:
         if job.status == "failed":
-            raise ApiError(
+            error = ApiError(
                 422,
                 "import_failed",
-                f"{len(job.errors)} problem(s); nothing was imported",
-                job_id=job.job_id,
+                f"{len(job.errors)} problem(s) in the file; nothing was imported "
+                f"(job {job.job_id})",
             )
+            error.details = job.errors
+            raise error
         response.status_code = 200
     return job
 

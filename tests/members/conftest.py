@@ -103,18 +103,26 @@ class Env:
         }
         return await self.client.post("/v1/members", json=body)
 
-    async def events(self, topic: str, count: int) -> list[CloudEvent]:
-        """Read `count` events of `topic` back from the broker and validate them against the
-        shared schemas."""
-        records = await read_topic(self.bootstrap, topic, min_count=count)
-        events = []
-        for rec in records:
-            event = parse_envelope(rec.value)
-            validate_data(event, rec.topic)
-            assert rec.key == (event.subject.encode() if event.subject else None)
-            events.append(event)
-        assert len(events) >= count, (topic, len(events), count)
-        return events
+    async def events(
+        self, topic: str, count: int, source: str = "/partygrid/members"
+    ) -> list[CloudEvent]:
+        """Read the events this service published on `topic` back from the broker (at least
+        `count`) and validate each against the shared schemas."""
+        events: list[CloudEvent] = []
+
+        async def enough() -> bool:
+            events.clear()
+            for rec in await read_topic(self.bootstrap, topic, min_count=count, timeout=2):
+                event = parse_envelope(rec.value)
+                if event.source != source:
+                    continue
+                validate_data(event, rec.topic)
+                assert rec.key == (event.subject.encode() if event.subject else None)
+                events.append(event)
+            return len(events) >= count
+
+        await wait_until(enough, timeout=20)
+        return list(events)
 
     async def outbox_count(self) -> int:
         return await self.pool.fetchval("SELECT count(*) FROM outbox")

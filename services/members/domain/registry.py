@@ -18,7 +18,7 @@ EVENT_FIELDS = ("name", "category", "party_org_id", "joined_on")
 
 
 def version_of(row: Mapping[str, Any] | None, prefix: str) -> Version | None:
-    if row is None or row[f"{prefix}_time"] is None:
+    if row is None or row.get(f"{prefix}_time") is None:
         return None
     return (row[f"{prefix}_time"], row[f"{prefix}_source"], row[f"{prefix}_event_id"])
 
