@@ -57,7 +57,7 @@ ACTIVITY_COLUMNS = (
 )
 
 
-async def insert_activity(conn: asyncpg.Connection, values: dict[str, Any]) -> Row:
+async def insert_activity(conn: asyncpg.Connection, values: dict[str, Any]) -> Row | None:
     cols = list(values)
     params = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
     return await conn.fetchrow(
@@ -92,7 +92,7 @@ async def activities(
 
 async def set_activity_status(
     conn: asyncpg.Connection, activity_id: str, status: str, at: datetime, reason: str | None = None
-) -> Row:
+) -> Row | None:
     column = "published_at" if status == "published" else "cancelled_at"
     return await conn.fetchrow(
         f"""UPDATE activities SET status = $2, {column} = $3,
@@ -146,7 +146,7 @@ async def sign_up(
     at: datetime,
     status: str,
     checked_in_at: datetime | None,
-) -> Row:
+) -> Row | None:
     """Insert a participation, or take up a cancelled one again with the next revision."""
     return await conn.fetchrow(
         f"""INSERT INTO participations AS p (activity_id, member_id, status, signed_up_at,
@@ -169,7 +169,7 @@ async def sign_up(
 
 async def update_participation(
     conn: asyncpg.Connection, activity_id: str, member_id: str, **values: Any
-) -> Row:
+) -> Row | None:
     sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(values, start=3))
     return await conn.fetchrow(
         f"UPDATE participations SET {sets} WHERE activity_id = $1 AND member_id = $2 "
@@ -234,7 +234,7 @@ WISH_COLUMNS = (
 )
 
 
-async def insert_wish(conn: asyncpg.Connection, values: dict[str, Any]) -> Row:
+async def insert_wish(conn: asyncpg.Connection, values: dict[str, Any]) -> Row | None:
     cols = list(values)
     params = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
     return await conn.fetchrow(
@@ -286,7 +286,7 @@ async def claim_wish(
     )
 
 
-async def update_wish(conn: asyncpg.Connection, wish_id: str, **values: Any) -> Row:
+async def update_wish(conn: asyncpg.Connection, wish_id: str, **values: Any) -> Row | None:
     sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(values, start=2))
     return await conn.fetchrow(
         f"UPDATE wishes SET {sets} WHERE wish_id = $1 RETURNING {WISH_COLUMNS}",
@@ -300,7 +300,7 @@ async def update_wish(conn: asyncpg.Connection, wish_id: str, **values: Any) -> 
 POST_COLUMNS = "post_id, community_id, title, category, duties, slots, status, created_at"
 
 
-async def insert_post(conn: asyncpg.Connection, values: dict[str, Any]) -> Row:
+async def insert_post(conn: asyncpg.Connection, values: dict[str, Any]) -> Row | None:
     cols = list(values)
     params = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
     return await conn.fetchrow(
@@ -399,7 +399,7 @@ ITEM_COLUMNS = "item_id, kind, community_id, unit_id, title, description, status
 PROJECT_COLUMNS = "project_id, item_id, community_id, unit_id, title, status, progress, created_at"
 
 
-async def insert_item(conn: asyncpg.Connection, values: dict[str, Any]) -> Row:
+async def insert_item(conn: asyncpg.Connection, values: dict[str, Any]) -> Row | None:
     cols = list(values)
     params = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
     return await conn.fetchrow(
@@ -439,7 +439,7 @@ async def claim_item(conn: asyncpg.Connection, item_id: str, kind: str) -> Row |
     )
 
 
-async def insert_project(conn: asyncpg.Connection, values: dict[str, Any]) -> Row:
+async def insert_project(conn: asyncpg.Connection, values: dict[str, Any]) -> Row | None:
     cols = list(values)
     params = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
     return await conn.fetchrow(
@@ -470,7 +470,7 @@ async def set_progress(
     status: str,
     note: str | None,
     at: datetime,
-) -> Row:
+) -> Row | None:
     await conn.execute(
         "INSERT INTO project_updates (project_id, progress, note, at) VALUES ($1, $2, $3, $4)",
         project_id,

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from pydantic import BaseModel
@@ -354,10 +354,15 @@ class UseCases:
             kind = ActivityType(act["activity_type"])
             by_member = {p["member_id"]: p for p in await db.participations(conn, activity_id)}
             wanted = sorted(set(member_ids)) if member_ids is not None else sorted(by_member)
-            confirm, already, skipped = [], [], []
+            confirm: list[asyncpg.Record] = []
+            already: list[str] = []
+            skipped: list[dict[str, str]] = []
             for mid in wanted:
                 p = by_member.get(mid)
-                why = rules.confirmable(p["status"], kind) if p else "not_signed_up"
+                if p is None:
+                    skipped.append({"member_id": mid, "reason": "not_signed_up"})
+                    continue
+                why = rules.confirmable(p["status"], kind)
                 if why is None:
                     confirm.append(p)
                 elif why == "already_confirmed":
@@ -716,7 +721,9 @@ class UseCases:
                 await self._scope(conn, caller, community_id)
             return [dict(r) for r in await db.items(conn, kind, community_id, status, limit)]
 
-    async def claim_item(self, caller: Principal, kind: str, item_id: str, claimant: str) -> Row:
+    async def claim_item(
+        self, caller: Principal, kind: Literal["need", "resource"], item_id: str, claimant: str
+    ) -> Row:
         """A unit claims a community's need, or a community claims a unit's resource; the
         claim creates the co-building project. Only one claim per item wins."""
         now = utcnow()
@@ -868,9 +875,12 @@ class UseCases:
                     "not_participant", f"member {member_id} has not joined project {project_id}"
                 )
             event_id = rules.project_service_event_id(entry)
-            row = _row(
-                await db.insert_service(conn, entry, project_id, member_id, parsed, when, event_id)
+            inserted = await db.insert_service(
+                conn, entry, project_id, member_id, parsed, when, event_id
             )
+            if inserted is None:  # the same entry id, just logged on another project
+                raise conflict("entry_conflict", f"entry {entry} was already logged")
+            row = dict(inserted)
             await publish_own(
                 conn,
                 [
