@@ -127,6 +127,17 @@ class Env:
     async def outbox_count(self) -> int:
         return await self.pool.fetchval("SELECT count(*) FROM outbox")
 
+    async def broker_bytes(self) -> bytes:
+        """Every message on every topic this service published to, read back from the broker
+        (waits until at least as many as its outbox holds per topic have arrived)."""
+        counts = await self.pool.fetch("SELECT topic, count(*) AS n FROM outbox GROUP BY topic")
+        chunks = []
+        for row in counts:
+            records = await read_topic(self.bootstrap, row["topic"], min_count=row["n"])
+            assert len(records) >= row["n"], row["topic"]
+            chunks.extend(bytes(r.value) for r in records)
+        return b"\n".join(chunks)
+
     async def all_published_bytes(self) -> bytes:
         """Every message in the outbox (all that this service ever published)."""
         rows = await self.pool.fetch("SELECT value FROM outbox")

@@ -6,6 +6,9 @@ resource shows progress."""
 from __future__ import annotations
 
 import asyncio
+import logging
+
+import pytest
 
 from shared.events import MEMBER_REGISTERED
 
@@ -37,7 +40,10 @@ async def _members(env: Env) -> int:
     return await env.pool.fetchval("SELECT count(*) FROM members")
 
 
-async def test_import_gbk_bom_twice_and_bad_rows(env: Env) -> None:
+async def test_import_gbk_bom_twice_and_bad_rows(
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     c = env.client
     await env.define_regions()
     await env.org()
@@ -150,6 +156,15 @@ async def test_import_gbk_bom_twice_and_bad_rows(env: Env) -> None:
             "/v1/members/import", content=english.encode(), headers={"Content-Type": "text/csv"}
         )
     assert r.status_code == 403
+
+    on_broker = await env.broker_bytes()
+    assert "张三".encode() in on_broker  # the name is published, personal data is not
+    assert (
+        "/v1/members" in caplog.text
+    )  # the logs were captured, so the check below means something
+    for secret in (PHONE, ID_NUMBER, ID_NUMBER_2, "13900000000"):
+        assert secret.encode() not in on_broker
+        assert secret not in caplog.text
 
     events = await env.events(MEMBER_REGISTERED, 5)
     assert len(events) == 5

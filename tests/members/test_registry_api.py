@@ -136,8 +136,14 @@ async def test_register_update_deregister_and_personal_data(env: Env, caplog) ->
     assert max(e.time for e in registered) > deregistered[0].time
 
     published = await env.all_published_bytes()
+    on_broker = await env.broker_bytes()
+    assert b"M1" in on_broker and b"transferred_out" in on_broker
+    assert (
+        "/v1/members" in caplog.text
+    )  # the logs were captured, so the check below means something
     for secret in (PHONE, "13900000000", ID_NUMBER, ID_NUMBER_2, "19491231"):
         assert secret.encode() not in published
+        assert secret.encode() not in on_broker
         assert secret not in caplog.text
 
 
