@@ -562,7 +562,7 @@ async def community_units(community_id: str, pool: Pool, caller: Caller) -> list
 # --- units ---------------------------------------------------------------------------------
 
 
-async def _units_out(conn: asyncpg.Connection, units: list[asyncpg.Record]) -> list[UnitOut]:
+async def _units_out(conn: db.Conn, units: list[asyncpg.Record]) -> list[UnitOut]:
     agreements = await db.unit_agreements(conn, [u["unit_id"] for u in units])
     out = []
     for u in units:

@@ -6,22 +6,25 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from .domain.rules import Version
 
 Row = asyncpg.Record
+# a plain connection, or one lent by the pool
+Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 
 # --- regions (projection of partygrid.region.defined) ---------------------------------------
 
 
-async def get_region(conn: asyncpg.Connection, region_id: str) -> Row | None:
+async def get_region(conn: Conn, region_id: str) -> Row | None:
     return await conn.fetchrow("SELECT * FROM regions WHERE region_id = $1", region_id)
 
 
-async def region_path(conn: asyncpg.Connection, region_id: str) -> list[str]:
+async def region_path(conn: Conn, region_id: str) -> list[str]:
     """The region and its known ancestors, nearest first (just the id when it is unknown)."""
     rows = await conn.fetch(
         """WITH RECURSIVE up(region_id, parent_id, depth) AS (
@@ -36,7 +39,7 @@ async def region_path(conn: asyncpg.Connection, region_id: str) -> list[str]:
 
 
 async def upsert_region(
-    conn: asyncpg.Connection,
+    conn: Conn,
     region_id: str,
     level: str,
     name: str,
@@ -67,11 +70,11 @@ async def upsert_region(
 # --- Party organisations -------------------------------------------------------------------
 
 
-async def get_party_org(conn: asyncpg.Connection, party_org_id: str) -> Row | None:
+async def get_party_org(conn: Conn, party_org_id: str) -> Row | None:
     return await conn.fetchrow("SELECT * FROM party_orgs WHERE party_org_id = $1", party_org_id)
 
 
-async def list_party_orgs(conn: asyncpg.Connection, parent_id: str | None = None) -> list[Row]:
+async def list_party_orgs(conn: Conn, parent_id: str | None = None) -> list[Row]:
     if parent_id is None:
         return await conn.fetch("SELECT * FROM party_orgs ORDER BY party_org_id")
     return await conn.fetch(
@@ -79,7 +82,7 @@ async def list_party_orgs(conn: asyncpg.Connection, parent_id: str | None = None
     )
 
 
-async def party_org_ancestors(conn: asyncpg.Connection, party_org_id: str) -> list[str]:
+async def party_org_ancestors(conn: Conn, party_org_id: str) -> list[str]:
     rows = await conn.fetch(
         """WITH RECURSIVE up(id, parent_id, depth) AS (
                SELECT party_org_id, parent_id, 0 FROM party_orgs WHERE party_org_id = $1
@@ -93,7 +96,7 @@ async def party_org_ancestors(conn: asyncpg.Connection, party_org_id: str) -> li
 
 
 async def upsert_party_org(
-    conn: asyncpg.Connection, party_org_id: str, name: str, kind: str, parent_id: str | None
+    conn: Conn, party_org_id: str, name: str, kind: str, parent_id: str | None
 ) -> None:
     await conn.execute(
         """INSERT INTO party_orgs (party_org_id, name, kind, parent_id) VALUES ($1, $2, $3, $4)
@@ -106,7 +109,7 @@ async def upsert_party_org(
     )
 
 
-async def resolve_party_orgs(conn: asyncpg.Connection, refs: Sequence[str]) -> dict[str, str]:
+async def resolve_party_orgs(conn: Conn, refs: Sequence[str]) -> dict[str, str]:
     """Map each reference (an id, or an organisation's exact and unique name) to its id."""
     rows = await conn.fetch(
         """SELECT k.ref, p.party_org_id FROM unnest($1::text[]) AS k(ref)
@@ -129,14 +132,14 @@ MEMBER_SELECT = """
     FROM members m LEFT JOIN current_reports c USING (member_id)"""
 
 
-async def get_member(conn: asyncpg.Connection, member_id: str) -> Row | None:
+async def get_member(conn: Conn, member_id: str) -> Row | None:
     """A registered member (with their current report), or None."""
     return await conn.fetchrow(
         MEMBER_SELECT + " WHERE m.member_id = $1 AND m.name IS NOT NULL", member_id
     )
 
 
-async def lock_member(conn: asyncpg.Connection, member_id: str, *, create: bool) -> Row | None:
+async def lock_member(conn: Conn, member_id: str, *, create: bool) -> Row | None:
     """Lock the member's row for this transaction (creating an empty one if `create`), so
     concurrent changes to one member happen one after the other."""
     if create:
@@ -146,7 +149,7 @@ async def lock_member(conn: asyncpg.Connection, member_id: str, *, create: bool)
     return await conn.fetchrow("SELECT * FROM members WHERE member_id = $1 FOR UPDATE", member_id)
 
 
-async def lock_members(conn: asyncpg.Connection, member_ids: Sequence[str]) -> dict[str, Row]:
+async def lock_members(conn: Conn, member_ids: Sequence[str]) -> dict[str, Row]:
     await conn.execute(
         """INSERT INTO members (member_id) SELECT unnest($1::text[])
            ON CONFLICT DO NOTHING""",
@@ -179,7 +182,7 @@ REGISTRY_COLUMNS = (
 )
 
 
-async def update_member(conn: asyncpg.Connection, member_id: str, values: dict[str, Any]) -> None:
+async def update_member(conn: Conn, member_id: str, values: dict[str, Any]) -> None:
     cols = [c for c in values if c in REGISTRY_COLUMNS]
     if not cols:
         return
@@ -191,7 +194,7 @@ async def update_member(conn: asyncpg.Connection, member_id: str, values: dict[s
     )
 
 
-async def update_members(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]]) -> None:
+async def update_members(conn: Conn, rows: Sequence[dict[str, Any]]) -> None:
     """Write full registry rows (every REGISTRY_COLUMNS key) for many members at once."""
     if not rows:
         return
@@ -202,7 +205,7 @@ async def update_members(conn: asyncpg.Connection, rows: Sequence[dict[str, Any]
     )
 
 
-async def id_number_owners(conn: asyncpg.Connection, id_numbers: Sequence[str]) -> dict[str, str]:
+async def id_number_owners(conn: Conn, id_numbers: Sequence[str]) -> dict[str, str]:
     rows = await conn.fetch(
         "SELECT id_number, member_id FROM members WHERE id_number = ANY($1::text[])",
         list(id_numbers),
@@ -210,7 +213,7 @@ async def id_number_owners(conn: asyncpg.Connection, id_numbers: Sequence[str]) 
     return {r["id_number"]: r["member_id"] for r in rows}
 
 
-async def existing_regions(conn: asyncpg.Connection, ids: Sequence[str], level: str) -> set[str]:
+async def existing_regions(conn: Conn, ids: Sequence[str], level: str) -> set[str]:
     rows = await conn.fetch(
         "SELECT region_id FROM regions WHERE region_id = ANY($1::text[]) AND level = $2 "
         "AND NOT retired",
@@ -220,9 +223,7 @@ async def existing_regions(conn: asyncpg.Connection, ids: Sequence[str], level: 
     return {r["region_id"] for r in rows}
 
 
-async def members_of_community(
-    conn: asyncpg.Connection, community_id: str, category: str | None
-) -> list[Row]:
+async def members_of_community(conn: Conn, community_id: str, category: str | None) -> list[Row]:
     return await conn.fetch(
         MEMBER_SELECT
         + """ WHERE c.community_id = $1 AND m.active AND ($2::text IS NULL OR m.category = $2)
@@ -233,7 +234,7 @@ async def members_of_community(
 
 
 async def members_of_party_org(
-    conn: asyncpg.Connection, party_org_ids: Sequence[str], category: str | None
+    conn: Conn, party_org_ids: Sequence[str], category: str | None
 ) -> list[Row]:
     return await conn.fetch(
         MEMBER_SELECT
@@ -244,7 +245,7 @@ async def members_of_party_org(
     )
 
 
-async def party_org_subtree(conn: asyncpg.Connection, party_org_id: str) -> list[str]:
+async def party_org_subtree(conn: Conn, party_org_id: str) -> list[str]:
     rows = await conn.fetch(
         """WITH RECURSIVE down(id, depth) AS (
                SELECT party_org_id, 0 FROM party_orgs WHERE party_org_id = $1
@@ -257,8 +258,8 @@ async def party_org_subtree(conn: asyncpg.Connection, party_org_id: str) -> list
     return [r["id"] for r in rows]
 
 
-async def reporting_rate(conn: asyncpg.Connection, community_id: str) -> Row:
-    return await conn.fetchrow(
+async def reporting_rate(conn: Conn, community_id: str) -> Row:
+    row = await conn.fetchrow(
         """SELECT
              count(*) FILTER (WHERE m.address_community_id = $1) AS residents,
              count(*) FILTER (WHERE m.address_community_id = $1 AND c.community_id = $1)
@@ -269,13 +270,15 @@ async def reporting_rate(conn: asyncpg.Connection, community_id: str) -> Row:
              AND (m.address_community_id = $1 OR c.community_id = $1)""",
         community_id,
     )
+    assert row is not None  # an aggregate always returns one row
+    return row
 
 
 # --- reports -------------------------------------------------------------------------------
 
 
 async def record_report(
-    conn: asyncpg.Connection,
+    conn: Conn,
     member_id: str,
     community_id: str,
     grid_id: str | None,
@@ -315,7 +318,7 @@ async def record_report(
     )
 
 
-async def report_history(conn: asyncpg.Connection, member_id: str) -> list[Row]:
+async def report_history(conn: Conn, member_id: str) -> list[Row]:
     return await conn.fetch(
         """SELECT * FROM member_reports WHERE member_id = $1
            ORDER BY ev_time, ev_source COLLATE "C", ev_id COLLATE "C" """,
@@ -326,14 +329,14 @@ async def report_history(conn: asyncpg.Connection, member_id: str) -> list[Row]:
 # --- units ---------------------------------------------------------------------------------
 
 
-async def get_unit(conn: asyncpg.Connection, unit_id: str, *, lock: bool = False) -> Row | None:
+async def get_unit(conn: Conn, unit_id: str, *, lock: bool = False) -> Row | None:
     return await conn.fetchrow(
         "SELECT * FROM units WHERE unit_id = $1" + (" FOR UPDATE" if lock else ""), unit_id
     )
 
 
 async def upsert_unit(
-    conn: asyncpg.Connection,
+    conn: Conn,
     unit_id: str,
     name: str,
     party_org_id: str,
@@ -355,7 +358,7 @@ async def upsert_unit(
 
 
 async def set_unit_report(
-    conn: asyncpg.Connection, unit_id: str, community_id: str, at: datetime, event_id: str
+    conn: Conn, unit_id: str, community_id: str, at: datetime, event_id: str
 ) -> None:
     await conn.execute(
         "UPDATE units SET community_id = $2, reported_at = $3, updated_at = now() "
@@ -375,7 +378,7 @@ async def set_unit_report(
 
 
 async def insert_agreement(
-    conn: asyncpg.Connection,
+    conn: Conn,
     agreement_id: str,
     unit_id: str,
     community_id: str,
@@ -397,13 +400,13 @@ async def insert_agreement(
     return got is not None
 
 
-async def get_agreement(conn: asyncpg.Connection, agreement_id: str) -> Row | None:
+async def get_agreement(conn: Conn, agreement_id: str) -> Row | None:
     return await conn.fetchrow(
         "SELECT * FROM unit_agreements WHERE agreement_id = $1", agreement_id
     )
 
 
-async def unit_agreements(conn: asyncpg.Connection, unit_ids: Sequence[str]) -> list[Row]:
+async def unit_agreements(conn: Conn, unit_ids: Sequence[str]) -> list[Row]:
     return await conn.fetch(
         "SELECT * FROM unit_agreements WHERE unit_id = ANY($1::text[]) "
         "ORDER BY signed_on, agreement_id",
@@ -411,7 +414,7 @@ async def unit_agreements(conn: asyncpg.Connection, unit_ids: Sequence[str]) -> 
     )
 
 
-async def units_of_community(conn: asyncpg.Connection, community_id: str) -> list[Row]:
+async def units_of_community(conn: Conn, community_id: str) -> list[Row]:
     return await conn.fetch(
         "SELECT * FROM units WHERE community_id = $1 ORDER BY unit_id", community_id
     )
@@ -420,5 +423,5 @@ async def units_of_community(conn: asyncpg.Connection, community_id: str) -> lis
 # --- import jobs ---------------------------------------------------------------------------
 
 
-async def get_job(conn: asyncpg.Connection | asyncpg.Pool, job_id: Any) -> Row | None:
+async def get_job(conn: Conn | asyncpg.Pool, job_id: Any) -> Row | None:
     return await conn.fetchrow("SELECT * FROM import_jobs WHERE job_id = $1", job_id)

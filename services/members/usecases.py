@@ -41,7 +41,7 @@ from shared.outbox import publish_own
 
 from . import persistence as db
 from .domain.csvimport import ImportRow, RowError, parse_csv
-from .domain.registry import deregistration, event_fields_differ, registration
+from .domain.registry import RowLike, deregistration, event_fields_differ, registration
 from .domain.rules import next_time
 from .models import (
     AgreementIn,
@@ -71,9 +71,7 @@ def _invalid(field: str, rule: str, status: int = 422, code: str = "invalid_requ
 # --- scope ---------------------------------------------------------------------------------
 
 
-async def require_member_scope(
-    conn: asyncpg.Connection, caller: Principal, member: asyncpg.Record
-) -> None:
+async def require_member_scope(conn: db.Conn, caller: Principal, member: asyncpg.Record) -> None:
     """Scoped admins may act on members whose current or home community is in their region."""
     if caller.may_access([]):
         return
@@ -88,7 +86,7 @@ async def require_member_scope(
     )
 
 
-async def _community(conn: asyncpg.Connection, community_id: str, field: str) -> asyncpg.Record:
+async def _community(conn: db.Conn, community_id: str, field: str) -> asyncpg.Record:
     region = await db.get_region(conn, community_id)
     if region is None or region["level"] != "community" or region["retired"]:
         raise _invalid(
@@ -161,7 +159,7 @@ def _event_time(row: asyncpg.Record | None, now: Clock) -> datetime:
 
 
 async def _check_member_refs(
-    conn: asyncpg.Connection, member_id: str, values: dict[str, Any], changed: set[str]
+    conn: db.Conn, member_id: str, values: dict[str, Any], changed: set[str]
 ) -> None:
     if "party_org_id" in changed and await db.get_party_org(conn, values["party_org_id"]) is None:
         raise _invalid("party_org_id", "must be an existing Party organisation")
@@ -206,7 +204,7 @@ async def register_member(
         await publish_own(conn, [event])
 
 
-async def _locked_registered(conn: asyncpg.Connection, member_id: str) -> asyncpg.Record:
+async def _locked_registered(conn: db.Conn, member_id: str) -> asyncpg.Record:
     row = await db.lock_member(conn, member_id, create=False)
     if row is None or row["name"] is None:
         raise ApiError(
@@ -356,9 +354,7 @@ async def report_member(
 # --- units ---------------------------------------------------------------------------------
 
 
-async def _unit_event(
-    conn: asyncpg.Connection, source: str, unit: asyncpg.Record, when: datetime
-) -> CloudEvent:
+async def _unit_event(conn: db.Conn, source: str, unit: RowLike, when: datetime) -> CloudEvent:
     return new_event(
         type=UNIT_REPORTED,
         source=source,
@@ -433,7 +429,7 @@ async def report_unit(
             conn,
             source,
             {**dict(unit), "community_id": body.community_id},
-            when,  # type: ignore[arg-type]
+            when,
         )
         await db.set_unit_report(conn, unit_id, body.community_id, when, event.id)
         await publish_own(conn, [event])
@@ -596,7 +592,7 @@ async def run_import(
 
 
 async def _check_rows(
-    conn: asyncpg.Connection, rows: Sequence[ImportRow], errors: list[RowError]
+    conn: db.Conn, rows: Sequence[ImportRow], errors: list[RowError]
 ) -> dict[str, str]:
     orgs = await db.resolve_party_orgs(conn, [r.party_org_id for r in rows])
     communities = await db.existing_regions(

@@ -8,23 +8,34 @@ arrival order of the same set of events gives the same state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from .rules import Version, newer
+
+
+class RowLike(Protocol):
+    """A database row or a dict: anything indexable by column name."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
 
 EVENT_FIELDS = ("name", "category", "party_org_id", "joined_on")
 
 
-def version_of(row: Mapping[str, Any] | None, prefix: str) -> Version | None:
-    if row is None or row.get(f"{prefix}_time") is None:
+def version_of(row: RowLike | None, prefix: str) -> Version | None:
+    if row is None:
+        return None
+    try:
+        if row[f"{prefix}_time"] is None:
+            return None
+    except KeyError:
         return None
     return (row[f"{prefix}_time"], row[f"{prefix}_source"], row[f"{prefix}_event_id"])
 
 
 def registration(
-    current: Mapping[str, Any] | None,
+    current: RowLike | None,
     *,
     name: str,
     category: str,
@@ -55,9 +66,7 @@ def registration(
     return updates
 
 
-def deregistration(
-    current: Mapping[str, Any] | None, *, reason: str, version: Version
-) -> dict[str, Any]:
+def deregistration(current: RowLike | None, *, reason: str, version: Version) -> dict[str, Any]:
     """Column updates for a member.deregistered event (empty when a later event decided)."""
     if not newer(version, version_of(current, "state")):
         return {}
@@ -70,5 +79,5 @@ def deregistration(
     )
 
 
-def event_fields_differ(current: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+def event_fields_differ(current: RowLike, new: RowLike) -> bool:
     return any(current[f] != new[f] for f in EVENT_FIELDS)
