@@ -249,5 +249,5 @@ async def test_messy_stream_from_an_outside_producer(settings_for, kafka) -> Non
         streets = (await client.get("/v1/rankings/streets", params={"period": "2026-11"})).json()
         assert [(i["region_id"], i["score"]) for i in streets["items"]] == [("S1", 20.0), ("S2", 15.0)]
         metrics = (await client.get("/metrics")).text
-        assert 'partygrid_events_deadlettered_total{reason="conflict",service="scoring",type="partygrid.activity.logged"} 1.0' in metrics
+        assert 'partygrid_events_deadlettered_total{reason="conflict",service="scoring"' in metrics
         assert "partygrid_scoring_points_awarded_total" in metrics

@@ -1,0 +1,32 @@
+"""Scoring's subscriber through FastStream's TestKafkaBroker (no network hop) on the real
+database: the same batch handler, inbox and use case as in production."""
+
+from __future__ import annotations
+
+import json
+
+from faststream.kafka import TestKafkaBroker
+
+from services.scoring.main import create_app
+from shared.events import POINTS_CHANGED, validate_data, parse_envelope
+from shared.testing import running_app
+
+from .helpers import logged, reported
+
+
+async def test_batch_handler_applies_once_and_records_points_changed(settings_for) -> None:
+    app = create_app(settings_for("scoring"))
+    async with running_app(app) as client:
+        broker = app.state.runtime.broker
+        async with TestKafkaBroker(broker) as test_broker:
+            report = reported("M9", "C9", "2026-11-03T08:00:00+08:00")
+            visit = logged("M9", "grid_visit", "2026-11-03T09:00:00+08:00")
+            for event in (report, visit, visit):
+                await test_broker.publish(json.dumps(event).encode(), event["type"], key=b"M9")
+        body = (await client.get("/v1/members/M9/points", params={"period": "2026-11"})).json()
+        assert body["points"] == 11.0
+        pool = app.state.runtime.pool
+        rows = await pool.fetch("SELECT value FROM outbox WHERE topic = $1 ORDER BY seq", POINTS_CHANGED)
+        changes = [validate_data(parse_envelope(bytes(r["value"])), POINTS_CHANGED) for r in rows]
+        assert [(c.member_id, c.period, float(c.points), float(c.delta)) for c in changes] == [
+            ("M9", "2026-11", 10.0, 10.0), ("M9", "2026-11", 11.0, 1.0)]
