@@ -52,7 +52,8 @@ class Principal:
         path = list(region_path)
         if not self.may_access(path):
             raise ApiError(
-                403, "forbidden",
+                403,
+                "forbidden",
                 f"a {self.role} token for {self.scope} may not access region "
                 f"{next((r for r in path if r), '?')}",
             )

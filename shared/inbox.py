@@ -252,7 +252,11 @@ class InboxConsumer:
             events.append(dead_letter_event(self.service, self.source, r, row["rejected_at"]))
             log.warning(
                 "dead letter %s from %s[%d]@%d: %s",
-                r.reason, r.record.topic, r.record.partition, r.record.offset, r.detail,
+                r.reason,
+                r.record.topic,
+                r.record.partition,
+                r.record.offset,
+                r.detail,
             )
         await add_to_outbox(conn, events)
         return len(events)

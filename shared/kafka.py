@@ -38,7 +38,9 @@ def create_broker(settings: Settings) -> KafkaBroker:
     )
 
 
-async def ensure_topics(bootstrap: str, partitions: int, topics: Sequence[str] | None = None) -> None:
+async def ensure_topics(
+    bootstrap: str, partitions: int, topics: Sequence[str] | None = None
+) -> None:
     """Create the suite's topics if missing (idempotent; safe when several start at once)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
     await admin.start()
@@ -85,8 +87,7 @@ def add_inbox_subscriber(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw_decoder,
         title=f"{settings.service_name}-inbox",
-        description=f"The {settings.service_name} service's inbox: "
-        + ", ".join(topics),
+        description=f"The {settings.service_name} service's inbox: " + ", ".join(topics),
     )
     async def inbox(body: Any, message: KafkaMessage) -> None:
         assert slot.consumer is not None, "consumer used before the app started"

@@ -46,12 +46,25 @@ class Child:
     log_file: object = field(default=None, repr=False)
 
     def start(self) -> None:
-        self.log_file = open(self.log_path, "ab")  # noqa: SIM115
+        self.log_file = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", f"services.{self.name}.main:create_app", "--factory",
-             "--host", os.environ.get("HOST", "127.0.0.1"), "--port", str(self.port),
-             "--no-access-log", "--timeout-graceful-shutdown", "10"],
-            env=self.env, stdout=self.log_file, stderr=subprocess.STDOUT,  # type: ignore[arg-type]
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"services.{self.name}.main:create_app",
+                "--factory",
+                "--host",
+                os.environ.get("HOST", "127.0.0.1"),
+                "--port",
+                str(self.port),
+                "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "10",
+            ],
+            env=self.env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,  # type: ignore[arg-type]
             start_new_session=True,
         )
         self.started_at = time.monotonic()
@@ -127,8 +140,9 @@ async def supervise(args: argparse.Namespace) -> int:
         children = []
         for name in args.services:
             child_env = dict(env, SERVICE_NAME=name, PORT=str(SERVICE_PORTS[name] + offset))
-            children.append(Child(name, SERVICE_PORTS[name] + offset, child_env,
-                                  data / "logs" / f"{name}.log"))
+            children.append(
+                Child(name, SERVICE_PORTS[name] + offset, child_env, data / "logs" / f"{name}.log")
+            )
         for c in children:
             c.start()
         missing = await wait_ready(children, args.ready_timeout)
@@ -142,7 +156,9 @@ async def supervise(args: argparse.Namespace) -> int:
             say(f"  {c.name:<10} http://127.0.0.1:{c.port}/docs   /metrics   /readyz")
         say(f"  kafka      {env['KAFKA_BOOTSTRAP_SERVERS']}   logs in {data / 'logs'}")
         if token:
-            say(f"  dev token  Authorization: Bearer {token}   (city_admin; kept in {data / 'dev-token'})")
+            say(
+                f"  dev token  Authorization: Bearer {token}   (city_admin; kept in {data / 'dev-token'})"
+            )
         if args.demo:
             await run_demo(env, args, data)
         say("press Ctrl-C to stop")
@@ -175,8 +191,12 @@ async def watch(children: list[Child]) -> None:
     while not stop.is_set():
         for c in children:
             if c.process and c.process.poll() is not None:
-                say(f"{c.name} exited with {c.process.returncode}; last lines of its log:\n{c.tail()}")
-                backoff = min(30, 2 ** min(c.restarts, 5)) if time.monotonic() - c.started_at < 30 else 0
+                say(
+                    f"{c.name} exited with {c.process.returncode}; last lines of its log:\n{c.tail()}"
+                )
+                backoff = (
+                    min(30, 2 ** min(c.restarts, 5)) if time.monotonic() - c.started_at < 30 else 0
+                )
                 c.restarts += 1
                 if backoff:
                     say(f"restarting {c.name} in {backoff}s")
@@ -188,10 +208,16 @@ async def watch(children: list[Child]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", default=".data", help="where embedded data and logs live")
-    parser.add_argument("--demo", type=int, default=int(os.environ.get("DEMO", "1")),
-                        help="1: load the demo city and simulate traffic; 0: an empty city")
+    parser.add_argument(
+        "--demo",
+        type=int,
+        default=int(os.environ.get("DEMO", "1")),
+        help="1: load the demo city and simulate traffic; 0: an empty city",
+    )
     parser.add_argument("--ready-timeout", type=float, default=90.0)
     parser.add_argument("--services", nargs="*", default=list(SERVICES), choices=SERVICES)
     args = parser.parse_args()

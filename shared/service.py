@@ -21,8 +21,8 @@ from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker, KafkaRouter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from .auth import TokenStore
 from .api import install_error_handlers, install_request_metrics
+from .auth import TokenStore
 from .db import create_pool, ensure_database, migrate
 from .inbox import Apply, InboxConsumer
 from .kafka import ConsumerSlot, add_inbox_subscriber, create_broker, ensure_topics
@@ -89,7 +89,10 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
         await ensure_topics(settings.kafka_bootstrap_servers, settings.topic_partitions)
         if definition.apply is not None:
             runtime.slot.consumer = InboxConsumer(
-                runtime.pool, definition.apply, service=settings.service_name, source=settings.source
+                runtime.pool,
+                definition.apply,
+                service=settings.service_name,
+                source=settings.source,
             )
         if definition.on_start:
             await definition.on_start(runtime)

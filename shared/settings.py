@@ -15,7 +15,12 @@ from zoneinfo import ZoneInfo
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SERVICE_PORTS: dict[str, int] = {"members": 8001, "grids": 8002, "activities": 8003, "scoring": 8004}
+SERVICE_PORTS: dict[str, int] = {
+    "members": 8001,
+    "grids": 8002,
+    "activities": 8003,
+    "scoring": 8004,
+}
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 

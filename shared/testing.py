@@ -40,12 +40,12 @@ async def running_app(
 
 
 def cloud_event(
-    type: str,  # noqa: A002
+    type: str,
     data: dict[str, Any],
     *,
     subject: str | None = None,
     source: str = "/test/outside-system",
-    id: str | None = None,  # noqa: A002
+    id: str | None = None,
     time: str | datetime | None = None,
 ) -> dict[str, Any]:
     t = time or datetime.now(UTC)
@@ -65,8 +65,9 @@ async def publish_raw(
     bootstrap: str, messages: list[tuple[str, bytes | None, bytes | dict[str, Any]]]
 ) -> None:
     """Publish (topic, key, value) with a plain aiokafka producer, like another city system."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all",
-                                linger_ms=5)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=False, acks="all", linger_ms=5
+    )
     await producer.start()
     try:
         futures = []
@@ -96,11 +97,17 @@ async def wait_until(
     raise AssertionError(f"condition not met after {timeout}s; last: {last!r}")
 
 
-async def read_topic(bootstrap: str, topic: str, *, min_count: int = 1, timeout: float = 20.0
-                     ) -> list[Any]:
+async def read_topic(
+    bootstrap: str, topic: str, *, min_count: int = 1, timeout: float = 20.0
+) -> list[Any]:
     """Read a topic from the beginning until `min_count` records arrived (or timeout)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
     await consumer.start()
     records: list[Any] = []
     try:

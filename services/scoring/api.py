@@ -49,9 +49,7 @@ PeriodParam = Annotated[
     str | None,
     Query(description="2026-11, 2026-Q4, 2026-H2 or 2026; default: the current month."),
 ]
-MetricParam = Annotated[
-    str, Query(description=f"One of: {', '.join(METRICS)}.")
-]
+MetricParam = Annotated[str, Query(description=f"One of: {', '.join(METRICS)}.")]
 Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
 Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
 
@@ -67,16 +65,26 @@ def _period(request: Request, label: str | None) -> Period:
 
 def _metric(metric: str) -> str:
     if metric not in METRICS:
-        raise ApiError(422, "invalid_metric", f"metric {metric!r} is not one of: {', '.join(METRICS)}",
-                       field="metric", rule=f"one of {', '.join(METRICS)}")
+        raise ApiError(
+            422,
+            "invalid_metric",
+            f"metric {metric!r} is not one of: {', '.join(METRICS)}",
+            field="metric",
+            rule=f"one of {', '.join(METRICS)}",
+        )
     return metric
 
 
 def _scope(**ids: str | None) -> q.MemberScope:
     given = {k: v for k, v in ids.items() if v}
     if len(given) > 1:
-        raise ApiError(422, "invalid_scope", "give at most one of community_id, grid_id, street_id",
-                       field=",".join(given), rule="at most one scope")
+        raise ApiError(
+            422,
+            "invalid_scope",
+            "give at most one of community_id, grid_id, street_id",
+            field=",".join(given),
+            rule="at most one scope",
+        )
     return q.MemberScope(**given)
 
 
@@ -142,14 +150,18 @@ async def get_member_rank(
         scopes: list[tuple[str, str | None, q.MemberScope]] = []
         if m["grid_id"]:
             scopes.append(("grid", m["grid_id"], q.MemberScope(grid_id=m["grid_id"])))
-        scopes.append(("community", m["community_id"], q.MemberScope(community_id=m["community_id"])))
+        scopes.append(
+            ("community", m["community_id"], q.MemberScope(community_id=m["community_id"]))
+        )
         if street:
             scopes.append(("street", street, q.MemberScope(street_id=street)))
         scopes.append(("city", None, q.MemberScope()))
         for name, sid, scope in scopes:
             rank, size = await q.rank_in_scope(pool, p.label, scope, total)
             ranks.append(ScopeRank(scope=name, scope_id=sid, rank=rank, members=size))  # type: ignore[arg-type]
-    return MemberRank(member_id=member_id, period=p.label, points=total, counted=m["counted"], ranks=ranks)
+    return MemberRank(
+        member_id=member_id, period=p.label, points=total, counted=m["counted"], ranks=ranks
+    )
 
 
 # --- rankings --------------------------------------------------------------------------------
@@ -172,11 +184,20 @@ class RegionRanking(BaseModel):
     items: list[RegionItem] = Field(description="The ranked items of this page.")
 
 
-def _region_ranking(period: Period, metric: str, rows: list[q.RegionRow], limit: int, offset: int) -> RegionRanking:
+def _region_ranking(
+    period: Period, metric: str, rows: list[q.RegionRow], limit: int, offset: int
+) -> RegionRanking:
     ranked = q.rank_regions(rows, metric)
     items = [
-        RegionItem(rank=rank, region_id=r.region_id, name=r.name, score=score, members=r.members,
-                   total_points=r.total, active_members=r.positive)
+        RegionItem(
+            rank=rank,
+            region_id=r.region_id,
+            name=r.name,
+            score=score,
+            members=r.members,
+            total_points=r.total,
+            active_members=r.positive,
+        )
         for rank, r, score in ranked[offset : offset + limit]
     ]
     return RegionRanking(period=period.label, metric=metric, total=len(ranked), items=items)
@@ -184,8 +205,13 @@ def _region_ranking(period: Period, metric: str, rows: list[q.RegionRow], limit:
 
 @router.get("/rankings/streets", response_model=RegionRanking)
 async def rank_streets(
-    request: Request, pool: Pool, caller: Caller, period: PeriodParam = None,
-    metric: MetricParam = "avg_points", limit: Limit = 100, offset: Offset = 0,
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+    period: PeriodParam = None,
+    metric: MetricParam = "avg_points",
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> RegionRanking:
     p, m = _period(request, period), _metric(metric)
     return _region_ranking(p, m, await q.street_rows(pool, p.label), limit, offset)
@@ -193,22 +219,36 @@ async def rank_streets(
 
 @router.get("/rankings/communities", response_model=RegionRanking)
 async def rank_communities(
-    request: Request, pool: Pool, caller: Caller, period: PeriodParam = None,
-    street_id: OptId = None, metric: MetricParam = "avg_points", limit: Limit = 100,
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+    period: PeriodParam = None,
+    street_id: OptId = None,
+    metric: MetricParam = "avg_points",
+    limit: Limit = 100,
     offset: Offset = 0,
 ) -> RegionRanking:
     p, m = _period(request, period), _metric(metric)
-    return _region_ranking(p, m, await q.child_rows(pool, p.label, "community", street_id), limit, offset)
+    return _region_ranking(
+        p, m, await q.child_rows(pool, p.label, "community", street_id), limit, offset
+    )
 
 
 @router.get("/rankings/grids", response_model=RegionRanking)
 async def rank_grids(
-    request: Request, pool: Pool, caller: Caller, period: PeriodParam = None,
-    community_id: OptId = None, metric: MetricParam = "avg_points", limit: Limit = 100,
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+    period: PeriodParam = None,
+    community_id: OptId = None,
+    metric: MetricParam = "avg_points",
+    limit: Limit = 100,
     offset: Offset = 0,
 ) -> RegionRanking:
     p, m = _period(request, period), _metric(metric)
-    return _region_ranking(p, m, await q.child_rows(pool, p.label, "grid", community_id), limit, offset)
+    return _region_ranking(
+        p, m, await q.child_rows(pool, p.label, "grid", community_id), limit, offset
+    )
 
 
 class MemberItem(BaseModel):
@@ -229,18 +269,36 @@ class MemberRanking(BaseModel):
 
 @router.get("/rankings/members", response_model=MemberRanking)
 async def rank_members(
-    request: Request, pool: Pool, caller: Caller, period: PeriodParam = None,
-    community_id: OptId = None, grid_id: OptId = None, street_id: OptId = None,
-    limit: Limit = 50, offset: Offset = 0,
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+    period: PeriodParam = None,
+    community_id: OptId = None,
+    grid_id: OptId = None,
+    street_id: OptId = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> MemberRanking:
     p = _period(request, period)
     scope = _scope(community_id=community_id, grid_id=grid_id, street_id=street_id)
     await _check_scope(pool, caller, community_id or grid_id or street_id)
     total, rows = await q.member_ranking(pool, p.label, scope, limit, offset)
-    return MemberRanking(period=p.label, metric="points", total=total, items=[
-        MemberItem(rank=r["rank"], member_id=r["member_id"], name=r["name"], score=r["points"],
-                   community_id=r["community_id"], grid_id=r["grid_id"]) for r in rows
-    ])
+    return MemberRanking(
+        period=p.label,
+        metric="points",
+        total=total,
+        items=[
+            MemberItem(
+                rank=r["rank"],
+                member_id=r["member_id"],
+                name=r["name"],
+                score=r["points"],
+                community_id=r["community_id"],
+                grid_id=r["grid_id"],
+            )
+            for r in rows
+        ],
+    )
 
 
 class ZeroItem(BaseModel):
@@ -258,17 +316,31 @@ class ZeroPoints(BaseModel):
 
 @router.get("/zero-points", response_model=ZeroPoints)
 async def zero_points(
-    request: Request, pool: Pool, caller: Caller, period: PeriodParam = None,
-    community_id: OptId = None, grid_id: OptId = None, street_id: OptId = None,
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+    period: PeriodParam = None,
+    community_id: OptId = None,
+    grid_id: OptId = None,
+    street_id: OptId = None,
 ) -> ZeroPoints:
     p = _period(request, period)
     scope = _scope(community_id=community_id, grid_id=grid_id, street_id=street_id)
     await _check_scope(pool, caller, community_id or grid_id or street_id)
     rows = await q.zero_point_members(pool, p.label, scope)
-    return ZeroPoints(period=p.label, count=len(rows), items=[
-        ZeroItem(member_id=r["member_id"], name=r["name"], community_id=r["community_id"],
-                 points=r["points"]) for r in rows
-    ])
+    return ZeroPoints(
+        period=p.label,
+        count=len(rows),
+        items=[
+            ZeroItem(
+                member_id=r["member_id"],
+                name=r["name"],
+                community_id=r["community_id"],
+                points=r["points"],
+            )
+            for r in rows
+        ],
+    )
 
 
 class MissingItem(BaseModel):
@@ -285,18 +357,26 @@ class MissingOrganizationLife(BaseModel):
 
 @router.get("/organization-life/missing", response_model=MissingOrganizationLife)
 async def organization_life_missing(
-    request: Request, pool: Pool, caller: Caller,
+    request: Request,
+    pool: Pool,
+    caller: Caller,
     period: Annotated[str, Query(description="Usually a quarter: 2026-Q4.")],
-    community_id: OptId = None, grid_id: OptId = None, street_id: OptId = None,
+    community_id: OptId = None,
+    grid_id: OptId = None,
+    street_id: OptId = None,
 ) -> MissingOrganizationLife:
     p = _period(request, period)
     scope = _scope(community_id=community_id, grid_id=grid_id, street_id=street_id)
     await _check_scope(pool, caller, community_id or grid_id or street_id)
     rows = await q.missing_organization_life(pool, p, scope)
-    return MissingOrganizationLife(period=p.label, count=len(rows), items=[
-        MissingItem(member_id=r["member_id"], name=r["name"], community_id=r["community_id"])
-        for r in rows
-    ])
+    return MissingOrganizationLife(
+        period=p.label,
+        count=len(rows),
+        items=[
+            MissingItem(member_id=r["member_id"], name=r["name"], community_id=r["community_id"])
+            for r in rows
+        ],
+    )
 
 
 # --- rules -----------------------------------------------------------------------------------
@@ -331,8 +411,13 @@ class RuleChangeOut(BaseModel):
 
 
 def _rule_out(r: Rule) -> RuleOut:
-    return RuleOut(activity_type=r.activity_type, points=r.points, per=r.per,  # type: ignore[arg-type]
-                   monthly_cap=r.monthly_cap, effective_from=r.effective_from)
+    return RuleOut(
+        activity_type=r.activity_type,
+        points=r.points,
+        per=r.per,  # type: ignore[arg-type]
+        monthly_cap=r.monthly_cap,
+        effective_from=r.effective_from,
+    )
 
 
 @router.get("/rules", response_model=RulesOut)
@@ -342,8 +427,10 @@ async def list_rules(pool: Pool, caller: Caller) -> RulesOut:
     async with pool.acquire() as conn:
         book = await load_rules(conn)
     versions = sorted(book.versions(), key=lambda r: (r.activity_type, r.effective_from))
-    return RulesOut(current=[_rule_out(r) for r in book.current(datetime.now(UTC))],
-                    versions=[_rule_out(r) for r in versions])
+    return RulesOut(
+        current=[_rule_out(r) for r in book.current(datetime.now(UTC))],
+        versions=[_rule_out(r) for r in versions],
+    )
 
 
 @router.post("/rules", response_model=RuleChangeOut, status_code=201)
@@ -352,11 +439,16 @@ async def add_rule(request: Request, pool: Pool, caller: Caller, body: RuleIn) -
     rule = Rule(body.activity_type, body.points, body.per, body.monthly_cap, body.effective_from)
     try:
         async with pool.acquire() as conn, conn.transaction():
-            change = await add_rule_version(conn, rule, body.note, request.app.state.runtime.settings.source)
+            change = await add_rule_version(
+                conn, rule, body.note, request.app.state.runtime.settings.source
+            )
     except InvalidRule as exc:
         raise ApiError(422, "invalid_rule", str(exc), field=exc.field, rule=str(exc)) from None
-    return RuleChangeOut(rule=_rule_out(change.rule), buckets_reevaluated=change.buckets_reevaluated,
-                         members_affected=change.members_affected)
+    return RuleChangeOut(
+        rule=_rule_out(change.rule),
+        buckets_reevaluated=change.buckets_reevaluated,
+        members_affected=change.members_affected,
+    )
 
 
 # --- red and black boards --------------------------------------------------------------------
@@ -366,7 +458,9 @@ class BoardIn(BaseModel):
     period: str = Field(description="Period of the board, e.g. 2026-11.")
     subject: Literal["members", "communities"] = Field(description="Rank members or communities.")
     size: int = Field(default=10, ge=1, le=100, description="Entries on each of the two boards.")
-    street_id: str | None = Field(default=None, pattern=ID_PATTERN, description="Limit to a street.")
+    street_id: str | None = Field(
+        default=None, pattern=ID_PATTERN, description="Limit to a street."
+    )
 
 
 class BoardOut(BaseModel):
@@ -389,10 +483,19 @@ class ReviewIn(BaseModel):
 
 def _board_out(r: Any) -> BoardOut:
     snap = json.loads(r["snapshot"]) if isinstance(r["snapshot"], str) else r["snapshot"]
-    return BoardOut(board_id=r["board_id"], period=r["period"], subject=r["subject"], size=r["size"],
-                    street_id=r["street_id"], status=r["status"], red=snap["red"], black=snap["black"],
-                    created_at=r["created_at"], reviewed_by=r["reviewed_by"],
-                    published_at=r["published_at"])
+    return BoardOut(
+        board_id=r["board_id"],
+        period=r["period"],
+        subject=r["subject"],
+        size=r["size"],
+        street_id=r["street_id"],
+        status=r["status"],
+        red=snap["red"],
+        black=snap["black"],
+        created_at=r["created_at"],
+        reviewed_by=r["reviewed_by"],
+        published_at=r["published_at"],
+    )
 
 
 async def _snapshot(pool: Any, body: BoardIn, period: Period) -> dict[str, Any]:
@@ -402,13 +505,28 @@ async def _snapshot(pool: Any, body: BoardIn, period: Period) -> dict[str, Any]:
         _, bottom = await q.member_ranking(pool, period.label, scope, body.size, 0, ascending=True)
 
         def item(r: Any) -> dict[str, Any]:
-            return {"rank": r["rank"], "member_id": r["member_id"], "name": r["name"],
-                    "community_id": r["community_id"], "score": float(r["points"])}
+            return {
+                "rank": r["rank"],
+                "member_id": r["member_id"],
+                "name": r["name"],
+                "community_id": r["community_id"],
+                "score": float(r["points"]),
+            }
 
         return {"red": [item(r) for r in top], "black": [item(r) for r in bottom]}
-    ranked = q.rank_regions(await q.child_rows(pool, period.label, "community", body.street_id), "avg_points")
-    items = [{"rank": rank, "region_id": r.region_id, "name": r.name, "score": float(s),
-              "members": r.members} for rank, r, s in ranked]
+    ranked = q.rank_regions(
+        await q.child_rows(pool, period.label, "community", body.street_id), "avg_points"
+    )
+    items = [
+        {
+            "rank": rank,
+            "region_id": r.region_id,
+            "name": r.name,
+            "score": float(s),
+            "members": r.members,
+        }
+        for rank, r, s in ranked
+    ]
     return {"red": items[: body.size], "black": list(reversed(items[-body.size :]))}
 
 
@@ -424,20 +542,27 @@ async def draft_board(request: Request, pool: Pool, caller: Caller, body: BoardI
     row = await pool.fetchrow(
         """INSERT INTO boards (period, subject, size, street_id, status, snapshot)
            VALUES ($1, $2, $3, $4, 'draft', $5::jsonb) RETURNING *""",
-        period.label, body.subject, body.size, body.street_id, json.dumps(snapshot),
+        period.label,
+        body.subject,
+        body.size,
+        body.street_id,
+        json.dumps(snapshot),
     )
     return _board_out(row)
 
 
 @router.get("/boards", response_model=list[BoardOut])
 async def list_boards(
-    pool: Pool, caller: Caller, period: Annotated[str | None, Query()] = None,
+    pool: Pool,
+    caller: Caller,
+    period: Annotated[str | None, Query()] = None,
     status: Annotated[Literal["draft", "reviewed", "published"] | None, Query()] = None,
 ) -> list[BoardOut]:
     rows = await pool.fetch(
         """SELECT * FROM boards WHERE ($1::text IS NULL OR period = $1)
            AND ($2::text IS NULL OR status = $2) ORDER BY board_id DESC LIMIT 200""",
-        period, status,
+        period,
+        status,
     )
     return [_board_out(r) for r in rows]
 
@@ -456,9 +581,12 @@ async def _transition(pool: Any, board_id: int, expected: str, sql: str, *args: 
         if row is None:
             raise ApiError(404, "not_found", f"no board {board_id}")
         if row["status"] != expected:
-            raise ApiError(409, "invalid_state",
-                           f"board {board_id} is {row['status']}; this step needs a {expected} board"
-                           + (" (published boards are immutable)" if row["status"] == "published" else ""))
+            raise ApiError(
+                409,
+                "invalid_state",
+                f"board {board_id} is {row['status']}; this step needs a {expected} board"
+                + (" (published boards are immutable)" if row["status"] == "published" else ""),
+            )
         return _board_out(await conn.fetchrow(sql, board_id, *args))
 
 
@@ -466,9 +594,12 @@ async def _transition(pool: Any, board_id: int, expected: str, sql: str, *args: 
 async def review_board(pool: Pool, caller: Caller, board_id: int, body: ReviewIn) -> BoardOut:
     caller.require_write()
     return await _transition(
-        pool, board_id, "draft",
+        pool,
+        board_id,
+        "draft",
         "UPDATE boards SET status = 'reviewed', reviewed_by = $2, reviewed_at = now() "
-        "WHERE board_id = $1 RETURNING *", body.reviewer,
+        "WHERE board_id = $1 RETURNING *",
+        body.reviewer,
     )
 
 
@@ -476,7 +607,9 @@ async def review_board(pool: Pool, caller: Caller, board_id: int, body: ReviewIn
 async def publish_board(pool: Pool, caller: Caller, board_id: int) -> BoardOut:
     caller.require_write()
     return await _transition(
-        pool, board_id, "reviewed",
+        pool,
+        board_id,
+        "reviewed",
         "UPDATE boards SET status = 'published', published_at = now() WHERE board_id = $1 RETURNING *",
     )
 
@@ -502,10 +635,13 @@ class Feedback(BaseModel):
     members: list[FeedbackItem] = Field(description="Its in-service members.")
 
 
-@router.get("/reports/feedback", response_model=Feedback,
-            responses={200: {"content": {"text/csv": {}}}})
+@router.get(
+    "/reports/feedback", response_model=Feedback, responses={200: {"content": {"text/csv": {}}}}
+)
 async def feedback(
-    request: Request, pool: Pool, caller: Caller,
+    request: Request,
+    pool: Pool,
+    caller: Caller,
     party_org_id: Annotated[str, Query(pattern=ID_PATTERN, description="所属党组织 id.")],
     period: Annotated[str, Query(description="A half: 2026-H2 (other periods accepted).")],
     format: Annotated[Literal["json", "csv"], Query(description="json or csv.")] = "json",
@@ -515,23 +651,51 @@ async def feedback(
     p = _period(request, period)
     rows = await q.feedback_rows(pool, party_org_id, p)
     items = [
-        FeedbackItem(member_id=r["member_id"], name=r["name"], community_id=r["community_id"],
-                     community_name=r["community_name"], points=r["points"],
-                     by_type={k: Decimal(str(v)) for k, v in json.loads(r["by_type"]).items()},
-                     volunteer_hours=r["volunteer_hours"], activities=r["activities"],
-                     deregistered=r["deregistered"])
+        FeedbackItem(
+            member_id=r["member_id"],
+            name=r["name"],
+            community_id=r["community_id"],
+            community_name=r["community_name"],
+            points=r["points"],
+            by_type={k: Decimal(str(v)) for k, v in json.loads(r["by_type"]).items()},
+            volunteer_hours=r["volunteer_hours"],
+            activities=r["activities"],
+            deregistered=r["deregistered"],
+        )
         for r in rows
     ]
     if format == "csv":
         out = io.StringIO()
         w = csv.writer(out)
-        w.writerow(["member_id", "name", "community_id", "community_name", "points",
-                    "volunteer_hours", "activities", "by_type"])
+        w.writerow(
+            [
+                "member_id",
+                "name",
+                "community_id",
+                "community_name",
+                "points",
+                "volunteer_hours",
+                "activities",
+                "by_type",
+            ]
+        )
         for i in items:
-            w.writerow([i.member_id, i.name or "", i.community_id or "", i.community_name or "",
-                        f"{i.points:.2f}", f"{i.volunteer_hours:.2f}", i.activities,
-                        ";".join(f"{k}={v:.2f}" for k, v in sorted(i.by_type.items()))])
+            w.writerow(
+                [
+                    i.member_id,
+                    i.name or "",
+                    i.community_id or "",
+                    i.community_name or "",
+                    f"{i.points:.2f}",
+                    f"{i.volunteer_hours:.2f}",
+                    i.activities,
+                    ";".join(f"{k}={v:.2f}" for k, v in sorted(i.by_type.items())),
+                ]
+            )
         filename = f"feedback-{party_org_id}-{p.label}.csv"
-        return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return Response(
+            "\ufeff" + out.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
     return Feedback(party_org_id=party_org_id, period=p.label, members=items)

@@ -237,7 +237,10 @@ async def load_buckets(
     )
     return {
         (r["member_id"], r["month"], r["activity_type"]): BucketTotal(
-            r["points"], r["events"], r["hours"], _key(r["last_time"], r["last_source"], r["last_id"])
+            r["points"],
+            r["events"],
+            r["hours"],
+            _key(r["last_time"], r["last_source"], r["last_id"]),
         )
         for r in rows
     }
@@ -383,6 +386,4 @@ async def add_region_members(conn: asyncpg.Connection, deltas: dict[tuple[str, s
 
 
 async def note_newest_event(conn: asyncpg.Connection, newest: datetime) -> None:
-    await conn.execute(
-        "UPDATE scoring_state SET newest_event = greatest(newest_event, $1)", newest
-    )
+    await conn.execute("UPDATE scoring_state SET newest_event = greatest(newest_event, $1)", newest)

@@ -34,7 +34,9 @@ class MemberScope:
         return "true", []
 
 
-async def member_exists(conn: asyncpg.Connection | asyncpg.Pool, member_id: str) -> asyncpg.Record | None:
+async def member_exists(
+    conn: asyncpg.Connection | asyncpg.Pool, member_id: str
+) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT member_id, name, category, party_org_id, community_id, grid_id, deregistered, "
         "counted FROM members WHERE member_id = $1",
@@ -101,7 +103,9 @@ async def street_rows(conn: asyncpg.Connection | asyncpg.Pool, period: str) -> l
            GROUP BY s.region_id, s.name""",
         period,
     )
-    return [RegionRow(r["region_id"], r["name"], r["total"], r["members"], r["positive"]) for r in rows]
+    return [
+        RegionRow(r["region_id"], r["name"], r["total"], r["members"], r["positive"]) for r in rows
+    ]
 
 
 async def child_rows(
@@ -122,12 +126,16 @@ async def child_rows(
         kind,
         parent_id,
     )
-    return [RegionRow(r["region_id"], r["name"], r["total"], r["members"], r["positive"]) for r in rows]
+    return [
+        RegionRow(r["region_id"], r["name"], r["total"], r["members"], r["positive"]) for r in rows
+    ]
 
 
 def rank_regions(rows: list[RegionRow], metric: str) -> list[tuple[int, RegionRow, Decimal]]:
     by_id = {r.region_id: r for r in rows}
-    scored = [Standing(r.region_id, region_score(metric, r.total, r.members, r.positive)) for r in rows]
+    scored = [
+        Standing(r.region_id, region_score(metric, r.total, r.members, r.positive)) for r in rows
+    ]
     return [(rank, by_id[s.id], s.score) for rank, s in competition_ranks(scored)]
 
 
@@ -159,7 +167,9 @@ async def member_ranking(
 
 async def _scope_size(conn: asyncpg.Connection | asyncpg.Pool, scope: MemberScope) -> int:
     cond, args = scope.sql(1)
-    return int(await conn.fetchval(f"SELECT count(*) FROM members m WHERE m.counted AND {cond}", *args))
+    return int(
+        await conn.fetchval(f"SELECT count(*) FROM members m WHERE m.counted AND {cond}", *args)
+    )
 
 
 async def rank_in_scope(

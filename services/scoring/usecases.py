@@ -91,19 +91,37 @@ async def apply_events(
         ],
     )
 
-    member_ids = {d.member_id for _, d in (*registered, *deregistered, *reported, *logged, *revoked)}
+    member_ids = {
+        d.member_id for _, d in (*registered, *deregistered, *reported, *logged, *revoked)
+    }
     members = await db.lock_members(conn, sorted(member_ids))
     before = {m: row.location for m, row in members.items()}
     changed_members = _update_members(members, registered, deregistered, reported)
     await db.save_members(conn, changed_members)
 
     ledger_rows = [
-        (e.source, e.id, d.member_id, "activity", d.activity_type.value, e.time,
-         month_of(e.time, tz), d.hours)
+        (
+            e.source,
+            e.id,
+            d.member_id,
+            "activity",
+            d.activity_type.value,
+            e.time,
+            month_of(e.time, tz),
+            d.hours,
+        )
         for e, d in logged
     ] + [
-        (e.source, e.id, d.member_id, "reported", MEMBER_REPORTED, e.time, month_of(e.time, tz),
-         None)
+        (
+            e.source,
+            e.id,
+            d.member_id,
+            "reported",
+            MEMBER_REPORTED,
+            e.time,
+            month_of(e.time, tz),
+            None,
+        )
         for e, d in reported
     ]
     pre_revoked = await db.insert_ledger(conn, ledger_rows)
@@ -190,7 +208,7 @@ async def _recompute(
             continue
         old = existing.get(key, EMPTY_BUCKET)
         first = min(e.key for e in entries)
-        if old.last_key is None and old.events == 0 or (old.last_key and first > old.last_key):
+        if (old.last_key is None and old.events == 0) or (old.last_key and first > old.last_key):
             changes[key] = (old, extend_bucket(old, entries, rules))
         else:
             dirty.add(key)
@@ -209,7 +227,9 @@ async def _recompute_reports(
     if not member_years:
         return {}
     reports = await db.load_reports(conn, member_years)
-    keys = [(m, f"{y:04d}-{mo:02d}", MEMBER_REPORTED) for m, y in member_years for mo in range(1, 13)]
+    keys = [
+        (m, f"{y:04d}-{mo:02d}", MEMBER_REPORTED) for m, y in member_years for mo in range(1, 13)
+    ]
     existing = await db.load_buckets(conn, keys)
     changes: Changes = {}
     for (member, year), entries in reports.items():
@@ -242,7 +262,9 @@ async def _propagate(
     for (member, month, activity_type), (old, new) in changes.items():
         delta = new.points - old.points
         month_deltas[(member, month)] += delta
-        outcome.points_by_type[activity_type] = outcome.points_by_type.get(activity_type, ZERO) + delta
+        outcome.points_by_type[activity_type] = (
+            outcome.points_by_type.get(activity_type, ZERO) + delta
+        )
     period_deltas: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
     for (member, month), delta in month_deltas.items():
         for period in periods_of_month(month):
@@ -267,8 +289,9 @@ async def _propagate(
             type=POINTS_CHANGED,
             source=source,
             subject=member,
-            data=PointsChanged(member_id=member, period=month, points=totals[(member, month)],
-                               delta=delta),
+            data=PointsChanged(
+                member_id=member, period=month, points=totals[(member, month)], delta=delta
+            ),
         )
         for (member, month), delta in sorted(month_deltas.items())
         if delta != 0
@@ -318,8 +341,9 @@ class RuleChange:
     members_affected: int
 
 
-async def add_rule_version(conn: asyncpg.Connection, rule: Rule, note: str | None,
-                           source: str) -> RuleChange:
+async def add_rule_version(
+    conn: asyncpg.Connection, rule: Rule, note: str | None, source: str
+) -> RuleChange:
     """Add a rule version and re-evaluate exactly the buckets with events at or after its
     effective_from. Holds the rules lock exclusively, so no batch is scored meanwhile."""
     validate_rule(rule)
@@ -330,19 +354,27 @@ async def add_rule_version(conn: asyncpg.Connection, rule: Rule, note: str | Non
            ON CONFLICT (activity_type, effective_from) DO UPDATE SET points = excluded.points,
                per = excluded.per, monthly_cap = excluded.monthly_cap, note = excluded.note,
                created_at = now()""",
-        rule.activity_type, rule.points, rule.per, rule.monthly_cap, rule.effective_from, note,
+        rule.activity_type,
+        rule.points,
+        rule.per,
+        rule.monthly_cap,
+        rule.effective_from,
+        note,
     )
     rules = await db.load_rules(conn)
     rows = await conn.fetch(
         """SELECT DISTINCT member_id, month, kind FROM ledger
            WHERE activity_type = $1 AND time >= $2""",
-        rule.activity_type, rule.effective_from,
+        rule.activity_type,
+        rule.effective_from,
     )
     member_ids = sorted({r["member_id"] for r in rows})
     members = await db.lock_members(conn, member_ids)
     locations = {m: row.location for m, row in members.items()}
     if rule.activity_type == MEMBER_REPORTED:
-        changes = await _recompute_reports(conn, rules, {(r["member_id"], int(r["month"][:4])) for r in rows})
+        changes = await _recompute_reports(
+            conn, rules, {(r["member_id"], int(r["month"][:4])) for r in rows}
+        )
     else:
         dirty = {(r["member_id"], r["month"], rule.activity_type) for r in rows}
         changes = await _recompute(conn, rules, {}, dirty)

@@ -5,6 +5,7 @@ Importing this package registers every event type; `EVENT_TYPES` maps type → s
 
 from . import activities, deadletters, grids, members, regions, scoring
 from .activities import ACTIVITY_LOGGED, ACTIVITY_REVOKED, ActivityLogged, ActivityRevoked, EventRef
+from .deadletters import DeadLetter
 from .envelope import BadEvent, CloudEvent, check_time, new_event, parse_envelope
 from .members import (
     MEMBER_DEREGISTERED,
@@ -16,7 +17,6 @@ from .members import (
     MemberReported,
     UnitReported,
 )
-from .deadletters import DeadLetter
 from .regions import REGION_DEFINED, RegionDefined
 from .registry import DEADLETTER_TOPIC, EVENT_TYPES, EventSpec, all_topics, validate_data
 from .scoring import POINTS_CHANGED, PointsChanged
@@ -52,10 +52,10 @@ __all__ = [
     "RegionLevel",
     "UnitReported",
     "activities",
-    "deadletters",
-    "grids",
     "all_topics",
     "check_time",
+    "deadletters",
+    "grids",
     "members",
     "new_event",
     "parse_envelope",

@@ -95,13 +95,17 @@ def _format_errors(exc: ValidationError) -> str:
 def parse_envelope(raw: bytes | None) -> CloudEvent:
     """Parse bytes into a CloudEvent, or raise BadEvent saying why not."""
     if raw is None:
-        raise BadEvent("not_json", "empty message (tombstone); a CloudEvent JSON object is expected")
+        raise BadEvent(
+            "not_json", "empty message (tombstone); a CloudEvent JSON object is expected"
+        )
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadEvent("not_json", f"not valid UTF-8 JSON: {exc}") from None
     if not isinstance(body, dict):
-        raise BadEvent("not_cloudevent", "a JSON object with CloudEvents 1.0 attributes is expected")
+        raise BadEvent(
+            "not_cloudevent", "a JSON object with CloudEvents 1.0 attributes is expected"
+        )
     try:
         return CloudEvent.model_validate(body)
     except ValidationError as exc:

@@ -26,7 +26,7 @@ class EventSpec:
 EVENT_TYPES: dict[str, EventSpec] = {}
 
 
-def register(type: str, key_field: str | None, description: str):  # noqa: A002
+def register(type: str, key_field: str | None, description: str):
     """Class decorator that registers a data model as the schema of an event type."""
 
     def wrap(model: type[BaseModel]) -> type[BaseModel]:
@@ -49,10 +49,15 @@ def validate_data(event: CloudEvent, topic: str | None = None) -> BaseModel:
     """Check the event belongs on `topic` and its data matches its type's schema."""
     spec = EVENT_TYPES.get(event.type)
     if spec is None:
-        raise BadEvent("unknown_type", f"unknown event type {event.type!r}; known: {sorted(EVENT_TYPES)}")
+        raise BadEvent(
+            "unknown_type", f"unknown event type {event.type!r}; known: {sorted(EVENT_TYPES)}"
+        )
     if topic is not None and topic != event.type:
-        raise BadEvent("wrong_topic", f"event of type {event.type} on topic {topic}; "
-                       "each type has its own topic named exactly as the type")
+        raise BadEvent(
+            "wrong_topic",
+            f"event of type {event.type} on topic {topic}; "
+            "each type has its own topic named exactly as the type",
+        )
     try:
         data = spec.model.model_validate(event.data)
     except ValidationError as exc:

@@ -65,5 +65,7 @@ class ActivityType(StrEnum):
 
 Hours = Annotated[
     Decimal,
-    Field(gt=0, le=24, max_digits=4, decimal_places=2, description="Hours, 0 < h <= 24, 2 decimals."),
+    Field(
+        gt=0, le=24, max_digits=4, decimal_places=2, description="Hours, 0 < h <= 24, 2 decimals."
+    ),
 ]

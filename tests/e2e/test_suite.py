@@ -39,9 +39,14 @@ def suite(pg_server, kafka, tmp_path: Path) -> Iterator[dict]:
     )
     # each e2e run gets its own databases
     env["DATABASE_PREFIX"] = "e2e" + tmp_path.name.replace("-", "_")[-12:]
-    log = open(tmp_path / "run.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "shared.run", "--data", str(tmp_path / "data")],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log = open(tmp_path / "run.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shared.run", "--data", str(tmp_path / "data")],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -75,25 +80,74 @@ async def test_thin_path_duplicate_and_dead_letter_from_outside(suite: dict) -> 
             denied = await anonymous.get(url(8004, "/v1/rules"))
             assert denied.status_code == 401 and denied.json()["error"] == "unauthorized"
 
-        logged = cloud_event(ACTIVITY_LOGGED, {"member_id": "M000123", "activity_type":
-                             "volunteer_service", "hours": 2.5, "activity_id": "A-778"},
-                             subject="M000123", id="vp-2026-000123",
-                             source="/city/volunteer-platform", time="2026-11-21T09:30:00+08:00")
-        study = cloud_event(ACTIVITY_LOGGED, {"member_id": "M000123", "activity_type": "study"},
-                            subject="M000123", id="vp-2026-000124",
-                            source="/city/volunteer-platform", time="2026-11-21T10:30:00+08:00")
-        await publish_raw(bootstrap, [
-            (REGION_DEFINED, b"S1", cloud_event(REGION_DEFINED, {"region_id": "S1", "level": "street", "name": "东街道", "parent_id": "D1"}, subject="S1")),
-            (REGION_DEFINED, b"C1", cloud_event(REGION_DEFINED, {"region_id": "C1", "level": "community", "name": "一社区", "parent_id": "S1"}, subject="C1")),
-            (MEMBER_REPORTED, b"M000123", cloud_event(MEMBER_REPORTED, {"member_id": "M000123", "community_id": "C1"}, subject="M000123", time="2026-11-02T09:00:00+08:00")),
-            (ACTIVITY_LOGGED, b"M000123", logged),
-            (ACTIVITY_LOGGED, b"M000123", logged),  # the same event again
-            (ACTIVITY_LOGGED, b"M000123", b"\xff not json"),
-            (ACTIVITY_LOGGED, b"M000123", study),  # the next good message
-        ])
+        logged = cloud_event(
+            ACTIVITY_LOGGED,
+            {
+                "member_id": "M000123",
+                "activity_type": "volunteer_service",
+                "hours": 2.5,
+                "activity_id": "A-778",
+            },
+            subject="M000123",
+            id="vp-2026-000123",
+            source="/city/volunteer-platform",
+            time="2026-11-21T09:30:00+08:00",
+        )
+        study = cloud_event(
+            ACTIVITY_LOGGED,
+            {"member_id": "M000123", "activity_type": "study"},
+            subject="M000123",
+            id="vp-2026-000124",
+            source="/city/volunteer-platform",
+            time="2026-11-21T10:30:00+08:00",
+        )
+        await publish_raw(
+            bootstrap,
+            [
+                (
+                    REGION_DEFINED,
+                    b"S1",
+                    cloud_event(
+                        REGION_DEFINED,
+                        {"region_id": "S1", "level": "street", "name": "东街道", "parent_id": "D1"},
+                        subject="S1",
+                    ),
+                ),
+                (
+                    REGION_DEFINED,
+                    b"C1",
+                    cloud_event(
+                        REGION_DEFINED,
+                        {
+                            "region_id": "C1",
+                            "level": "community",
+                            "name": "一社区",
+                            "parent_id": "S1",
+                        },
+                        subject="C1",
+                    ),
+                ),
+                (
+                    MEMBER_REPORTED,
+                    b"M000123",
+                    cloud_event(
+                        MEMBER_REPORTED,
+                        {"member_id": "M000123", "community_id": "C1"},
+                        subject="M000123",
+                        time="2026-11-02T09:00:00+08:00",
+                    ),
+                ),
+                (ACTIVITY_LOGGED, b"M000123", logged),
+                (ACTIVITY_LOGGED, b"M000123", logged),  # the same event again
+                (ACTIVITY_LOGGED, b"M000123", b"\xff not json"),
+                (ACTIVITY_LOGGED, b"M000123", study),  # the next good message
+            ],
+        )
 
         async def points() -> dict | None:
-            r = await http.get(url(8004, "/v1/members/M000123/points"), params={"period": "2026-11"})
+            r = await http.get(
+                url(8004, "/v1/members/M000123/points"), params={"period": "2026-11"}
+            )
             body = r.json()
             return body if r.status_code == 200 and body["by_type"].get("study") else None
 
@@ -102,14 +156,25 @@ async def test_thin_path_duplicate_and_dead_letter_from_outside(suite: dict) -> 
         assert body["points"] == 16.0
         assert body["by_type"] == {"volunteer_service": 5.0, "study": 1.0, "member_reported": 10.0}
 
-        streets = (await http.get(url(8004, "/v1/rankings/streets"), params={"period": "2026-11"})).json()
-        assert streets["items"][0] == {"rank": 1, "region_id": "S1", "name": "东街道", "score": 16.0,
-                                       "members": 1, "total_points": 16.0, "active_members": 1}
+        streets = (
+            await http.get(url(8004, "/v1/rankings/streets"), params={"period": "2026-11"})
+        ).json()
+        assert streets["items"][0] == {
+            "rank": 1,
+            "region_id": "S1",
+            "name": "东街道",
+            "score": 16.0,
+            "members": 1,
+            "total_points": 16.0,
+            "active_members": 1,
+        }
 
     letters = await read_topic(bootstrap, DEADLETTER_TOPIC, min_count=1)
     data = [json.loads(r.value)["data"] for r in letters]
-    assert any(d["reason"] == "not_json" and d["service"] == "scoring"
-               and d["topic"] == ACTIVITY_LOGGED for d in data), data
+    assert any(
+        d["reason"] == "not_json" and d["service"] == "scoring" and d["topic"] == ACTIVITY_LOGGED
+        for d in data
+    ), data
     suite["proc"].send_signal(signal.SIGINT)
     assert suite["proc"].wait(40) == 0
     assert "stopped" in suite["log"].read_text()

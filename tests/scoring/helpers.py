@@ -23,11 +23,21 @@ def reported(member: str, community: str, time: str, grid: str | None = None, **
     return cloud_event("partygrid.member.reported", data, subject=member, time=time, **kw)
 
 
-def registered(member: str, org: str, category: str = "in_service", name: str = "张三",
-               time: str = "2026-01-01T00:00:00+08:00", **kw: Any) -> dict:
-    return cloud_event("partygrid.member.registered",
-                       {"member_id": member, "name": name, "category": category,
-                        "party_org_id": org}, subject=member, time=time, **kw)
+def registered(
+    member: str,
+    org: str,
+    category: str = "in_service",
+    name: str = "张三",
+    time: str = "2026-01-01T00:00:00+08:00",
+    **kw: Any,
+) -> dict:
+    return cloud_event(
+        "partygrid.member.registered",
+        {"member_id": member, "name": name, "category": category, "party_org_id": org},
+        subject=member,
+        time=time,
+        **kw,
+    )
 
 
 def logged(member: str, kind: str, time: str, hours: float | None = None, **kw: Any) -> dict:
@@ -38,10 +48,15 @@ def logged(member: str, kind: str, time: str, hours: float | None = None, **kw: 
 
 
 def revoked(target: dict, **kw: Any) -> dict:
-    return cloud_event("partygrid.activity.revoked",
-                       {"member_id": target["data"]["member_id"],
-                        "revokes": {"source": target["source"], "id": target["id"]}},
-                       subject=target["data"]["member_id"], **kw)
+    return cloud_event(
+        "partygrid.activity.revoked",
+        {
+            "member_id": target["data"]["member_id"],
+            "revokes": {"source": target["source"], "id": target["id"]},
+        },
+        subject=target["data"]["member_id"],
+        **kw,
+    )
 
 
 def records(events: list[dict | bytes], topic: str | None = None) -> list[Record]:
@@ -50,6 +65,13 @@ def records(events: list[dict | bytes], topic: str | None = None) -> list[Record
         if isinstance(e, bytes):
             out.append(Record(topic or "partygrid.activity.logged", 0, i, None, e))
         else:
-            out.append(Record(topic or e["type"], 0, i, (e.get("subject") or "").encode(),
-                              json.dumps(e).encode()))
+            out.append(
+                Record(
+                    topic or e["type"],
+                    0,
+                    i,
+                    (e.get("subject") or "").encode(),
+                    json.dumps(e).encode(),
+                )
+            )
     return out

@@ -47,8 +47,10 @@ class Reference:
         by_type = defaultdict(list)
         for e in events:
             by_type[e["type"].removeprefix("partygrid.")].append(e)
-        revoked = {(r["data"]["revokes"]["source"], r["data"]["revokes"]["id"])
-                   for r in by_type["activity.revoked"]}
+        revoked = {
+            (r["data"]["revokes"]["source"], r["data"]["revokes"]["id"])
+            for r in by_type["activity.revoked"]
+        }
         # month points per (member, month, type)
         self.buckets: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
         groups = defaultdict(list)
@@ -74,9 +76,17 @@ class Reference:
         for (member, _), e in first_report.items():
             self.buckets[(member, _month(e), "member_reported")] += Decimal(10)
 
-        self.known = {e["data"]["member_id"] for t in
-                      ("activity.logged", "activity.revoked", "member.reported",
-                       "member.registered", "member.deregistered") for e in by_type[t]}
+        self.known = {
+            e["data"]["member_id"]
+            for t in (
+                "activity.logged",
+                "activity.revoked",
+                "member.reported",
+                "member.registered",
+                "member.deregistered",
+            )
+            for e in by_type[t]
+        }
         latest_report: dict[str, dict] = {}
         for e in by_type["member.reported"]:
             m = e["data"]["member_id"]
@@ -89,7 +99,8 @@ class Reference:
                 status[m] = e
         self.community = {m: e["data"]["community_id"] for m, e in latest_report.items()}
         self.counted = {
-            m for m in self.community
+            m
+            for m in self.community
             if not (m in status and status[m]["type"].endswith("deregistered"))
         }
         regions: dict[str, dict] = {}
@@ -100,8 +111,10 @@ class Reference:
         self.regions = {r: e["data"] for r, e in regions.items()}
 
     def points(self, member: str, months: tuple[str, ...]) -> Decimal:
-        return sum((v for (m, mo, _), v in self.buckets.items() if m == member and mo in months),
-                   Decimal(0))
+        return sum(
+            (v for (m, mo, _), v in self.buckets.items() if m == member and mo in months),
+            Decimal(0),
+        )
 
     def by_type(self, member: str, months: tuple[str, ...]) -> dict[str, Decimal]:
         out: dict[str, Decimal] = defaultdict(Decimal)
@@ -115,11 +128,18 @@ class Reference:
         for sid, s in self.regions.items():
             if s["level"] != "street" or s.get("retired"):
                 continue
-            comms = {c for c, d in self.regions.items()
-                     if d["level"] == "community" and d.get("parent_id") == sid and not d.get("retired")}
+            comms = {
+                c
+                for c, d in self.regions.items()
+                if d["level"] == "community" and d.get("parent_id") == sid and not d.get("retired")
+            }
             members = [m for m in self.counted if self.community[m] in comms]
             total = sum((self.points(m, months) for m in members), Decimal(0))
-            avg = (total / len(members)).quantize(Decimal("0.01"), ROUND_HALF_UP) if members else Decimal("0.00")
+            avg = (
+                (total / len(members)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+                if members
+                else Decimal("0.00")
+            )
             rows.append((sid, avg, len(members)))
         rows.sort(key=lambda r: (-r[1], r[0]))
         out = []
@@ -129,5 +149,8 @@ class Reference:
         return out
 
     def zero_points(self, community: str, months: tuple[str, ...]) -> list[str]:
-        return sorted(m for m in self.counted if self.community[m] == community
-                      and self.points(m, months) <= 0)
+        return sorted(
+            m
+            for m in self.counted
+            if self.community[m] == community and self.points(m, months) <= 0
+        )

@@ -8,7 +8,7 @@ import json
 from faststream.kafka import TestKafkaBroker
 
 from services.scoring.main import create_app
-from shared.events import POINTS_CHANGED, validate_data, parse_envelope
+from shared.events import POINTS_CHANGED, parse_envelope, validate_data
 from shared.testing import running_app
 
 from .helpers import logged, reported
@@ -26,7 +26,11 @@ async def test_batch_handler_applies_once_and_records_points_changed(settings_fo
         body = (await client.get("/v1/members/M9/points", params={"period": "2026-11"})).json()
         assert body["points"] == 11.0
         pool = app.state.runtime.pool
-        rows = await pool.fetch("SELECT value FROM outbox WHERE topic = $1 ORDER BY seq", POINTS_CHANGED)
+        rows = await pool.fetch(
+            "SELECT value FROM outbox WHERE topic = $1 ORDER BY seq", POINTS_CHANGED
+        )
         changes = [validate_data(parse_envelope(bytes(r["value"])), POINTS_CHANGED) for r in rows]
         assert [(c.member_id, c.period, float(c.points), float(c.delta)) for c in changes] == [
-            ("M9", "2026-11", 10.0, 10.0), ("M9", "2026-11", 11.0, 1.0)]
+            ("M9", "2026-11", 10.0, 10.0),
+            ("M9", "2026-11", 11.0, 1.0),
+        ]

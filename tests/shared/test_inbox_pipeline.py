@@ -35,7 +35,11 @@ def _definition() -> ServiceDefinition:
 
 def _logged(member: str, id: str, **kw) -> dict:
     return cloud_event(
-        ACTIVITY_LOGGED, {"member_id": member, "activity_type": "study"}, subject=member, id=id, **kw
+        ACTIVITY_LOGGED,
+        {"member_id": member, "activity_type": "study"},
+        subject=member,
+        id=id,
+        **kw,
     )
 
 
@@ -68,8 +72,11 @@ async def test_once_duplicate_conflict_and_dead_letters(settings_for, kafka) -> 
         letters = await read_topic(kafka.bootstrap, DEADLETTER_TOPIC, min_count=2)
         reasons = sorted(json.loads(r.value)["data"]["reason"] for r in letters)
         assert reasons == ["conflict", "not_json"]
-        not_json = next(json.loads(r.value)["data"] for r in letters
-                        if json.loads(r.value)["data"]["reason"] == "not_json")
+        not_json = next(
+            json.loads(r.value)["data"]
+            for r in letters
+            if json.loads(r.value)["data"]["reason"] == "not_json"
+        )
         assert not_json["value_text"] == "{not json"
         assert not_json["topic"] == ACTIVITY_LOGGED
         assert await pool.fetchval("SELECT count(*) FROM inbox") == 2
@@ -78,4 +85,6 @@ async def test_once_duplicate_conflict_and_dead_letters(settings_for, kafka) -> 
         metrics = (await client.get("/metrics")).text
         assert "partygrid_events_duplicate_total" in metrics
         assert "partygrid_events_deadlettered_total" in metrics
-        assert REGISTRY.get_sample_value("partygrid_events_duplicate_total", labels) == dup_before + 1
+        assert (
+            REGISTRY.get_sample_value("partygrid_events_duplicate_total", labels) == dup_before + 1
+        )

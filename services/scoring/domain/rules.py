@@ -52,8 +52,10 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 def validate_rule(rule: Rule) -> None:
     """Raise InvalidRule naming the field and what is accepted."""
     if rule.activity_type not in RULE_TYPES:
-        raise InvalidRule("activity_type", f"unknown activity_type {rule.activity_type!r}; "
-                          f"accepted: {', '.join(RULE_TYPES)}")
+        raise InvalidRule(
+            "activity_type",
+            f"unknown activity_type {rule.activity_type!r}; accepted: {', '.join(RULE_TYPES)}",
+        )
     if rule.per not in ("event", "hour"):
         raise InvalidRule("per", "per must be 'event' or 'hour'")
     if rule.activity_type == MEMBER_REPORTED and rule.per != "event":
