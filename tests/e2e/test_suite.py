@@ -178,3 +178,63 @@ async def test_thin_path_duplicate_and_dead_letter_from_outside(suite: dict) -> 
     suite["proc"].send_signal(signal.SIGINT)
     assert suite["proc"].wait(40) == 0
     assert "stopped" in suite["log"].read_text()
+
+
+async def test_regions_from_grids_and_reports_from_members_rank_in_scoring(suite: dict) -> None:
+    """The services talk only through Kafka: grids defines the tree, members registers and
+    reports a member there, and scoring ranks the street with that member counted."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(headers=headers, timeout=10) as http:
+        for body in (
+            {"region_id": "350302", "level": "district", "name": "城厢区"},
+            {
+                "region_id": "350302001",
+                "level": "street",
+                "name": "龙桥街道",
+                "parent_id": "350302",
+            },
+            {
+                "region_id": "350302001001",
+                "level": "community",
+                "name": "东岩社区",
+                "parent_id": "350302001",
+            },
+        ):
+            r = await http.post(url(8002, "/v1/regions"), json=body)
+            assert r.status_code == 201, r.text
+        r = await http.put(
+            url(8001, "/v1/party-orgs/ORG-HOSP"), json={"name": "区医院党委", "kind": "hospital"}
+        )
+        assert r.status_code in (200, 201), r.text
+        r = await http.post(
+            url(8001, "/v1/members"),
+            json={
+                "member_id": "M-E2E-1",
+                "name": "陈静",
+                "category": "in_service",
+                "party_org_id": "ORG-HOSP",
+            },
+        )
+        assert r.status_code == 201, r.text
+
+        async def reported() -> bool:  # members learns the community from grids' event
+            r = await http.post(
+                url(8001, "/v1/members/M-E2E-1/reports"), json={"community_id": "350302001001"}
+            )
+            return r.status_code in (200, 201)
+
+        await wait_until(reported, timeout=30, interval=0.3)
+
+        async def ranked() -> dict | None:
+            r = await http.get(url(8004, "/v1/rankings/streets"))
+            items = r.json().get("items", [])
+            return items[0] if items and items[0]["members"] == 1 else None
+
+        street = await wait_until(ranked, timeout=30)
+        assert street["region_id"] == "350302001" and street["name"] == "龙桥街道"
+        assert street["score"] == 10.0  # the first report of the year
+        fb = await http.get(
+            url(8004, "/v1/reports/feedback"),
+            params={"party_org_id": "ORG-HOSP", "period": "2026-H2"},
+        )
+        assert [m["member_id"] for m in fb.json()["members"]] == ["M-E2E-1"]
