@@ -1,0 +1,125 @@
+"""The demo city generator (tools/demo.py): the city has the scale of seed 001, it is the same
+city every time, a load reaches the real scoring service through Kafka and fills its rankings,
+loading again changes nothing, and the simulator keeps points moving and sends the odd bad
+message to the dead-letter topic."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from services.scoring.main import create_app
+from shared.events import DEADLETTER_TOPIC
+from shared.metrics import REGISTRY
+from shared.testing import read_topic, running_app, wait_until
+from tools import demo
+
+
+def test_city_has_the_scale_of_seed_001() -> None:
+    city = demo.build_city()
+    levels = Counter(r.level for r in city.regions)
+    assert levels["district"] == 1 and levels["street"] == 8 and levels["community"] == 61
+    assert levels["grid"] >= 200
+    assert len(city.members) == 31_040
+    assert set(Counter(m.category for m in city.members)) == set(demo.CATEGORIES)
+    assert len(city.units) == 112 and sum(u.member_count for u in city.units) == 9_983
+    unit_orgs = {u.party_org_id for u in city.units}
+    in_service = [m for m in city.members if m.category == "in_service"]
+    assert len(in_service) == 9_983 and all(m.party_org_id in unit_orgs for m in in_service)
+    org_ids = {o.party_org_id for o in city.orgs}
+    assert all(m.party_org_id in org_ids for m in city.members)
+    names = [m.name for m in city.members]
+    assert all(2 <= len(n) <= 4 and "\u4e00" <= n[0] <= "\u9fff" for n in names)
+    assert len(set(names)) > 10_000  # realistic variety, not a handful repeated
+    assert len({m.member_id for m in city.members}) == 31_040
+
+
+def test_same_city_and_same_events_every_time() -> None:
+    anchor = datetime(2026, 11, 22, 14, tzinfo=demo.TZ)
+    a, b = demo.build_city(500), demo.build_city(500)
+    assert a == b
+    plan = demo.activity_plan(a)
+    first = list(demo.load_messages(a, anchor, plan))
+    assert first == list(demo.load_messages(b, anchor, demo.activity_plan(b)))
+    assert len(first) == demo.load_size(a, plan)
+    ids = [(json.loads(v)["source"], json.loads(v)["id"]) for _, _, v in first]
+    assert len(set(ids)) == len(ids)  # no two different events share source + id
+
+
+def taken_by_scoring() -> float:
+    """Events the scoring service in this process has taken: applied, duplicate, dead letter."""
+    return sum(
+        sample.value
+        for family in REGISTRY.collect()
+        if family.name in ("partygrid_events_applied", "partygrid_events_duplicate",
+                           "partygrid_events_deadlettered")
+        for sample in family.samples
+        if sample.name.endswith("_total") and sample.labels.get("service") == "scoring"
+    )  # fmt: skip
+
+
+async def taken_at_least(n: float) -> bool:
+    return taken_by_scoring() >= n
+
+
+def _streets(body: dict[str, Any]) -> list[tuple[str, float, int]]:
+    return [(i["region_id"], i["score"], i["members"]) for i in body["items"]]
+
+
+async def test_load_once_idempotent_reload_and_simulation(
+    settings_for: Any, kafka: Any, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    app = create_app(settings_for("scoring"))
+    start = taken_by_scoring()
+    async with running_app(app) as http:
+        city = await demo.load(kafka.bootstrap, data, members=400)
+        marker = json.loads((data / demo.MARKER).read_text())
+        plan = demo.activity_plan(city)
+        assert marker["events"] == demo.load_size(city, plan)
+        reported = sum(1 for m in city.members if m.community_id)
+        for_scoring = marker["events"] - len(city.orgs) - len(city.units)
+        await wait_until(lambda: taken_at_least(start + for_scoring), timeout=60)
+
+        async def loaded() -> dict[str, Any] | None:
+            body = (await http.get("/v1/rankings/streets")).json()
+            counted = sum(i["members"] for i in body["items"])
+            return body if len(body["items"]) == 8 and counted == reported else None
+
+        body = await wait_until(loaded, timeout=60)
+        # every street has members with points this month, ranked by average
+        scores = [i["score"] for i in body["items"]]
+        assert scores == sorted(scores, reverse=True) and scores[0] > 0
+        names = {i["name"] for i in body["items"]}
+        assert names == set(demo.STREETS)
+
+        before = body
+        community = (await http.get("/v1/rankings/communities")).json()
+        assert community["total"] == 61
+
+        # loading again: the marker skips the bulk load ...
+        await demo.load(kafka.bootstrap, data, members=400)
+        assert json.loads((data / demo.MARKER).read_text()) == marker
+        # ... and even a forced reload publishes the very same events: duplicates, no change
+        await demo.load(kafka.bootstrap, data, members=400, force=True)
+        await wait_until(lambda: taken_at_least(start + 2 * for_scoring), timeout=60)
+        after = (await http.get("/v1/rankings/streets")).json()
+        assert _streets(after) == _streets(before)
+
+        # the simulator: activities move the totals, 1 bad message in `bad_every`
+        sent = await demo.simulate(kafka.bootstrap, city, rate=2000, bad_every=50, max_events=200)
+        assert sent == 200
+        total_before = sum(i["total_points"] for i in before["items"])
+
+        async def moved() -> bool:
+            body = (await http.get("/v1/rankings/streets")).json()
+            return sum(i["total_points"] for i in body["items"]) > total_before
+
+        await wait_until(moved, timeout=30)
+    letters = await read_topic(kafka.bootstrap, DEADLETTER_TOPIC, min_count=4)
+    reasons = {json.loads(r.value)["data"]["reason"] for r in letters}
+    assert {"not_json", "not_cloudevent", "invalid_data"} <= reasons, reasons
+    assert "conflict" not in reasons  # the forced reload sent the same events, not new ones
