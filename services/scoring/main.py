@@ -13,6 +13,7 @@ from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
 
 from .api import router
+from .board import router as board_router
 from .handlers import CONSUMES, make_apply
 from .metrics import MEMBERS_COUNTED
 
@@ -29,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="PartyGrid scoring",
         description=__doc__ or "",
         migrations=Path(__file__).parent / "migrations",
-        api=[router],
+        api=[router, board_router],
         consumes=CONSUMES,
         apply=make_apply(settings.tz, settings.source),
         on_start=_on_start,
