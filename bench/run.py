@@ -371,6 +371,7 @@ async def freshness(env: Env, opts: Options, res: Results, client: Any, app: Any
             chosen,
         )
         before = {r["member_id"]: r["points"] for r in rows}
+        backlog = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
         from decimal import Decimal
 
         expected = {m: before.get(m, Decimal("0")) + 5 for m in chosen}
@@ -440,7 +441,8 @@ async def freshness(env: Env, opts: Options, res: Results, client: Any, app: Any
         f"freshness: {len(lat):,} events at ~{opts.fresh_rate}/s, publish → points visible: "
         f"p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {max(lat, default=0):.0f} ms"
         + (f" ({missing} never seen within 60 s!)" if missing else "")
-        + f"; checked {len(sample)} through GET /v1/members/{{id}}/points"
+        + f"; checked {len(sample)} through GET /v1/members/{{id}}/points; outbox backlog "
+        f"left by the ingest at the start: {backlog:,} points.changed"
     )
     say(res.lines[-1])
 
