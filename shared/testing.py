@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -119,3 +121,21 @@ async def read_topic(
     finally:
         await consumer.stop()
     return records
+
+
+def apt_install(*packages: str) -> None:
+    """Install Debian packages a test needs (a browser, a compose tool) when running as root;
+    raise with the command to run otherwise. Tests install what they need, never skip."""
+    if os.geteuid() != 0:
+        raise RuntimeError(
+            f"{', '.join(packages)} missing and not running as root: run "
+            f"`sudo apt-get install -y {' '.join(packages)}` and try again"
+        )
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *packages]):
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"`{' '.join(cmd)}` failed ({done.returncode}):\n"
+                f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+            )

@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from shared.testing import apt_install
+
 CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
 
@@ -37,22 +39,7 @@ def ensure_chromium() -> str:
     found = find_chromium()
     if found:
         return found
-    if os.geteuid() != 0:
-        raise RuntimeError(
-            "Chromium is not installed and this test is not running as root, so it cannot "
-            "install it: run `sudo apt-get install -y chromium fonts-noto-cjk` and try again"
-        )
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (
-        ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk"],
-    ):
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"`{' '.join(cmd)}` failed ({done.returncode}):\n"
-                f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-            )
+    apt_install("chromium", "fonts-noto-cjk")
     found = find_chromium()
     if not found:
         raise RuntimeError("apt-get installed chromium but no chromium binary was found")
