@@ -24,6 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from .api import install_error_handlers, install_request_metrics
 from .auth import TokenStore
 from .db import create_pool, ensure_database, migrate
+from .deadletters_api import router as dead_letters_router
 from .inbox import Apply, InboxConsumer
 from .kafka import ConsumerSlot, add_inbox_subscriber, create_broker, ensure_topics
 from .logs import setup_logging
@@ -151,6 +152,7 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
 
     for api in definition.api:
         app.include_router(api)
+    app.include_router(dead_letters_router)  # every service lists and re-publishes its own
     return app
 
 
