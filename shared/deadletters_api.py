@@ -241,7 +241,8 @@ async def list_dead_letters(
     _may_read(caller)
     own = _service(request)
     filters = uc.Filters(type, reason, topic, _aware(since), _aware(until), status)
-    total, rows = (0, [])
+    total: int = 0
+    rows: list[asyncpg.Record] = []
     if service is None or service == own:
         total, rows = await uc.list_dead_letters(pool, filters, limit=limit, offset=offset)
     return DeadLetterPage(

@@ -280,3 +280,26 @@ async def test_same_source_and_id_with_other_content_is_a_conflict(env: Env) -> 
         and json.loads(r.value)["data"]["partition"] == again.partition
     }
     assert again.offset not in offsets
+
+    # the dead-letter API: the original cannot go again (the first stands); under a new id it can
+    listed = await env.client.get(
+        "/v1/dead-letters", params={"reason": "conflict", "type": ACTIVITY_LOGGED}
+    )
+    (item,) = [i for i in listed.json()["items"] if i["offset"] == bad.offset]
+    r = await env.client.post("/v1/dead-letters/republish", json={"ids": [item["id"]]})
+    assert r.json()["results"][0]["outcome"] == "conflict", r.text
+    renamed = {**conflicting, "id": f"{first['id']}-fixed"}
+    r = await env.client.post(
+        "/v1/dead-letters/republish", json={"ids": [item["id"]], "value": renamed}
+    )
+    assert r.json()["results"][0]["outcome"] == "republished", r.text
+
+    async def points() -> float:
+        r = await env.client.get(f"/v1/members/{member}/points", params={"period": "2026-11"})
+        return r.json()["points"]
+
+    assert await wait_until(lambda: _is(points, 7.0))  # + organization_life 5
+
+
+async def _is(probe: Callable[[], Any], expected: float) -> bool:
+    return await probe() == expected
