@@ -396,7 +396,10 @@ async def kill_relay_mid_publish(
                         if rows:
                             os.kill(pid, signal.SIGKILL)
                             killed = True
-                            # what the dead relay had published but not marked: re-sent later
+                            # a statement the relay sent just before dying (its UPDATE marking
+                            # sent) still runs to its end: wait until the dead process's
+                            # database sessions are gone, then see what it left unmarked
+                            await _sessions_gone(db, await db.fetchval("SELECT clock_timestamp()"))
                             unsent = await db.fetch(
                                 "SELECT value FROM outbox WHERE sent_at IS NULL AND value = ANY($1)",
                                 [r.value for r in watch.records[first:]],
@@ -418,6 +421,17 @@ async def kill_relay_mid_publish(
                     await _restarted(w, "scoring", pid)
     finally:
         await db.close()
+
+
+async def _sessions_gone(db: asyncpg.Connection, killed_at: object) -> None:
+    deadline = time.monotonic() + 15
+    while await db.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND backend_start < $1",
+        killed_at,
+    ):
+        assert time.monotonic() < deadline, "the killed process's sessions stay open"
+        await asyncio.sleep(0.05)
 
 
 # --- waiting for the end and checking ----------------------------------------------------------
@@ -697,6 +711,53 @@ async def check_projections(w: World, ref: IndexedReference) -> None:
         assert got == ref.community, service
 
 
+async def run_faults(
+    w: World, wl: Workload, watch: TopicWatch, faults: Faults, started: float
+) -> float:
+    """Publish everything while the faults run; the seconds publishing took."""
+    rng = random.Random(7)
+    done = asyncio.Event()
+    scoring_lock = asyncio.Lock()
+    tasks = [
+        asyncio.create_task(publish(w, wl.messages, done)),
+        asyncio.create_task(
+            kill_at_random(
+                w,
+                ["scoring"],
+                SCORING_KILLS,
+                done,
+                faults,
+                scoring_lock,
+                rng,
+                started,
+                (1, 6),
+            )
+        ),
+        asyncio.create_task(
+            kill_at_random(
+                w,
+                ["members", "grids", "activities"],
+                OTHER_KILLS,
+                done,
+                faults,
+                scoring_lock,
+                rng,
+                started,
+                (2, 8),
+            )
+        ),
+        asyncio.create_task(cut_network(w, faults, started)),
+        asyncio.create_task(kill_relay_mid_publish(w, watch, faults, scoring_lock, started)),
+    ]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        raise
+    return tasks[0].result()
+
+
 # --- the test ----------------------------------------------------------------------------------
 
 
@@ -710,52 +771,22 @@ async def test_kills_cuts_and_relay_crashes_lose_nothing_and_count_nothing_twice
     wl = build()
     ref = IndexedReference(wl.events)
     faults = Faults()
-    rng = random.Random(7)
     async with world(pg_server, tmp_path) as w:
         watch = TopicWatch(w)
         await watch.start()
-        done = asyncio.Event()
-        scoring_lock = asyncio.Lock()
-        started = time.monotonic()
-        tasks = [
-            asyncio.create_task(publish(w, wl.messages, done)),
-            asyncio.create_task(
-                kill_at_random(
-                    w, ["scoring"], SCORING_KILLS, done, faults, scoring_lock, rng, started, (1, 6)
-                )
-            ),
-            asyncio.create_task(
-                kill_at_random(
-                    w,
-                    ["members", "grids", "activities"],
-                    OTHER_KILLS,
-                    done,
-                    faults,
-                    scoring_lock,
-                    rng,
-                    started,
-                    (2, 8),
-                )
-            ),
-            asyncio.create_task(cut_network(w, faults, started)),
-            asyncio.create_task(kill_relay_mid_publish(w, watch, faults, scoring_lock, started)),
-        ]
         try:
-            await asyncio.gather(*tasks)
-        except BaseException:
-            for t in tasks:
-                t.cancel()
-            raise
-        published_in = tasks[0].result()
-        faults.note(started, "faults over; waiting for every service to catch up")
-        for service in CONSUMES:
-            await w.wait_ready(service)
-        consumed = await wait_consumed(w, wl, timeout=150)
-        caught_up = time.monotonic() - started
-        counted = await check_scoring(w, wl, ref)
-        await check_projections(w, ref)
-        changed, resent = await check_points_changed(watch, ref, faults)
-        await watch.stop()
+            started = time.monotonic()
+            published_in = await run_faults(w, wl, watch, faults, started)
+            faults.note(started, "faults over; waiting for every service to catch up")
+            for service in CONSUMES:
+                await w.wait_ready(service)
+            consumed = await wait_consumed(w, wl, timeout=150)
+            caught_up = time.monotonic() - started
+            counted = await check_scoring(w, wl, ref)
+            await check_projections(w, ref)
+            changed, resent = await check_points_changed(watch, ref, faults)
+        finally:
+            await watch.stop()
         for service in CONSUMES:  # every service survived and is healthy again
             assert await w.ready(service), service
         exits = supervisor_exits(w.run_log.read_text())
