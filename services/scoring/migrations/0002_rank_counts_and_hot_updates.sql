@@ -36,3 +36,13 @@ ALTER TABLE region_members ADD CONSTRAINT region_members_kind_check
     CHECK (kind IN ('community', 'grid', 'city'));
 INSERT INTO region_members (kind, region_id, members)
 SELECT 'city', '', count(*) FROM members WHERE counted;
+
+-- Every read of member_points is by (member_id, period); the index on points was never used
+-- and made each of the many updates per batch a non-HOT update with two index insertions.
+-- Free space in the pages of the tables updated on every batch lets PostgreSQL update their
+-- rows in place (HOT) when no indexed column changes.
+DROP INDEX member_points_rank;
+ALTER TABLE member_points SET (fillfactor = 80);
+ALTER TABLE buckets SET (fillfactor = 80);
+ALTER TABLE region_points SET (fillfactor = 80);
+ALTER TABLE score_counts SET (fillfactor = 80);
