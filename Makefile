@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO   ?= 1
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench asyncapi install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# rewrite the AsyncAPI documents (docs/asyncapi/) and the README's event-contracts section
+asyncapi: $(STAMP)
+	$(PY) -m tools.asyncapi
 
 clean:
 	rm -rf .data

@@ -38,6 +38,8 @@ class ApiError(Exception):
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody},
+    401: {"model": ErrorBody, "description": "No token, or an unknown one."},
+    403: {"model": ErrorBody, "description": "The token's role or region may not do this."},
     404: {"model": ErrorBody},
     409: {"model": ErrorBody},
     422: {"model": ErrorBody},

@@ -118,8 +118,13 @@ def tansu_binary() -> str:
 
 
 def start_kafka(
-    port: int = 9092, host: str = "127.0.0.1", log_path: Path | None = None
+    port: int = 9092,
+    host: str = "127.0.0.1",
+    log_path: Path | None = None,
+    advertised: str | None = None,
 ) -> EmbeddedKafka:
+    """Start tansu on host:port; it tells clients (in metadata) to connect to `advertised`
+    (host:port, default the listener itself) — e.g. a proxy in front of it."""
     url = f"tcp://{host}:{port}"
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(
@@ -129,7 +134,7 @@ def start_kafka(
             "--listener-url",
             url,
             "--advertised-listener-url",
-            url,
+            f"tcp://{advertised}" if advertised else url,
             "--storage-engine",
             "memory://tansu/",
         ],

@@ -83,6 +83,8 @@ def add_inbox_subscriber(
         batch=True,
         max_records=settings.consumer_max_records,
         batch_timeout_ms=settings.consumer_batch_timeout_ms,
+        session_timeout_ms=settings.consumer_session_timeout_ms,
+        heartbeat_interval_ms=settings.consumer_heartbeat_interval_ms,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw_decoder,

@@ -44,6 +44,7 @@ class Child:
     restarts: int = 0
     started_at: float = 0.0
     log_file: object = field(default=None, repr=False)
+    pid_path: Path | None = None
 
     def start(self) -> None:
         self.log_file = open(self.log_path, "ab")
@@ -68,6 +69,8 @@ class Child:
             start_new_session=True,
         )
         self.started_at = time.monotonic()
+        if self.pid_path:  # the current process id, for operators and the fault test
+            self.pid_path.write_text(f"{self.process.pid}\n")
 
     def tail(self, lines: int = 30) -> str:
         try:
@@ -112,6 +115,7 @@ async def wait_ready(children: list[Child], timeout: float) -> list[str]:
 async def supervise(args: argparse.Namespace) -> int:
     data = Path(args.data).resolve()
     (data / "logs").mkdir(parents=True, exist_ok=True)
+    (data / "pids").mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     pg: EmbeddedPostgres | None = None
     kafka: EmbeddedKafka | None = None
@@ -141,7 +145,13 @@ async def supervise(args: argparse.Namespace) -> int:
         for name in args.services:
             child_env = dict(env, SERVICE_NAME=name, PORT=str(SERVICE_PORTS[name] + offset))
             children.append(
-                Child(name, SERVICE_PORTS[name] + offset, child_env, data / "logs" / f"{name}.log")
+                Child(
+                    name,
+                    SERVICE_PORTS[name] + offset,
+                    child_env,
+                    data / "logs" / f"{name}.log",
+                    pid_path=data / "pids" / f"{name}.pid",
+                )
             )
         for c in children:
             c.start()
@@ -184,6 +194,9 @@ async def run_demo(env: dict[str, str], args: argparse.Namespace, data: Path) ->
 
 
 async def watch(children: list[Child]) -> None:
+    # RESTART_BACKOFF_MAX (seconds, default 30) caps the wait before restarting a service that
+    # keeps dying soon after it started; the fault test sets it low.
+    backoff_max = float(os.environ.get("RESTART_BACKOFF_MAX", "30"))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -195,11 +208,13 @@ async def watch(children: list[Child]) -> None:
                     f"{c.name} exited with {c.process.returncode}; last lines of its log:\n{c.tail()}"
                 )
                 backoff = (
-                    min(30, 2 ** min(c.restarts, 5)) if time.monotonic() - c.started_at < 30 else 0
+                    min(backoff_max, 2 ** min(c.restarts, 5))
+                    if time.monotonic() - c.started_at < 30
+                    else 0
                 )
                 c.restarts += 1
                 if backoff:
-                    say(f"restarting {c.name} in {backoff}s")
+                    say(f"restarting {c.name} in {backoff:g}s")
                     await asyncio.sleep(backoff)
                 c.start()
                 say(f"restarted {c.name} (restart #{c.restarts})")

@@ -1,6 +1,7 @@
 """The skeleton every service is built from: `create_service_app` wires a FastAPI app, a
 FastStream broker with the service's router, the database (own database, migrations), the
-inbox consumer and the outbox relay, plus /healthz, /readyz and /metrics.
+inbox consumer and the outbox relay, plus /healthz, /readyz, /metrics and the service's event
+contract (/asyncapi.json, /asyncapi: AsyncAPI 3 generated from the broker, see shared.asyncapi).
 
 A service's `main.create_app()` is its explicit wiring point; nothing happens at import time.
 """
@@ -17,13 +18,21 @@ from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from faststream.kafka import KafkaBroker, KafkaRouter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .api import install_error_handlers, install_request_metrics
+from .asyncapi import (
+    asyncapi_document,
+    declare_publishers,
+    document_inbox,
+    published_topics,
+    render_html,
+)
 from .auth import TokenStore
 from .db import create_pool, ensure_database, migrate
+from .deadletters_api import router as dead_letters_router
 from .inbox import Apply, InboxConsumer
 from .kafka import ConsumerSlot, add_inbox_subscriber, create_broker, ensure_topics
 from .logs import setup_logging
@@ -46,6 +55,8 @@ class ServiceDefinition:
     migrations: Path
     api: Sequence[APIRouter] = ()
     consumes: Sequence[str] = ()
+    # event types the service sends through its outbox (dead letters are added when it consumes)
+    publishes: Sequence[str] = ()
     apply: Apply | None = None
     extra_subscribers: Callable[[KafkaRouter, Runtime], None] | None = None
     on_start: Callable[[Runtime], Awaitable[None]] | None = None
@@ -75,6 +86,10 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
     runtime = Runtime(settings=settings, broker=broker, router=router)
     if definition.consumes:
         add_inbox_subscriber(router, settings, definition.consumes, runtime.slot)
+        document_inbox(router.subscribers[-1])
+    declare_publishers(
+        router, settings.service_name, published_topics(definition.consumes, definition.publishes)
+    )
     if definition.extra_subscribers:
         definition.extra_subscribers(router, runtime)
     broker.include_router(router)
@@ -149,8 +164,25 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
+    generated: dict[str, Any] = {}
+
+    def contract() -> dict[str, Any]:
+        # generated from the broker on first request (the broker does not change afterwards)
+        if not generated:
+            generated.update(asyncapi_document(app))
+        return generated
+
+    @app.get("/asyncapi.json", tags=["operations"], summary="Event contract (AsyncAPI 3)")
+    async def asyncapi_json() -> JSONResponse:
+        return JSONResponse(contract())
+
+    @app.get("/asyncapi", tags=["operations"], summary="Event contract, readable page")
+    async def asyncapi_page() -> HTMLResponse:
+        return HTMLResponse(render_html(contract()))
+
     for api in definition.api:
         app.include_router(api)
+    app.include_router(dead_letters_router)  # every service lists and re-publishes its own
     return app
 
 

@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(default=4, ge=1, le=256, description="Partitions per topic.")
     consumer_max_records: int = Field(default=5000, ge=1, description="Max records per batch.")
     consumer_batch_timeout_ms: int = Field(default=50, ge=1, description="Max wait for a batch.")
+    consumer_session_timeout_ms: int = Field(
+        default=10000,
+        ge=1000,
+        description="Consumer group session timeout: how long a dead consumer holds its partitions.",
+    )
+    consumer_heartbeat_interval_ms: int = Field(
+        default=3000,
+        ge=100,
+        description="Consumer group heartbeat interval (below a third of the session timeout).",
+    )
     outbox_poll_seconds: float = Field(default=0.5, gt=0, description="Relay fallback poll.")
     outbox_batch: int = Field(default=2000, ge=1, description="Events the relay sends at once.")
     db_pool_max: int = Field(default=10, ge=2, description="Max database connections.")

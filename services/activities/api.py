@@ -273,7 +273,9 @@ class PostList(BaseModel):
 
 class FulfilmentIn(_In):
     member_id: Id = Field(description="The member who fulfilled the post's duties.")
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="The month, YYYY-MM.")
+    month: str = Field(
+        pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", description="The month, YYYY-MM (1900-2099)."
+    )
 
 
 class FulfilmentOut(BaseModel):
@@ -671,6 +673,7 @@ async def release_post(
 @router.post(
     "/service-posts/{post_id}/fulfilments",
     response_model=FulfilmentOut,
+    responses={201: {"model": FulfilmentOut, "description": "Confirmed (200: confirmed before)."}},
     tags=["service posts"],
     summary="Confirm a member fulfilled the post in a month",
 )
@@ -816,6 +819,7 @@ async def join_project(
 @router.post(
     "/projects/{project_id}/service",
     response_model=ServiceOut,
+    responses={201: {"model": ServiceOut, "description": "Logged (200: logged before)."}},
     tags=["three lists"],
     summary="Log a participant's volunteer hours (activity.logged)",
 )

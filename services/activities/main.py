@@ -12,11 +12,30 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from shared.api import ErrorBody
+from shared.events import ACTIVITY_LOGGED, ACTIVITY_REVOKED
+from shared.events.activities import (
+    ACTIVITY_CANCELLED,
+    ACTIVITY_PUBLISHED,
+    PROJECT_CREATED,
+    WISH_CLAIMED,
+    WISH_POSTED,
+)
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import Settings
 
 from . import api, handlers
 from .domain.rules import Refusal
+
+# What the use cases send through the outbox (the AsyncAPI document lists them).
+PUBLISHES = (
+    ACTIVITY_LOGGED,
+    ACTIVITY_REVOKED,
+    ACTIVITY_PUBLISHED,
+    ACTIVITY_CANCELLED,
+    WISH_POSTED,
+    WISH_CLAIMED,
+    PROJECT_CREATED,
+)
 
 
 def definition() -> ServiceDefinition:
@@ -27,6 +46,7 @@ def definition() -> ServiceDefinition:
         migrations=Path(__file__).parent / "migrations",
         api=[api.router],
         consumes=handlers.CONSUMES,
+        publishes=PUBLISHES,
         apply=handlers.apply,
     )
 

@@ -8,6 +8,20 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from shared.events import ACTIVITY_LOGGED, REGION_DEFINED
+from shared.events.grids import (
+    GRID_BRANCH_ATTACHED,
+    GRID_BRANCH_DETACHED,
+    GRID_STAFF_ASSIGNED,
+    GRID_STAFF_REMOVED,
+    INCIDENT_ASSIGNED,
+    INCIDENT_CLOSED,
+    INCIDENT_OPENED,
+    INCIDENT_OVERDUE,
+    INCIDENT_RESOLVED,
+    INCIDENT_SUPERVISED,
+    VISIT_LOGGED,
+)
 from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
 
@@ -17,6 +31,23 @@ from .metrics import PeriodicRefresh
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_REFRESH_SECONDS = 15.0
+# What the use cases send through the outbox (the AsyncAPI document lists them); a grid visit
+# by a member is also an activity.logged (grid_visit) for scoring.
+PUBLISHES = (
+    REGION_DEFINED,
+    GRID_STAFF_ASSIGNED,
+    GRID_STAFF_REMOVED,
+    GRID_BRANCH_ATTACHED,
+    GRID_BRANCH_DETACHED,
+    VISIT_LOGGED,
+    ACTIVITY_LOGGED,
+    INCIDENT_OPENED,
+    INCIDENT_ASSIGNED,
+    INCIDENT_RESOLVED,
+    INCIDENT_CLOSED,
+    INCIDENT_SUPERVISED,
+    INCIDENT_OVERDUE,
+)
 
 
 def create_app(
@@ -50,6 +81,7 @@ def create_app(
         migrations=MIGRATIONS,
         api=[router],
         consumes=CONSUMES,
+        publishes=PUBLISHES,
         apply=apply,
         on_start=on_start,
         on_stop=on_stop,

@@ -188,6 +188,7 @@ async def _member(pool: asyncpg.Pool, member_id: str, caller: Principal) -> Memb
     "/party-orgs/{party_org_id}",
     tags=["party organisations"],
     response_model=PartyOrgOut,
+    responses={201: {"model": PartyOrgOut, "description": "Created (200: changed)."}},
     summary="Create or change a Party organisation",
 )
 async def put_party_org(
@@ -310,6 +311,7 @@ async def deregister_member(
     "/members/{member_id}/reports",
     tags=["双报到"],
     status_code=201,
+    responses={200: {"model": MemberOut, "description": "Already reported there: unchanged."}},
     summary="Report (or move) a member to the community where they live",
 )
 async def report_member(
@@ -411,6 +413,7 @@ def _job_out(row: asyncpg.Record) -> ImportJob:
     tags=["import"],
     status_code=202,
     response_model=ImportJob,
+    responses={200: {"model": ImportJob, "description": "Finished within the request."}},
     summary="Import members from a CSV file (all-or-nothing)",
 )
 async def import_members(
@@ -640,6 +643,7 @@ async def report_unit(
     "/units/{unit_id}/agreements",
     tags=["units"],
     status_code=201,
+    responses={200: {"model": AgreementOut, "description": "Recorded before: unchanged."}},
     summary="Record a co-building agreement (契约化共建)",
 )
 async def sign_agreement(

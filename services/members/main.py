@@ -12,10 +12,22 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from shared.events import MEMBER_DEREGISTERED, MEMBER_REGISTERED, MEMBER_REPORTED, UNIT_REPORTED
+from shared.events.members import PARTY_ORG_DEFINED, UNIT_AGREEMENT_SIGNED
 from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
 
 from . import api, handlers, usecases
+
+# What the use cases send through the outbox (the AsyncAPI document lists them).
+PUBLISHES = (
+    MEMBER_REGISTERED,
+    MEMBER_REPORTED,
+    MEMBER_DEREGISTERED,
+    UNIT_REPORTED,
+    PARTY_ORG_DEFINED,
+    UNIT_AGREEMENT_SIGNED,
+)
 
 
 async def _on_start(runtime: Runtime) -> None:
@@ -40,6 +52,7 @@ def definition() -> ServiceDefinition:
         migrations=Path(__file__).parent / "migrations",
         api=[api.router],
         consumes=handlers.CONSUMES,
+        publishes=PUBLISHES,
         apply=handlers.apply,
         on_start=_on_start,
         on_stop=_on_stop,

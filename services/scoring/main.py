@@ -9,6 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from shared.events import POINTS_CHANGED
 from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrations=Path(__file__).parent / "migrations",
         api=[router, board_router],
         consumes=CONSUMES,
+        publishes=(POINTS_CHANGED,),  # sent through the outbox (the AsyncAPI document lists it)
         apply=make_apply(settings.tz, settings.source),
         on_start=_on_start,
     )

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from services.scoring.handlers import CONSUMES
 from services.scoring.main import create_app
 from shared.events import DEADLETTER_TOPIC
-from shared.metrics import REGISTRY
 from shared.testing import read_topic, running_app, wait_until
 from tools import demo
 
@@ -49,20 +52,40 @@ def test_same_city_and_same_events_every_time() -> None:
     assert len(set(ids)) == len(ids)  # no two different events share source + id
 
 
-def taken_by_scoring() -> float:
-    """Events the scoring service in this process has taken: applied, duplicate, dead letter."""
-    return sum(
-        sample.value
-        for family in REGISTRY.collect()
-        if family.name in ("partygrid_events_applied", "partygrid_events_duplicate",
-                           "partygrid_events_deadlettered")
-        for sample in family.samples
-        if sample.name.endswith("_total") and sample.labels.get("service") == "scoring"
-    )  # fmt: skip
+async def taken(pool: Any) -> int:
+    """Events this test's scoring database has taken: applied (inbox) and dead-lettered.
+
+    Counted in the test's own database, not in process-global metrics that other tests in the
+    same process also move."""
+    return int(
+        await pool.fetchval(
+            "SELECT (SELECT count(*) FROM inbox) + (SELECT count(*) FROM dead_letters)"
+        )
+    )
 
 
-async def taken_at_least(n: float) -> bool:
-    return taken_by_scoring() >= n
+async def caught_up(bootstrap: str, group: str, topics: Sequence[str]) -> bool:
+    """The consumer group (this test's broker, this test's service) has committed every offset
+    up to the end of every topic it consumes, i.e. taken everything published so far."""
+    # A consumer in the group that never subscribes does not join it (no rebalance); it only
+    # reads the group's committed offsets.
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await reader.start()
+    try:
+        partitions = [
+            TopicPartition(t, p) for t in topics for p in reader.partitions_for_topic(t) or ()
+        ]
+        ends = await reader.end_offsets(partitions)
+        committed = {tp: await reader.committed(tp) for tp in partitions}
+    finally:
+        await reader.stop()
+    return bool(partitions) and all(
+        end == 0 or (committed[tp] or 0) >= end for tp, end in ends.items()
+    )
+
+
+async def _at_least(count: Awaitable[int], n: int) -> bool:
+    return await count >= n
 
 
 def _streets(body: dict[str, Any]) -> list[tuple[str, float, int]]:
@@ -73,16 +96,17 @@ async def test_load_once_idempotent_reload_and_simulation(
     settings_for: Any, kafka: Any, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
-    app = create_app(settings_for("scoring"))
-    start = taken_by_scoring()
+    settings = settings_for("scoring")
+    app = create_app(settings)
     async with running_app(app) as http:
+        pool = app.state.runtime.pool
         city = await demo.load(kafka.bootstrap, data, members=400)
         marker = json.loads((data / demo.MARKER).read_text())
         plan = demo.activity_plan(city)
         assert marker["events"] == demo.load_size(city, plan)
         reported = sum(1 for m in city.members if m.community_id)
         for_scoring = marker["events"] - len(city.orgs) - len(city.units)
-        await wait_until(lambda: taken_at_least(start + for_scoring), timeout=60)
+        await wait_until(lambda: _at_least(taken(pool), for_scoring), timeout=60)
 
         async def loaded() -> dict[str, Any] | None:
             body = (await http.get("/v1/rankings/streets")).json()
@@ -105,7 +129,11 @@ async def test_load_once_idempotent_reload_and_simulation(
         assert json.loads((data / demo.MARKER).read_text()) == marker
         # ... and even a forced reload publishes the very same events: duplicates, no change
         await demo.load(kafka.bootstrap, data, members=400, force=True)
-        await wait_until(lambda: taken_at_least(start + 2 * for_scoring), timeout=60)
+        taken_once = await taken(pool)
+        await wait_until(
+            lambda: caught_up(kafka.bootstrap, settings.consumer_group, CONSUMES), timeout=60
+        )
+        assert await taken(pool) == taken_once  # all duplicates: no new inbox row
         after = (await http.get("/v1/rankings/streets")).json()
         assert _streets(after) == _streets(before)
 
@@ -119,7 +147,11 @@ async def test_load_once_idempotent_reload_and_simulation(
             return sum(i["total_points"] for i in body["items"]) > total_before
 
         await wait_until(moved, timeout=30)
-    letters = await read_topic(kafka.bootstrap, DEADLETTER_TOPIC, min_count=4)
+        # the 4 bad messages were taken (dead letters in this test's database) and relayed,
+        # while the service still runs: the simulator's stream is not over when totals move
+        bad = "SELECT count(*) FROM dead_letters"
+        await wait_until(lambda: _at_least(pool.fetchval(bad), 4), timeout=30)
+        letters = await read_topic(kafka.bootstrap, DEADLETTER_TOPIC, min_count=4)
     reasons = {json.loads(r.value)["data"]["reason"] for r in letters}
     assert {"not_json", "not_cloudevent", "invalid_data"} <= reasons, reasons
     assert "conflict" not in reasons  # the forced reload sent the same events, not new ones
