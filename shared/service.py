@@ -34,10 +34,16 @@ from .auth import TokenStore
 from .db import create_pool, ensure_database, migrate
 from .deadletters_api import router as dead_letters_router
 from .inbox import Apply, InboxConsumer
-from .kafka import ConsumerSlot, add_inbox_subscriber, create_broker, ensure_topics
+from .kafka import (
+    ConsumerSlot,
+    add_inbox_subscriber,
+    create_broker,
+    create_producer,
+    ensure_topics,
+)
 from .logs import setup_logging
 from .metrics import REGISTRY
-from .outbox import OutboxRelay
+from .outbox import OutboxRelay, kafka_batch_publisher
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -113,12 +119,11 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
             await definition.on_start(runtime)
         await broker.start()
 
-        async def publish(topic: str, key: bytes | None, value: bytes) -> Any:
-            return await broker.publish(value, topic, key=key, no_confirm=True)
-
+        producer = create_producer(settings)
+        await producer.start()
         runtime.relay = OutboxRelay(
             runtime.pool,
-            publish,
+            kafka_batch_publisher(producer),
             service=settings.service_name,
             batch=settings.outbox_batch,
             poll_seconds=settings.outbox_poll_seconds,
@@ -133,6 +138,7 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
             if definition.on_stop:
                 await definition.on_stop(runtime)
             await runtime.relay.stop()
+            await producer.stop()
             await broker.stop()
             await runtime.pool.close()
 

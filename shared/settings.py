@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(default=4, ge=1, le=256, description="Partitions per topic.")
     consumer_max_records: int = Field(default=5000, ge=1, description="Max records per batch.")
     consumer_batch_timeout_ms: int = Field(default=50, ge=1, description="Max wait for a batch.")
+    consumer_fetch_max_wait_ms: int = Field(
+        default=20,
+        ge=1,
+        description="How long the broker may hold a fetch for more data: the floor of the "
+        "publish-to-applied latency on brokers that wait it out (tansu always does).",
+    )
     consumer_session_timeout_ms: int = Field(
         default=10000,
         ge=1000,

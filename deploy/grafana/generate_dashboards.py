@@ -623,8 +623,8 @@ def service_panels(lay: Layout, service: str) -> None:
                     "handler p99 (s)",
                 ),
                 (
-                    f"sum by (status) (rate(faststream_published_messages_total{{{a}}}[{RATE}]))",
-                    "published {{status}} (/s)",
+                    f"sum(rate(partygrid_outbox_published_total{{{s}}}[{RATE}]))",
+                    "published by the outbox relay (/s)",
                 ),
             ],
             "short",

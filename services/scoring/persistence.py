@@ -385,5 +385,25 @@ async def add_region_members(conn: asyncpg.Connection, deltas: dict[tuple[str, s
     )
 
 
+async def add_score_counts(
+    conn: asyncpg.Connection, deltas: dict[tuple[str, str, str, Decimal], int]
+) -> None:
+    """(kind, region_id, period, points) → change in members with that value."""
+    items = sorted((k, v) for k, v in deltas.items() if v != 0)
+    if not items:
+        return
+    await conn.execute(
+        """INSERT INTO score_counts AS s (kind, region_id, period, points, members)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::numeric[], $5::int[])
+           ON CONFLICT (kind, region_id, period, points) DO UPDATE SET
+               members = s.members + excluded.members""",
+        [k[0] for k, _ in items],
+        [k[1] for k, _ in items],
+        [k[2] for k, _ in items],
+        [k[3] for k, _ in items],
+        [v for _, v in items],
+    )
+
+
 async def note_newest_event(conn: asyncpg.Connection, newest: datetime) -> None:
     await conn.execute("UPDATE scoring_state SET newest_event = greatest(newest_event, $1)", newest)

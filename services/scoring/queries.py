@@ -175,18 +175,36 @@ async def _scope_size(conn: asyncpg.Connection | asyncpg.Pool, scope: MemberScop
 async def rank_in_scope(
     conn: asyncpg.Connection | asyncpg.Pool, period: str, scope: MemberScope, points: Decimal
 ) -> tuple[int, int]:
-    """(competition rank of a member with `points`, members in scope)."""
-    cond, args = scope.sql(3)
+    """(competition rank of a member with `points`, members in scope), from score_counts:
+    a sum over the distinct points values of the scope, whatever its size. Members without
+    points (not in score_counts) sit at zero, above a member with negative points."""
+    if scope.street_id:
+        cond = (
+            "kind = 'community' AND region_id IN "
+            "(SELECT region_id FROM regions WHERE parent_id = $3 AND level = 'community')"
+        )
+        args: list[str] = [scope.street_id]
+    elif scope.community_id or scope.grid_id:
+        cond = "kind = $3 AND region_id = $4"
+        args = (
+            ["community", scope.community_id]
+            if scope.community_id
+            else ["grid", scope.grid_id or ""]
+        )
+    else:
+        cond, args = "kind = 'city' AND region_id = ''", []
     row = await conn.fetchrow(
-        f"""SELECT count(*) FILTER (WHERE coalesce(p.points, 0) > $2) AS above, count(*) AS size
-            FROM members m
-            LEFT JOIN member_points p ON p.member_id = m.member_id AND p.period = $1
-            WHERE m.counted AND {cond}""",
+        f"""SELECT (SELECT coalesce(sum(members), 0) FROM region_members WHERE {cond}) AS size,
+                   coalesce(sum(members) FILTER (WHERE points > $2), 0) AS above,
+                   coalesce(sum(members), 0) AS nonzero
+            FROM score_counts WHERE period = $1 AND {cond}""",
         period,
         points,
         *args,
     )
-    return int(row["above"]) + 1, int(row["size"])
+    size = int(row["size"])
+    above = int(row["above"]) + (size - int(row["nonzero"]) if points < 0 else 0)
+    return above + 1, size
 
 
 async def zero_point_members(

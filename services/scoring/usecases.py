@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -32,12 +32,11 @@ from shared.events import (
     MemberDeregistered,
     MemberRegistered,
     MemberReported,
-    PointsChanged,
     RegionDefined,
-    new_event,
+    encode_event,
 )
 from shared.inbox import Incoming
-from shared.outbox import add_to_outbox
+from shared.outbox import add_raw_to_outbox
 
 from . import persistence as db
 from .domain.periods import month_of, periods_of_month
@@ -272,32 +271,60 @@ async def _propagate(
     totals = await db.add_member_points(conn, period_deltas)
 
     region: dict[tuple[str, str, str], tuple[Decimal, int]] = {}
+    histogram: dict[tuple[str, str, str, Decimal], int] = defaultdict(int)
     for (member, period), delta in period_deltas.items():
         loc = locations.get(member)
         if delta == 0 or loc is None or not loc.counted:
             continue
         new = totals[(member, period)]
-        positive = int(new > 0) - int(new - delta > 0)
-        for kind, rid in (("community", loc.community_id), ("grid", loc.grid_id)):
-            if rid:
+        old = new - delta
+        positive = int(new > 0) - int(old > 0)
+        for kind, rid in _scopes(loc):
+            if kind != "city":
                 t, p = region.get((kind, rid, period), (ZERO, 0))
                 region[(kind, rid, period)] = (t + delta, p + positive)
+            if old != 0:
+                histogram[(kind, rid, period, old)] -= 1
+            if new != 0:
+                histogram[(kind, rid, period, new)] += 1
     await db.add_region_points(conn, region)
+    await db.add_score_counts(conn, histogram)
 
-    events = [
-        new_event(
-            type=POINTS_CHANGED,
-            source=source,
-            subject=member,
-            data=PointsChanged(
-                member_id=member, period=month, points=totals[(member, month)], delta=delta
-            ),
-        )
-        for (member, month), delta in sorted(month_deltas.items())
-        if delta != 0
-    ]
-    await add_to_outbox(conn, events)
+    # Many per batch: encoded straight to bytes (the PointsChanged schema, checked by a test).
+    now = datetime.now(UTC)
+    await add_raw_to_outbox(
+        conn,
+        [
+            (
+                POINTS_CHANGED,
+                member.encode(),
+                encode_event(
+                    type=POINTS_CHANGED,
+                    source=source,
+                    subject=member,
+                    time=now,
+                    data={
+                        "member_id": member,
+                        "period": month,
+                        "points": str(totals[(member, month)]),
+                        "delta": str(delta),
+                    },
+                ),
+            )
+            for (member, month), delta in sorted(month_deltas.items())
+            if delta != 0
+        ],
+    )
     return outcome
+
+
+def _scopes(loc: Location) -> list[tuple[str, str]]:
+    """The scopes a counted member's points count in: community, grid (if any), the city."""
+    scopes = [("community", loc.community_id or "")]
+    if loc.grid_id:
+        scopes.append(("grid", loc.grid_id))
+    scopes.append(("city", ""))
+    return scopes
 
 
 async def _move_members(
@@ -309,24 +336,27 @@ async def _move_members(
         return 0
     points = await db.member_period_points(conn, sorted(moved))
     region: dict[tuple[str, str, str], tuple[Decimal, int]] = {}
+    histogram: dict[tuple[str, str, str, Decimal], int] = defaultdict(int)
     counts: dict[tuple[str, str], int] = defaultdict(int)
 
     def shift(loc: Location, sign: int, member: str) -> None:
         if not loc.counted:
             return
-        for kind, rid in (("community", loc.community_id), ("grid", loc.grid_id)):
-            if not rid:
-                continue
+        for kind, rid in _scopes(loc):
             counts[(kind, rid)] += sign
             for period, value in points[member]:
-                t, p = region.get((kind, rid, period), (ZERO, 0))
-                region[(kind, rid, period)] = (t + sign * value, p + sign * int(value > 0))
+                if kind != "city":
+                    t, p = region.get((kind, rid, period), (ZERO, 0))
+                    region[(kind, rid, period)] = (t + sign * value, p + sign * int(value > 0))
+                if value != 0:
+                    histogram[(kind, rid, period, value)] += sign
 
     for member, (old, new) in moved.items():
         shift(old, -1, member)
         shift(new, +1, member)
         MEMBERS_COUNTED.inc(int(new.counted) - int(old.counted))
     await db.add_region_points(conn, region)
+    await db.add_score_counts(conn, histogram)
     await db.add_region_members(conn, counts)
     return len(moved)
 

@@ -6,7 +6,14 @@ Importing this package registers every event type; `EVENT_TYPES` maps type → s
 from . import activities, deadletters, grids, members, regions, scoring
 from .activities import ACTIVITY_LOGGED, ACTIVITY_REVOKED, ActivityLogged, ActivityRevoked, EventRef
 from .deadletters import DeadLetter
-from .envelope import BadEvent, CloudEvent, check_time, new_event, parse_envelope
+from .envelope import (
+    BadEvent,
+    CloudEvent,
+    check_time,
+    encode_event,
+    new_event,
+    parse_envelope,
+)
 from .members import (
     MEMBER_DEREGISTERED,
     MEMBER_REGISTERED,
@@ -55,6 +62,7 @@ __all__ = [
     "all_topics",
     "check_time",
     "deadletters",
+    "encode_event",
     "grids",
     "members",
     "new_event",

@@ -98,6 +98,7 @@ class Reference:
             if m not in status or _key(e) > _key(status[m]):
                 status[m] = e
         self.community = {m: e["data"]["community_id"] for m, e in latest_report.items()}
+        self.grid = {m: e["data"].get("grid_id") for m, e in latest_report.items()}
         self.counted = {
             m
             for m in self.community
@@ -146,6 +147,46 @@ class Reference:
         for i, (sid, score, n) in enumerate(rows):
             rank = out[-1][0] if out and out[-1][2] == score else i + 1
             out.append((rank, sid, score, n))
+        return out
+
+    def member_rank(
+        self, member: str, months: tuple[str, ...]
+    ) -> list[tuple[str, str | None, int, int]]:
+        """(scope, scope id, competition rank, members in scope): grid, community, street
+        (the community's parent, when both are defined), city; nothing when not counted."""
+        if member not in self.counted:
+            return []
+        mine = self.points(member, months)
+
+        def ranked(scope: str, sid: str | None, population: list[str]) -> tuple:
+            above = sum(1 for o in population if self.points(o, months) > mine)
+            return (scope, sid, above + 1, len(population))
+
+        def street_of(c: str) -> str | None:
+            d = self.regions.get(c)
+            if d is None or d["level"] != "community" or d.get("parent_id") not in self.regions:
+                return None
+            return d["parent_id"]
+
+        out = []
+        grid, community = self.grid.get(member), self.community[member]
+        if grid:
+            out.append(ranked("grid", grid, [o for o in self.counted if self.grid.get(o) == grid]))
+        out.append(
+            ranked(
+                "community", community, [o for o in self.counted if self.community[o] == community]
+            )
+        )
+        street = street_of(community)
+        if street:
+            out.append(
+                ranked(
+                    "street",
+                    street,
+                    [o for o in self.counted if street_of(self.community[o]) == street],
+                )
+            )
+        out.append(ranked("city", None, list(self.counted)))
         return out
 
     def zero_points(self, community: str, months: tuple[str, ...]) -> list[str]:

@@ -104,10 +104,14 @@ def event_sets(draw: st.DrawFn) -> list[dict]:
         )
     for k in range(draw(st.integers(min_value=0, max_value=6))):
         m = draw(st.sampled_from(MEMBERS))
+        report = {"member_id": m, "community_id": draw(st.sampled_from(["C1", "C2", "C3"]))}
+        grid = draw(st.sampled_from([None, "G1", "G2"]))
+        if grid:
+            report["grid_id"] = grid
         events.append(
             cloud_event(
                 "partygrid.member.reported",
-                {"member_id": m, "community_id": draw(st.sampled_from(["C1", "C2", "C3"]))},
+                report,
                 subject=m,
                 id=f"rep{k}",
                 time=draw(times).isoformat(),
@@ -149,6 +153,7 @@ TABLES = (
     "regions",
     "region_members",
     "region_points",
+    "score_counts",
     "boards",
 )
 
@@ -205,7 +210,7 @@ async def _deliver(url: str, events: list[dict], rnd: random.Random) -> dict:
 
     app = create_app(Settings(service_name="scoring", api_tokens=TEST_TOKENS))
     app.state.runtime.pool = pool
-    out: dict = {"points": {}, "by_type": {}, "nov_by_type": {}}
+    out: dict = {"points": {}, "rank": {}, "by_type": {}, "nov_by_type": {}}
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://t",
@@ -215,6 +220,9 @@ async def _deliver(url: str, events: list[dict], rnd: random.Random) -> dict:
             for period in ("2026-10", "2026-11", "2026-Q4", "2026"):
                 r = await client.get(f"/v1/members/{m}/points", params={"period": period})
                 out["points"][(m, period)] = (r.status_code, r.json())
+            for period in ("2026-11", "2026-Q4"):
+                r = await client.get(f"/v1/members/{m}/rank", params={"period": period})
+                out["rank"][(m, period)] = (r.status_code, r.json())
         out["streets"] = (
             await client.get("/v1/rankings/streets", params={"period": "2026-11"})
         ).json()
@@ -258,6 +266,13 @@ def test_points_are_a_function_of_the_event_set(
         assert {t: Decimal(str(v)) for t, v in body["by_type"].items() if Decimal(str(v)) != 0} == {
             t: v for t, v in want.items() if v != 0
         }, (m, period)
+    for (m, period), (status, body) in got["rank"].items():
+        if m not in ref.known:
+            assert status == 404
+            continue
+        assert status == 200, body
+        ranks = [(r["scope"], r["scope_id"], r["rank"], r["members"]) for r in body["ranks"]]
+        assert ranks == ref.member_rank(m, PERIOD_MONTHS[period]), (m, period, body)
     streets = [
         (i["rank"], i["region_id"], Decimal(str(i["score"])), i["members"])
         for i in got["streets"]["items"]

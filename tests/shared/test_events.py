@@ -184,3 +184,32 @@ def test_digest_tells_redelivery_from_conflict() -> None:
     other = {**a, "data": {**a["data"], "hours": 3}}
     assert parse_envelope(raw(a)).digest() == parse_envelope(raw(same_instant)).digest()
     assert parse_envelope(raw(a)).digest() != parse_envelope(raw(other)).digest()
+
+
+@pytest.mark.parametrize(
+    ("points", "delta"), [("5.00", "5.00"), ("-1.50", "-6.50"), ("1234.25", "0.01")]
+)
+def test_encode_event_gives_what_new_event_gives(points: str, delta: str) -> None:
+    """The scoring hot path encodes points.changed without building models; the bytes must
+    parse and validate exactly like the model-built event's, differing only in the id."""
+    from decimal import Decimal
+
+    from shared.events import POINTS_CHANGED, PointsChanged, encode_event, new_event
+
+    when = datetime(2026, 11, 22, 7, 30, 1, 250000, tzinfo=UTC)
+    data = {"member_id": "M000123", "period": "2026-11", "points": points, "delta": delta}
+    fast = encode_event(
+        type=POINTS_CHANGED, source="/partygrid/scoring", subject="M000123", time=when, data=data
+    )
+    model = PointsChanged(
+        member_id="M000123", period="2026-11", points=Decimal(points), delta=Decimal(delta)
+    )
+    slow = new_event(
+        type=POINTS_CHANGED, source="/partygrid/scoring", subject="M000123", time=when, data=model
+    ).to_bytes()
+    a, b = json.loads(fast), json.loads(slow)
+    assert a.pop("id") != b.pop("id")
+    assert a == b
+    parsed = parse_envelope(fast)
+    assert validate_data(parsed, POINTS_CHANGED) == model
+    assert list(json.loads(fast)) == list(json.loads(slow))  # same attribute order
