@@ -341,7 +341,9 @@ async def ingest(
                 conn, base + len(activity), "ingest", timeout=3600, started=started
             )
             eps = len(activity) / elapsed
-            steady = len(activity) / (elapsed - (first or 0.0))
+            span = elapsed - (first or 0.0)
+            # a run too small to span several polls of the inbox has no sustained rate
+            steady = len(activity) / span if span >= 1.0 else eps
             # Sustained: from the first applied batch to the last; the start (migrations,
             # broker connection, the consumer group join: tansu holds a join for half the
             # session timeout) is reported beside it.
