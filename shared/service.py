@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from faststream.kafka import KafkaBroker, KafkaRouter
@@ -79,6 +80,7 @@ class Runtime:
     slot: ConsumerSlot = field(default_factory=ConsumerSlot)
     pool: asyncpg.Pool | None = None
     relay: OutboxRelay | None = None
+    producer: AIOKafkaProducer | None = None
     ready: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -107,7 +109,6 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
         await ensure_database(url)
         runtime.pool = await create_pool(url, max_size=settings.db_pool_max)
         await migrate(runtime.pool, SHARED_MIGRATIONS, definition.migrations)
-        await ensure_topics(settings.kafka_bootstrap_servers, settings.topic_partitions)
         if definition.apply is not None:
             runtime.slot.consumer = InboxConsumer(
                 runtime.pool,
@@ -117,28 +118,26 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
             )
         if definition.on_start:
             await definition.on_start(runtime)
-        await broker.start()
-
-        producer = create_producer(settings)
-        await producer.start()
-        runtime.relay = OutboxRelay(
-            runtime.pool,
-            kafka_batch_publisher(producer),
-            service=settings.service_name,
-            batch=settings.outbox_batch,
-            poll_seconds=settings.outbox_poll_seconds,
+        # Kafka is joined in the background: the HTTP API (reads from the service's own
+        # database) serves while the broker is away or the consumer group is still being
+        # joined, and a service started during a broker outage waits for it instead of exiting.
+        connecting = asyncio.create_task(
+            connect_kafka(runtime), name=f"kafka-connect-{settings.service_name}"
         )
-        runtime.relay.start()
-        runtime.ready = True
-        log.info("%s ready on port %d", settings.service_name, settings.port)
+        log.info("%s serving on port %d; connecting to Kafka", settings.service_name, settings.port)
         try:
             yield
         finally:
             runtime.ready = False
+            connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await connecting
             if definition.on_stop:
                 await definition.on_stop(runtime)
-            await runtime.relay.stop()
-            await producer.stop()
+            if runtime.relay is not None:
+                await runtime.relay.stop()
+            if runtime.producer is not None:
+                await runtime.producer.stop()
             await broker.stop()
             await runtime.pool.close()
 
@@ -157,7 +156,12 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
     async def healthz() -> dict[str, str]:
         return {"status": "alive", "service": settings.service_name}
 
-    @app.get("/readyz", tags=["operations"], summary="Connected to Kafka and the database")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Connected to Kafka and the database",
+        responses={503: {"description": "Not ready: the checks say what is missing."}},
+    )
     async def readyz() -> JSONResponse:
         checks = await readiness(runtime)
         ok = all(checks.values())
@@ -190,6 +194,45 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
         app.include_router(api)
     app.include_router(dead_letters_router)  # every service lists and re-publishes its own
     return app
+
+
+async def connect_kafka(runtime: Runtime, max_delay: float = 15.0) -> None:
+    """Create the topics, start the broker (subscribers join their group) and the outbox
+    relay's producer, retrying with backoff until the broker answers; then mark ready."""
+    settings = runtime.settings
+    assert runtime.pool is not None
+    delay = 0.5
+    while True:
+        producer = create_producer(settings)
+        try:
+            await ensure_topics(settings.kafka_bootstrap_servers, settings.topic_partitions)
+            await runtime.broker.start()
+            await producer.start()
+            break
+        except Exception as exc:  # unreachable or not ready yet: keep serving, try again
+            log.warning(
+                "Kafka at %s not reachable (%s); retrying in %.1f s",
+                settings.kafka_bootstrap_servers,
+                exc,
+                delay,
+            )
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            with contextlib.suppress(Exception):
+                await runtime.broker.stop()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
+    runtime.producer = producer
+    runtime.relay = OutboxRelay(
+        runtime.pool,
+        kafka_batch_publisher(producer),
+        service=settings.service_name,
+        batch=settings.outbox_batch,
+        poll_seconds=settings.outbox_poll_seconds,
+    )
+    runtime.relay.start()
+    runtime.ready = True
+    log.info("%s ready: consuming and publishing", settings.service_name)
 
 
 async def readiness(runtime: Runtime) -> dict[str, bool]:

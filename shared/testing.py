@@ -34,6 +34,12 @@ async def running_app(
     that sends `token` (a city admin by default)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with app.router.lifespan_context(app):
+        # Kafka is joined in the background; tests start from a consuming service
+        runtime = app.state.runtime
+        deadline = time.monotonic() + 60
+        while not runtime.ready:
+            assert time.monotonic() < deadline, "the app did not connect to Kafka in 60 s"
+            await asyncio.sleep(0.02)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
             transport=transport, base_url="http://test", headers=headers

@@ -77,6 +77,11 @@ class Served:
                 raise RuntimeError("the app did not start")
             time.sleep(0.05)
         self.session = requests.Session()
+        # the app serves while it joins Kafka in the background; fuzz a consuming service
+        while self.session.get(f"{self.base_url}/readyz").status_code != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the app did not become ready")
+            time.sleep(0.1)
 
     @property
     def base_url(self) -> str:
