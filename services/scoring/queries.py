@@ -88,19 +88,24 @@ class RegionRow:
 
 
 async def street_rows(conn: asyncpg.Connection | asyncpg.Pool, period: str) -> list[RegionRow]:
+    """Streets sum their communities' rows. Communities are aggregated per street first, so
+    the planner hashes the few thousand community rows instead of looking each one up."""
     rows = await conn.fetch(
-        """SELECT s.region_id, s.name,
-                  coalesce(sum(rm.members), 0)::int AS members,
-                  coalesce(sum(rp.total), 0) AS total,
-                  coalesce(sum(rp.positive), 0)::int AS positive
-           FROM regions s
-           LEFT JOIN regions c ON c.parent_id = s.region_id AND c.level = 'community'
-                                AND NOT c.retired
-           LEFT JOIN region_members rm ON rm.kind = 'community' AND rm.region_id = c.region_id
-           LEFT JOIN region_points rp ON rp.kind = 'community' AND rp.region_id = c.region_id
-                                       AND rp.period = $1
-           WHERE s.level = 'street' AND NOT s.retired
-           GROUP BY s.region_id, s.name""",
+        """WITH per_street AS (
+               SELECT c.parent_id AS street_id,
+                      coalesce(sum(rm.members), 0)::int AS members,
+                      coalesce(sum(rp.total), 0) AS total,
+                      coalesce(sum(rp.positive), 0)::int AS positive
+               FROM regions c
+               LEFT JOIN region_members rm ON rm.kind = 'community' AND rm.region_id = c.region_id
+               LEFT JOIN region_points rp ON rp.kind = 'community' AND rp.region_id = c.region_id
+                                           AND rp.period = $1
+               WHERE c.level = 'community' AND NOT c.retired
+               GROUP BY c.parent_id)
+           SELECT s.region_id, s.name, coalesce(a.members, 0) AS members,
+                  coalesce(a.total, 0) AS total, coalesce(a.positive, 0) AS positive
+           FROM regions s LEFT JOIN per_street a ON a.street_id = s.region_id
+           WHERE s.level = 'street' AND NOT s.retired""",
         period,
     )
     return [
