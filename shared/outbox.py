@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from .db import Conn
 from .events import CloudEvent
 from .metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
 
@@ -41,7 +42,7 @@ def kafka_batch_publisher(producer: AIOKafkaProducer) -> PublishBatch:
     return publish
 
 
-async def add_to_outbox(conn: asyncpg.Connection, events: Sequence[CloudEvent]) -> None:
+async def add_to_outbox(conn: Conn, events: Sequence[CloudEvent]) -> None:
     """Record events to publish; call inside the transaction of the state change."""
     if not events:
         return
@@ -51,7 +52,7 @@ async def add_to_outbox(conn: asyncpg.Connection, events: Sequence[CloudEvent]) 
     )
 
 
-async def publish_own(conn: asyncpg.Connection, events: Sequence[CloudEvent]) -> None:
+async def publish_own(conn: Conn, events: Sequence[CloudEvent]) -> None:
     """Publish events this service produced from its API, and record them in its own inbox so
     that when its consumer reads them back from Kafka they count as already applied."""
     if not events:
@@ -63,9 +64,7 @@ async def publish_own(conn: asyncpg.Connection, events: Sequence[CloudEvent]) ->
     await add_to_outbox(conn, events)
 
 
-async def add_raw_to_outbox(
-    conn: asyncpg.Connection, rows: Sequence[tuple[str, bytes | None, bytes]]
-) -> None:
+async def add_raw_to_outbox(conn: Conn, rows: Sequence[tuple[str, bytes | None, bytes]]) -> None:
     if not rows:
         return
     if len(rows) > 50:
@@ -149,7 +148,7 @@ class OutboxRelay:
     def _notified(self, *_: object) -> None:
         self._wake.set()
 
-    async def relay_once(self, conn: asyncpg.Connection) -> int:
+    async def relay_once(self, conn: Conn) -> int:
         rows = await conn.fetch(
             "SELECT seq, topic, key, value, extract(epoch FROM now() - created_at) AS age "
             "FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1",

@@ -9,8 +9,7 @@ one replace it, so the result is the same whatever order the events arrive in.
 
 from __future__ import annotations
 
-import asyncpg
-
+from shared.db import Conn
 from shared.events import (
     MEMBER_DEREGISTERED,
     MEMBER_REGISTERED,
@@ -68,7 +67,7 @@ WHERE (excluded.v_time, excluded.v_source, excluded.v_id) > (r.v_time, r.v_sourc
 """
 
 
-async def apply(conn: asyncpg.Connection, events: list[Incoming]) -> None:
+async def apply(conn: Conn, events: list[Incoming]) -> None:
     """Apply one batch inside the inbox transaction (dedupe is already done)."""
     status_rows, report_rows, unit_rows, region_rows = [], [], [], []
     for item in events:

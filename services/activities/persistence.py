@@ -11,6 +11,8 @@ from typing import Any
 
 import asyncpg
 
+from shared.db import Conn
+
 Row = asyncpg.Record
 
 
@@ -21,20 +23,20 @@ def _lock(lock: bool) -> str:
 # --- projections ---------------------------------------------------------------------------
 
 
-async def member(conn: asyncpg.Connection, member_id: str) -> Row | None:
+async def member(conn: Conn, member_id: str) -> Row | None:
     return await conn.fetchrow(
         "SELECT member_id, status, community_id FROM member_projection WHERE member_id = $1",
         member_id,
     )
 
 
-async def unit(conn: asyncpg.Connection, unit_id: str) -> Row | None:
+async def unit(conn: Conn, unit_id: str) -> Row | None:
     return await conn.fetchrow(
         "SELECT unit_id, name, community_id FROM unit_projection WHERE unit_id = $1", unit_id
     )
 
 
-async def region_path(conn: asyncpg.Connection, region_id: str) -> list[str]:
+async def region_path(conn: Conn, region_id: str) -> list[str]:
     """The region and its ancestors, nearest first (just the region if it is not known)."""
     rows = await conn.fetch(
         """WITH RECURSIVE up(region_id, parent_id, depth) AS (
@@ -57,7 +59,7 @@ ACTIVITY_COLUMNS = (
 )
 
 
-async def insert_activity(conn: asyncpg.Connection, values: dict[str, Any]) -> Row | None:
+async def insert_activity(conn: Conn, values: dict[str, Any]) -> Row | None:
     cols = list(values)
     params = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
     return await conn.fetchrow(
@@ -67,7 +69,7 @@ async def insert_activity(conn: asyncpg.Connection, values: dict[str, Any]) -> R
     )
 
 
-async def activity(conn: asyncpg.Connection, activity_id: str, *, lock: bool = False) -> Row | None:
+async def activity(conn: Conn, activity_id: str, *, lock: bool = False) -> Row | None:
     return await conn.fetchrow(
         f"SELECT {ACTIVITY_COLUMNS} FROM activities WHERE activity_id = $1{_lock(lock)}",
         activity_id,
@@ -75,7 +77,7 @@ async def activity(conn: asyncpg.Connection, activity_id: str, *, lock: bool = F
 
 
 async def activities(
-    conn: asyncpg.Connection, community_id: str | None, status: str | None, limit: int
+    conn: Conn, community_id: str | None, status: str | None, limit: int
 ) -> list[Row]:
     return await conn.fetch(
         f"""SELECT {ACTIVITY_COLUMNS},
@@ -91,7 +93,7 @@ async def activities(
 
 
 async def set_activity_status(
-    conn: asyncpg.Connection, activity_id: str, status: str, at: datetime, reason: str | None = None
+    conn: Conn, activity_id: str, status: str, at: datetime, reason: str | None = None
 ) -> Row | None:
     column = "published_at" if status == "published" else "cancelled_at"
     return await conn.fetchrow(
@@ -105,7 +107,7 @@ async def set_activity_status(
     )
 
 
-async def places_taken(conn: asyncpg.Connection, activity_id: str) -> int:
+async def places_taken(conn: Conn, activity_id: str) -> int:
     return await conn.fetchval(
         "SELECT count(*) FROM participations WHERE activity_id = $1 AND status <> 'cancelled'",
         activity_id,
@@ -119,7 +121,7 @@ PARTICIPATION_COLUMNS = (
 
 
 async def participation(
-    conn: asyncpg.Connection, activity_id: str, member_id: str, *, lock: bool = False
+    conn: Conn, activity_id: str, member_id: str, *, lock: bool = False
 ) -> Row | None:
     return await conn.fetchrow(
         f"SELECT {PARTICIPATION_COLUMNS} FROM participations "
@@ -129,9 +131,7 @@ async def participation(
     )
 
 
-async def participations(
-    conn: asyncpg.Connection, activity_id: str, *, lock: bool = False
-) -> list[Row]:
+async def participations(conn: Conn, activity_id: str, *, lock: bool = False) -> list[Row]:
     return await conn.fetch(
         f"SELECT {PARTICIPATION_COLUMNS} FROM participations WHERE activity_id = $1 "
         f"ORDER BY member_id{_lock(lock)}",
@@ -140,7 +140,7 @@ async def participations(
 
 
 async def sign_up(
-    conn: asyncpg.Connection,
+    conn: Conn,
     activity_id: str,
     member_id: str,
     at: datetime,
@@ -168,7 +168,7 @@ async def sign_up(
 
 
 async def update_participation(
-    conn: asyncpg.Connection, activity_id: str, member_id: str, **values: Any
+    conn: Conn, activity_id: str, member_id: str, **values: Any
 ) -> Row | None:
     sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(values, start=3))
     return await conn.fetchrow(
@@ -181,7 +181,7 @@ async def update_participation(
 
 
 async def cancel_participations(
-    conn: asyncpg.Connection, activity_id: str, at: datetime, reason: str | None
+    conn: Conn, activity_id: str, at: datetime, reason: str | None
 ) -> None:
     await conn.execute(
         """UPDATE participations SET status = 'cancelled', cancelled_at = $2, cancel_reason = $3
@@ -192,9 +192,7 @@ async def cancel_participations(
     )
 
 
-async def usable_code(
-    conn: asyncpg.Connection, activity_id: str, valid_after: datetime
-) -> Row | None:
+async def usable_code(conn: Conn, activity_id: str, valid_after: datetime) -> Row | None:
     return await conn.fetchrow(
         """SELECT code, issued_at, expires_at FROM checkin_codes
            WHERE activity_id = $1 AND expires_at > $2 ORDER BY expires_at DESC LIMIT 1""",
@@ -204,7 +202,7 @@ async def usable_code(
 
 
 async def insert_code(
-    conn: asyncpg.Connection, activity_id: str, code: str, at: datetime, expires_at: datetime
+    conn: Conn, activity_id: str, code: str, at: datetime, expires_at: datetime
 ) -> Row | None:
     return await conn.fetchrow(
         """INSERT INTO checkin_codes (activity_id, code, issued_at, expires_at)
@@ -217,7 +215,7 @@ async def insert_code(
     )
 
 
-async def code(conn: asyncpg.Connection, activity_id: str, code: str) -> Row | None:
+async def code(conn: Conn, activity_id: str, code: str) -> Row | None:
     return await conn.fetchrow(
         "SELECT code, issued_at, expires_at FROM checkin_codes "
         "WHERE activity_id = $1 AND code = $2",
@@ -234,7 +232,7 @@ WISH_COLUMNS = (
 )
 
 
-async def insert_wish(conn: asyncpg.Connection, values: dict[str, Any]) -> Row | None:
+async def insert_wish(conn: Conn, values: dict[str, Any]) -> Row | None:
     cols = list(values)
     params = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
     return await conn.fetchrow(
@@ -243,14 +241,14 @@ async def insert_wish(conn: asyncpg.Connection, values: dict[str, Any]) -> Row |
     )
 
 
-async def wish(conn: asyncpg.Connection, wish_id: str, *, lock: bool = False) -> Row | None:
+async def wish(conn: Conn, wish_id: str, *, lock: bool = False) -> Row | None:
     return await conn.fetchrow(
         f"SELECT {WISH_COLUMNS} FROM wishes WHERE wish_id = $1{_lock(lock)}", wish_id
     )
 
 
 async def wishes(
-    conn: asyncpg.Connection,
+    conn: Conn,
     community_id: str | None,
     status: str | None,
     now: datetime,
@@ -272,9 +270,7 @@ async def wishes(
     )
 
 
-async def claim_wish(
-    conn: asyncpg.Connection, wish_id: str, member_id: str, now: datetime
-) -> Row | None:
+async def claim_wish(conn: Conn, wish_id: str, member_id: str, now: datetime) -> Row | None:
     """Atomic: only an open, unexpired wish is claimed; concurrent claims — one wins."""
     return await conn.fetchrow(
         f"""UPDATE wishes SET status = 'claimed', claimed_by = $2, claimed_at = $3
@@ -286,7 +282,7 @@ async def claim_wish(
     )
 
 
-async def update_wish(conn: asyncpg.Connection, wish_id: str, **values: Any) -> Row | None:
+async def update_wish(conn: Conn, wish_id: str, **values: Any) -> Row | None:
     sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(values, start=2))
     return await conn.fetchrow(
         f"UPDATE wishes SET {sets} WHERE wish_id = $1 RETURNING {WISH_COLUMNS}",
@@ -300,7 +296,7 @@ async def update_wish(conn: asyncpg.Connection, wish_id: str, **values: Any) -> 
 POST_COLUMNS = "post_id, community_id, title, category, duties, slots, status, created_at"
 
 
-async def insert_post(conn: asyncpg.Connection, values: dict[str, Any]) -> Row | None:
+async def insert_post(conn: Conn, values: dict[str, Any]) -> Row | None:
     cols = list(values)
     params = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
     return await conn.fetchrow(
@@ -309,13 +305,13 @@ async def insert_post(conn: asyncpg.Connection, values: dict[str, Any]) -> Row |
     )
 
 
-async def post(conn: asyncpg.Connection, post_id: str, *, lock: bool = False) -> Row | None:
+async def post(conn: Conn, post_id: str, *, lock: bool = False) -> Row | None:
     return await conn.fetchrow(
         f"SELECT {POST_COLUMNS} FROM service_posts WHERE post_id = $1{_lock(lock)}", post_id
     )
 
 
-async def posts(conn: asyncpg.Connection, community_id: str | None, limit: int) -> list[Row]:
+async def posts(conn: Conn, community_id: str | None, limit: int) -> list[Row]:
     return await conn.fetch(
         f"SELECT {POST_COLUMNS} FROM service_posts WHERE ($1::text IS NULL OR community_id = $1) "
         "ORDER BY created_at DESC, post_id LIMIT $2",
@@ -324,7 +320,7 @@ async def posts(conn: asyncpg.Connection, community_id: str | None, limit: int) 
     )
 
 
-async def post_holders(conn: asyncpg.Connection, post_id: str) -> list[str]:
+async def post_holders(conn: Conn, post_id: str) -> list[str]:
     rows = await conn.fetch(
         "SELECT member_id FROM post_claims WHERE post_id = $1 AND released_at IS NULL "
         "ORDER BY claimed_at, member_id",
@@ -333,7 +329,7 @@ async def post_holders(conn: asyncpg.Connection, post_id: str) -> list[str]:
     return [r["member_id"] for r in rows]
 
 
-async def claim_post(conn: asyncpg.Connection, post_id: str, member_id: str, at: datetime) -> bool:
+async def claim_post(conn: Conn, post_id: str, member_id: str, at: datetime) -> bool:
     """Claim (or claim again after a release); False if the member holds it already."""
     row = await conn.fetchrow(
         """INSERT INTO post_claims AS c (post_id, member_id, claimed_at) VALUES ($1, $2, $3)
@@ -348,9 +344,7 @@ async def claim_post(conn: asyncpg.Connection, post_id: str, member_id: str, at:
     return row is not None
 
 
-async def release_post(
-    conn: asyncpg.Connection, post_id: str, member_id: str, at: datetime
-) -> bool:
+async def release_post(conn: Conn, post_id: str, member_id: str, at: datetime) -> bool:
     return (
         await conn.fetchval(
             "UPDATE post_claims SET released_at = $3 WHERE post_id = $1 AND member_id = $2 "
@@ -363,7 +357,7 @@ async def release_post(
     )
 
 
-async def holds_post(conn: asyncpg.Connection, post_id: str, member_id: str) -> bool:
+async def holds_post(conn: Conn, post_id: str, member_id: str) -> bool:
     return bool(
         await conn.fetchval(
             "SELECT EXISTS (SELECT 1 FROM post_claims WHERE post_id = $1 AND member_id = $2)",
@@ -374,7 +368,7 @@ async def holds_post(conn: asyncpg.Connection, post_id: str, member_id: str) -> 
 
 
 async def insert_fulfilment(
-    conn: asyncpg.Connection,
+    conn: Conn,
     post_id: str,
     member_id: str,
     month: str,
@@ -399,7 +393,7 @@ ITEM_COLUMNS = "item_id, kind, community_id, unit_id, title, description, status
 PROJECT_COLUMNS = "project_id, item_id, community_id, unit_id, title, status, progress, created_at"
 
 
-async def insert_item(conn: asyncpg.Connection, values: dict[str, Any]) -> Row | None:
+async def insert_item(conn: Conn, values: dict[str, Any]) -> Row | None:
     cols = list(values)
     params = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
     return await conn.fetchrow(
@@ -408,14 +402,14 @@ async def insert_item(conn: asyncpg.Connection, values: dict[str, Any]) -> Row |
     )
 
 
-async def item(conn: asyncpg.Connection, item_id: str, kind: str) -> Row | None:
+async def item(conn: Conn, item_id: str, kind: str) -> Row | None:
     return await conn.fetchrow(
         f"SELECT {ITEM_COLUMNS} FROM list_items WHERE item_id = $1 AND kind = $2", item_id, kind
     )
 
 
 async def items(
-    conn: asyncpg.Connection, kind: str, community_id: str | None, status: str | None, limit: int
+    conn: Conn, kind: str, community_id: str | None, status: str | None, limit: int
 ) -> list[Row]:
     return await conn.fetch(
         f"""SELECT {ITEM_COLUMNS} FROM list_items
@@ -429,7 +423,7 @@ async def items(
     )
 
 
-async def claim_item(conn: asyncpg.Connection, item_id: str, kind: str) -> Row | None:
+async def claim_item(conn: Conn, item_id: str, kind: str) -> Row | None:
     """Atomic: only an open item is claimed; concurrent claims — one wins."""
     return await conn.fetchrow(
         f"""UPDATE list_items SET status = 'claimed'
@@ -439,7 +433,7 @@ async def claim_item(conn: asyncpg.Connection, item_id: str, kind: str) -> Row |
     )
 
 
-async def insert_project(conn: asyncpg.Connection, values: dict[str, Any]) -> Row | None:
+async def insert_project(conn: Conn, values: dict[str, Any]) -> Row | None:
     cols = list(values)
     params = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
     return await conn.fetchrow(
@@ -448,13 +442,13 @@ async def insert_project(conn: asyncpg.Connection, values: dict[str, Any]) -> Ro
     )
 
 
-async def project(conn: asyncpg.Connection, project_id: str, *, lock: bool = False) -> Row | None:
+async def project(conn: Conn, project_id: str, *, lock: bool = False) -> Row | None:
     return await conn.fetchrow(
         f"SELECT {PROJECT_COLUMNS} FROM projects WHERE project_id = $1{_lock(lock)}", project_id
     )
 
 
-async def projects(conn: asyncpg.Connection, community_id: str | None, limit: int) -> list[Row]:
+async def projects(conn: Conn, community_id: str | None, limit: int) -> list[Row]:
     return await conn.fetch(
         f"SELECT {PROJECT_COLUMNS} FROM projects WHERE ($1::text IS NULL OR community_id = $1) "
         "ORDER BY created_at DESC, project_id LIMIT $2",
@@ -464,7 +458,7 @@ async def projects(conn: asyncpg.Connection, community_id: str | None, limit: in
 
 
 async def set_progress(
-    conn: asyncpg.Connection,
+    conn: Conn,
     project_id: str,
     progress: int,
     status: str,
@@ -487,16 +481,14 @@ async def set_progress(
     )
 
 
-async def project_updates(conn: asyncpg.Connection, project_id: str) -> list[Row]:
+async def project_updates(conn: Conn, project_id: str) -> list[Row]:
     return await conn.fetch(
         "SELECT progress, note, at FROM project_updates WHERE project_id = $1 ORDER BY seq",
         project_id,
     )
 
 
-async def add_participant(
-    conn: asyncpg.Connection, project_id: str, member_id: str, at: datetime
-) -> bool:
+async def add_participant(conn: Conn, project_id: str, member_id: str, at: datetime) -> bool:
     row = await conn.fetchrow(
         "INSERT INTO project_participants (project_id, member_id, joined_at) VALUES ($1, $2, $3) "
         "ON CONFLICT DO NOTHING RETURNING member_id",
@@ -507,7 +499,7 @@ async def add_participant(
     return row is not None
 
 
-async def project_participants(conn: asyncpg.Connection, project_id: str) -> list[Row]:
+async def project_participants(conn: Conn, project_id: str) -> list[Row]:
     return await conn.fetch(
         """SELECT pp.member_id, pp.joined_at, coalesce(sum(s.hours), 0) AS hours
            FROM project_participants pp
@@ -517,7 +509,7 @@ async def project_participants(conn: asyncpg.Connection, project_id: str) -> lis
     )
 
 
-async def is_participant(conn: asyncpg.Connection, project_id: str, member_id: str) -> bool:
+async def is_participant(conn: Conn, project_id: str, member_id: str) -> bool:
     return bool(
         await conn.fetchval(
             "SELECT EXISTS (SELECT 1 FROM project_participants "
@@ -528,7 +520,7 @@ async def is_participant(conn: asyncpg.Connection, project_id: str, member_id: s
     )
 
 
-async def service_entry(conn: asyncpg.Connection, entry_id: str) -> Row | None:
+async def service_entry(conn: Conn, entry_id: str) -> Row | None:
     return await conn.fetchrow(
         "SELECT entry_id, project_id, member_id, hours, served_at, logged_event_id "
         "FROM project_service WHERE entry_id = $1",
@@ -537,7 +529,7 @@ async def service_entry(conn: asyncpg.Connection, entry_id: str) -> Row | None:
 
 
 async def insert_service(
-    conn: asyncpg.Connection,
+    conn: Conn,
     entry_id: str,
     project_id: str,
     member_id: str,

@@ -21,6 +21,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from shared.auth import Principal
+from shared.db import Conn
 from shared.events import (
     ACTIVITY_LOGGED,
     ACTIVITY_REVOKED,
@@ -110,7 +111,7 @@ class UseCases:
         return self._event(ACTIVITY_REVOKED, data, member_id, now, rules.revocation_id(logged_id))
 
     @staticmethod
-    async def _scope(conn: asyncpg.Connection, caller: Principal, community_id: str) -> None:
+    async def _scope(conn: Conn, caller: Principal, community_id: str) -> None:
         caller.require_region(await db.region_path(conn, community_id))
 
     @staticmethod
@@ -124,7 +125,7 @@ class UseCases:
             )
 
     @staticmethod
-    async def _member(conn: asyncpg.Connection, member_id: str) -> None:
+    async def _member(conn: Conn, member_id: str) -> None:
         """The member must be known here (registered or reported) and not deregistered."""
         row = await db.member(conn, member_id)
         if row is None:
@@ -167,7 +168,7 @@ class UseCases:
             rules.check_activity_status(row["status"], want="draft", action="publish")
             return await self._publish(conn, row, now)
 
-    async def _publish(self, conn: asyncpg.Connection, row: Row, now: datetime) -> Row:
+    async def _publish(self, conn: Conn, row: Row, now: datetime) -> Row:
         row = _row(await db.set_activity_status(conn, row["activity_id"], "published", now))
         data = ActivityPublished(
             activity_id=row["activity_id"],
@@ -187,7 +188,7 @@ class UseCases:
         )
         return row
 
-    async def _activity(self, conn: asyncpg.Connection, caller: Principal, activity_id: str) -> Row:
+    async def _activity(self, conn: Conn, caller: Principal, activity_id: str) -> Row:
         """Load and lock the activity, and check the caller's scope."""
         row = await db.activity(conn, activity_id, lock=True)
         if row is None:
@@ -255,7 +256,7 @@ class UseCases:
             return await self._take_place(conn, act, member_id, now, checked_in=False)
 
     async def _take_place(
-        self, conn: asyncpg.Connection, act: Row, member_id: str, now: datetime, checked_in: bool
+        self, conn: Conn, act: Row, member_id: str, now: datetime, checked_in: bool
     ) -> Row:
         existing = await db.participation(conn, act["activity_id"], member_id)
         if existing is not None and existing["status"] != rules.CANCELLED:
@@ -468,9 +469,7 @@ class UseCases:
             )
         return row
 
-    async def _wish(
-        self, conn: asyncpg.Connection, caller: Principal, wish_id: str, *, lock: bool
-    ) -> Row:
+    async def _wish(self, conn: Conn, caller: Principal, wish_id: str, *, lock: bool) -> Row:
         row = await db.wish(conn, wish_id, lock=lock)
         if row is None:
             raise not_found("wish", wish_id)
@@ -582,7 +581,7 @@ class UseCases:
                 )
             )
 
-    async def _post(self, conn: asyncpg.Connection, caller: Principal, post_id: str) -> Row:
+    async def _post(self, conn: Conn, caller: Principal, post_id: str) -> Row:
         row = await db.post(conn, post_id, lock=True)
         if row is None:
             raise not_found("service post", post_id)
@@ -683,7 +682,7 @@ class UseCases:
                 )
             )
 
-    async def _unit(self, conn: asyncpg.Connection, unit_id: str) -> Row:
+    async def _unit(self, conn: Conn, unit_id: str) -> Row:
         row = await db.unit(conn, unit_id)
         if row is None:
             raise invalid(
@@ -790,7 +789,7 @@ class UseCases:
             return project
 
     async def _project(
-        self, conn: asyncpg.Connection, caller: Principal, project_id: str, *, lock: bool = True
+        self, conn: Conn, caller: Principal, project_id: str, *, lock: bool = True
     ) -> Row:
         row = await db.project(conn, project_id, lock=lock)
         if row is None:

@@ -11,8 +11,7 @@ by shared.inbox.InboxConsumer after dedupe and schema validation).
 
 from __future__ import annotations
 
-import asyncpg
-
+from shared.db import Conn
 from shared.events import (
     MEMBER_DEREGISTERED,
     MEMBER_REGISTERED,
@@ -31,7 +30,7 @@ from .domain.regions import Node
 CONSUMES = (REGION_DEFINED, MEMBER_REPORTED, MEMBER_REGISTERED, MEMBER_DEREGISTERED)
 
 
-async def apply(conn: asyncpg.Connection, events: list[Incoming]) -> None:
+async def apply(conn: Conn, events: list[Incoming]) -> None:
     regions = typed(events, RegionDefined)
     if regions:
         await db.lock_tree(conn)

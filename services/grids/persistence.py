@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 
+from shared.db import Conn
 from shared.events.types import RegionLevel
 
 from .domain.regions import Node, depth
@@ -29,7 +30,7 @@ class RegionWrite:
     version: Version
 
 
-async def lock_tree(conn: asyncpg.Connection) -> None:
+async def lock_tree(conn: Conn) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock($1)", TREE_LOCK)
 
 
@@ -43,12 +44,12 @@ def _node(row: asyncpg.Record) -> Node:
     )
 
 
-async def load_tree(conn: asyncpg.Connection) -> dict[str, Node]:
+async def load_tree(conn: Conn) -> dict[str, Node]:
     rows = await conn.fetch("SELECT region_id, level, name, parent_id, retired FROM regions")
     return {r["region_id"]: _node(r) for r in rows}
 
 
-async def load_with_ancestors(conn: asyncpg.Connection, ids: Iterable[str]) -> dict[str, Node]:
+async def load_with_ancestors(conn: Conn, ids: Iterable[str]) -> dict[str, Node]:
     """The given regions and every ancestor of theirs: enough to check a placement."""
     rows = await conn.fetch(
         """WITH RECURSIVE up AS (
@@ -64,14 +65,14 @@ async def load_with_ancestors(conn: asyncpg.Connection, ids: Iterable[str]) -> d
     return {r["region_id"]: _node(r) for r in rows}
 
 
-async def region_version(conn: asyncpg.Connection, region_id: str) -> Version | None:
+async def region_version(conn: Conn, region_id: str) -> Version | None:
     row = await conn.fetchrow(
         "SELECT ev_time, ev_source, ev_id FROM regions WHERE region_id = $1", region_id
     )
     return None if row is None else (row["ev_time"], row["ev_source"], row["ev_id"])
 
 
-async def live_children(conn: asyncpg.Connection, region_id: str, limit: int = 5) -> list[str]:
+async def live_children(conn: Conn, region_id: str, limit: int = 5) -> list[str]:
     rows = await conn.fetch(
         "SELECT region_id FROM regions WHERE parent_id = $1 AND NOT retired "
         "ORDER BY region_id LIMIT $2",
@@ -81,7 +82,7 @@ async def live_children(conn: asyncpg.Connection, region_id: str, limit: int = 5
     return [r["region_id"] for r in rows]
 
 
-async def write_regions(conn: asyncpg.Connection, writes: Sequence[RegionWrite]) -> int:
+async def write_regions(conn: Conn, writes: Sequence[RegionWrite]) -> int:
     """Upsert each region if its version is later than the stored one; return rows changed."""
     if not writes:
         return 0
@@ -116,13 +117,13 @@ REGION_COLUMNS = (
 )
 
 
-async def get_region(conn: asyncpg.Connection, region_id: str) -> asyncpg.Record | None:
+async def get_region(conn: Conn, region_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         f"SELECT {REGION_COLUMNS} FROM regions_v WHERE region_id = $1", region_id
     )
 
 
-async def path_to_root(conn: asyncpg.Connection, region_id: str) -> list[asyncpg.Record]:
+async def path_to_root(conn: Conn, region_id: str) -> list[asyncpg.Record]:
     """The region, its parent, … up to the root (or the highest known ancestor)."""
     return await conn.fetch(
         f"""WITH RECURSIVE up AS (
@@ -136,9 +137,7 @@ async def path_to_root(conn: asyncpg.Connection, region_id: str) -> list[asyncpg
     )
 
 
-async def children(
-    conn: asyncpg.Connection, region_id: str, include_retired: bool
-) -> list[asyncpg.Record]:
+async def children(conn: Conn, region_id: str, include_retired: bool) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"SELECT {REGION_COLUMNS} FROM regions_v WHERE parent_id = $1 "
         "AND (NOT retired OR $2) ORDER BY region_id",
@@ -148,7 +147,7 @@ async def children(
 
 
 async def subtree(
-    conn: asyncpg.Connection, region_id: str, include_retired: bool, max_depth: int
+    conn: Conn, region_id: str, include_retired: bool, max_depth: int
 ) -> list[asyncpg.Record]:
     """The region and its descendants, breadth first (distance, then id)."""
     return await conn.fetch(
@@ -169,7 +168,7 @@ async def subtree(
 
 
 async def list_regions(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     level: str | None,
     orphans_only: bool,
@@ -193,7 +192,7 @@ async def list_regions(
 # --- grid staff and branches -------------------------------------------------------------
 
 
-async def staff_of(conn: asyncpg.Connection, grid_id: str) -> list[asyncpg.Record]:
+async def staff_of(conn: Conn, grid_id: str) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT grid_id, staff_id, role, name, member_id, building_id, assigned_at "
         "FROM grid_staff WHERE grid_id = $1 ORDER BY role, staff_id",
@@ -202,7 +201,7 @@ async def staff_of(conn: asyncpg.Connection, grid_id: str) -> list[asyncpg.Recor
 
 
 async def staff_member(
-    conn: asyncpg.Connection, grid_id: str, staff_id: str, *, for_update: bool = False
+    conn: Conn, grid_id: str, staff_id: str, *, for_update: bool = False
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT grid_id, staff_id, role, name, member_id, building_id, assigned_at "
@@ -213,14 +212,14 @@ async def staff_member(
     )
 
 
-async def leader_of(conn: asyncpg.Connection, grid_id: str) -> asyncpg.Record | None:
+async def leader_of(conn: Conn, grid_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT staff_id, role FROM grid_staff WHERE grid_id = $1 AND role = 'leader' FOR UPDATE",
         grid_id,
     )
 
 
-async def upsert_staff(conn: asyncpg.Connection, row: dict[str, Any]) -> None:
+async def upsert_staff(conn: Conn, row: dict[str, Any]) -> None:
     await conn.execute(
         """INSERT INTO grid_staff (grid_id, staff_id, role, name, member_id, building_id)
            VALUES ($1, $2, $3, $4, $5, $6)
@@ -236,20 +235,20 @@ async def upsert_staff(conn: asyncpg.Connection, row: dict[str, Any]) -> None:
     )
 
 
-async def delete_staff(conn: asyncpg.Connection, grid_id: str, staff_id: str) -> None:
+async def delete_staff(conn: Conn, grid_id: str, staff_id: str) -> None:
     await conn.execute(
         "DELETE FROM grid_staff WHERE grid_id = $1 AND staff_id = $2", grid_id, staff_id
     )
 
 
-async def branch_of(conn: asyncpg.Connection, grid_id: str) -> asyncpg.Record | None:
+async def branch_of(conn: Conn, grid_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT grid_id, party_org_id, name, attached_at FROM grid_branches WHERE grid_id = $1",
         grid_id,
     )
 
 
-async def set_branch(conn: asyncpg.Connection, grid_id: str, party_org_id: str, name: str) -> None:
+async def set_branch(conn: Conn, grid_id: str, party_org_id: str, name: str) -> None:
     await conn.execute(
         """INSERT INTO grid_branches (grid_id, party_org_id, name) VALUES ($1, $2, $3)
            ON CONFLICT (grid_id) DO UPDATE SET party_org_id = EXCLUDED.party_org_id,
@@ -260,11 +259,11 @@ async def set_branch(conn: asyncpg.Connection, grid_id: str, party_org_id: str, 
     )
 
 
-async def delete_branch(conn: asyncpg.Connection, grid_id: str) -> None:
+async def delete_branch(conn: Conn, grid_id: str) -> None:
     await conn.execute("DELETE FROM grid_branches WHERE grid_id = $1", grid_id)
 
 
-async def coverage(conn: asyncpg.Connection, within: str | None) -> list[asyncpg.Record]:
+async def coverage(conn: Conn, within: str | None) -> list[asyncpg.Record]:
     """Live grids (inside `within` if given) lacking a leader, a worker or a branch."""
     return await conn.fetch(
         """WITH RECURSIVE scope AS (
@@ -293,7 +292,7 @@ COUNTED = "(m.deregistered_at IS NULL OR m.reg_time > m.deregistered_at)"
 
 
 async def apply_reported(
-    conn: asyncpg.Connection, rows: Sequence[tuple[str, str, str | None, datetime, str, str]]
+    conn: Conn, rows: Sequence[tuple[str, str, str | None, datetime, str, str]]
 ) -> None:
     """rows: (member_id, community_id, grid_id, time, source, id); latest report wins."""
     if not rows:
@@ -314,9 +313,7 @@ async def apply_reported(
     )
 
 
-async def apply_registered(
-    conn: asyncpg.Connection, rows: Sequence[tuple[str, str, datetime, str, str]]
-) -> None:
+async def apply_registered(conn: Conn, rows: Sequence[tuple[str, str, datetime, str, str]]) -> None:
     """rows: (member_id, category, time, source, id); latest registration wins."""
     if not rows:
         return
@@ -335,9 +332,7 @@ async def apply_registered(
     )
 
 
-async def apply_deregistered(
-    conn: asyncpg.Connection, rows: Sequence[tuple[str, datetime]]
-) -> None:
+async def apply_deregistered(conn: Conn, rows: Sequence[tuple[str, datetime]]) -> None:
     """rows: (member_id, time); the latest deregistration time is kept."""
     if not rows:
         return
@@ -351,7 +346,7 @@ async def apply_deregistered(
     )
 
 
-async def grid_members(conn: asyncpg.Connection, grid_id: str) -> list[asyncpg.Record]:
+async def grid_members(conn: Conn, grid_id: str) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"""SELECT m.member_id, coalesce(m.category, 'unknown') AS category, m.community_id
             FROM grid_members m WHERE m.grid_id = $1 AND {COUNTED} ORDER BY m.member_id""",
@@ -359,7 +354,7 @@ async def grid_members(conn: asyncpg.Connection, grid_id: str) -> list[asyncpg.R
     )
 
 
-async def member_counts(conn: asyncpg.Connection, grid_ids: Sequence[str]) -> list[asyncpg.Record]:
+async def member_counts(conn: Conn, grid_ids: Sequence[str]) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"""SELECT m.grid_id, coalesce(m.category, 'unknown') AS category, count(*) AS n
             FROM grid_members m WHERE m.grid_id = ANY($1::text[]) AND {COUNTED}
@@ -368,7 +363,7 @@ async def member_counts(conn: asyncpg.Connection, grid_ids: Sequence[str]) -> li
     )
 
 
-async def grids_within(conn: asyncpg.Connection, within: str | None) -> list[str]:
+async def grids_within(conn: Conn, within: str | None) -> list[str]:
     rows = await conn.fetch(
         """WITH RECURSIVE scope AS (
                SELECT region_id, 0 AS distance FROM regions WHERE region_id = $1
@@ -387,7 +382,7 @@ async def grids_within(conn: asyncpg.Connection, within: str | None) -> list[str
 # --- visits ------------------------------------------------------------------------------
 
 
-async def insert_visit(conn: asyncpg.Connection, v: dict[str, Any]) -> bool:
+async def insert_visit(conn: Conn, v: dict[str, Any]) -> bool:
     row = await conn.fetchrow(
         """INSERT INTO visits (visit_id, grid_id, staff_id, member_id, households,
                duration_minutes, notes, visited_at)
@@ -404,7 +399,7 @@ async def insert_visit(conn: asyncpg.Connection, v: dict[str, Any]) -> bool:
     return row is not None
 
 
-async def visits_of(conn: asyncpg.Connection, grid_id: str, limit: int) -> list[asyncpg.Record]:
+async def visits_of(conn: Conn, grid_id: str, limit: int) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT * FROM visits WHERE grid_id = $1 ORDER BY visited_at DESC, visit_id LIMIT $2",
         grid_id,
@@ -415,7 +410,7 @@ async def visits_of(conn: asyncpg.Connection, grid_id: str, limit: int) -> list[
 # --- incidents ---------------------------------------------------------------------------
 
 
-async def insert_incident(conn: asyncpg.Connection, i: dict[str, Any]) -> None:
+async def insert_incident(conn: Conn, i: dict[str, Any]) -> None:
     await conn.execute(
         """INSERT INTO incidents (incident_id, grid_id, category, title, description, status,
                reported_at, due_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7)""",
@@ -430,7 +425,7 @@ async def insert_incident(conn: asyncpg.Connection, i: dict[str, Any]) -> None:
 
 
 async def get_incident(
-    conn: asyncpg.Connection, incident_id: str, *, for_update: bool = False
+    conn: Conn, incident_id: str, *, for_update: bool = False
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT * FROM incidents WHERE incident_id = $1" + (" FOR UPDATE" if for_update else ""),
@@ -438,7 +433,7 @@ async def get_incident(
     )
 
 
-async def update_incident(conn: asyncpg.Connection, incident_id: str, **values: Any) -> None:
+async def update_incident(conn: Conn, incident_id: str, **values: Any) -> None:
     names = list(values)
     sets = ", ".join(f"{n} = ${i + 2}" for i, n in enumerate(names))
     await conn.execute(
@@ -449,7 +444,7 @@ async def update_incident(conn: asyncpg.Connection, incident_id: str, **values: 
 
 
 async def list_incidents(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     grid_ids: Sequence[str] | None,
     status: str | None,
@@ -474,7 +469,7 @@ async def list_incidents(
     )
 
 
-async def incident_counts(conn: asyncpg.Connection, now: datetime) -> tuple[int, int]:
+async def incident_counts(conn: Conn, now: datetime) -> tuple[int, int]:
     row = await conn.fetchrow(
         """SELECT count(*) FILTER (WHERE status IN ('open', 'assigned')) AS open,
                   count(*) FILTER (WHERE status IN ('open', 'assigned') AND due_at < $1)
@@ -486,7 +481,7 @@ async def incident_counts(conn: asyncpg.Connection, now: datetime) -> tuple[int,
     return int(row["open"]), int(row["overdue"])
 
 
-async def flag_newly_overdue(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.Record]:
+async def flag_newly_overdue(conn: Conn, now: datetime) -> list[asyncpg.Record]:
     return await conn.fetch(
         """UPDATE incidents SET overdue_flagged_at = $1
            WHERE status IN ('open', 'assigned') AND due_at < $1 AND overdue_flagged_at IS NULL

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from shared.api import ApiError
 from shared.auth import Principal
+from shared.db import Conn
 from shared.events import ACTIVITY_LOGGED, REGION_DEFINED, ActivityLogged, RegionDefined, new_event
 from shared.events.envelope import CloudEvent
 from shared.events.grids import (
@@ -107,16 +108,14 @@ def region_json(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-async def _path_ids(conn: asyncpg.Connection, region_id: str) -> list[str]:
+async def _path_ids(conn: Conn, region_id: str) -> list[str]:
     return [r["region_id"] for r in await db.path_to_root(conn, region_id)]
 
 
 # --- regions -----------------------------------------------------------------------------
 
 
-async def _write_nodes(
-    conn: asyncpg.Connection, ctx: Context, nodes: list[Node]
-) -> list[CloudEvent]:
+async def _write_nodes(conn: Conn, ctx: Context, nodes: list[Node]) -> list[CloudEvent]:
     """Write strictly-validated nodes as the newest version and publish region.defined."""
     now = datetime.now(UTC)
     writes, events = [], []
@@ -264,7 +263,8 @@ async def import_csv(ctx: Context, text: str, *, dry_run: bool = False) -> dict[
                 unchanged += 1
         if ctx.caller.role != "city_admin":
             for node in created + changed:
-                path, cursor = [], node
+                path: list[str] = []
+                cursor: Node | None = node
                 while cursor is not None and len(path) < 8:
                     path.append(cursor.region_id)
                     cursor = tree.get(cursor.parent_id) if cursor.parent_id else None
@@ -357,7 +357,7 @@ async def list_regions(
 # --- grid staff and branch ---------------------------------------------------------------
 
 
-async def _live_grid(conn: asyncpg.Connection, ctx: Context, grid_id: str) -> list[str]:
+async def _live_grid(conn: Conn, ctx: Context, grid_id: str) -> list[str]:
     """Check `grid_id` is a live grid in the caller's scope; return its path to the root."""
     row = await db.get_region(conn, grid_id)
     if row is None:
@@ -593,7 +593,7 @@ async def grid_overview(ctx: Context, grid_id: str) -> dict[str, Any]:
     }
 
 
-async def _scope_within(conn: asyncpg.Connection, ctx: Context, within: str | None) -> str | None:
+async def _scope_within(conn: Conn, ctx: Context, within: str | None) -> str | None:
     """The region to restrict a listing to: `within`, or the caller's own scope."""
     if (
         within is None
@@ -772,7 +772,7 @@ async def log_visit(
     }
 
 
-async def _ancestor_at(conn: asyncpg.Connection, path: list[str], level: RegionLevel) -> str | None:
+async def _ancestor_at(conn: Conn, path: list[str], level: RegionLevel) -> str | None:
     for region_id in path:
         row = await db.get_region(conn, region_id)
         if row is not None and row["level"] == level.value:

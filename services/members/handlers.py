@@ -12,8 +12,7 @@ its inbox (publish_own) and never reach this function.
 
 from __future__ import annotations
 
-import asyncpg
-
+from shared.db import Conn
 from shared.events import (
     MEMBER_DEREGISTERED,
     MEMBER_REGISTERED,
@@ -32,7 +31,7 @@ from .domain.registry import deregistration, registration
 CONSUMES = (REGION_DEFINED, MEMBER_REGISTERED, MEMBER_REPORTED, MEMBER_DEREGISTERED)
 
 
-async def apply(conn: asyncpg.Connection, events: list[Incoming]) -> None:
+async def apply(conn: Conn, events: list[Incoming]) -> None:
     # Regions first, then members in member-id order: one lock order for every transaction.
     def key(item: Incoming) -> tuple[int, str]:
         data = item.data

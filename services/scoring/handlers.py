@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-import asyncpg
-
+from shared.db import Conn
 from shared.events import (
     ACTIVITY_LOGGED,
     ACTIVITY_REVOKED,
@@ -29,7 +28,7 @@ CONSUMES = (
 
 
 def make_apply(tz: ZoneInfo, source: str) -> Apply:
-    async def apply(conn: asyncpg.Connection, events: list[Incoming]) -> None:
+    async def apply(conn: Conn, events: list[Incoming]) -> None:
         await apply_events(conn, events, tz=tz, source=source)
 
     return apply

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-import asyncpg
+from shared.db import Conn
 
 from .domain.points import BucketTotal, Entry
 from .domain.rules import Rule, RuleBook
@@ -51,12 +51,12 @@ class MemberRow:
         return replace(self)
 
 
-async def lock_rules(conn: asyncpg.Connection, exclusive: bool) -> None:
+async def lock_rules(conn: Conn, exclusive: bool) -> None:
     fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
     await conn.execute(f"SELECT {fn}($1)", RULES_LOCK)
 
 
-async def load_rules(conn: asyncpg.Connection) -> RuleBook:
+async def load_rules(conn: Conn) -> RuleBook:
     rows = await conn.fetch(
         "SELECT activity_type, points, per, monthly_cap, effective_from FROM rule_versions"
     )
@@ -66,7 +66,7 @@ async def load_rules(conn: asyncpg.Connection) -> RuleBook:
     )
 
 
-async def lock_members(conn: asyncpg.Connection, member_ids: Sequence[str]) -> dict[str, MemberRow]:
+async def lock_members(conn: Conn, member_ids: Sequence[str]) -> dict[str, MemberRow]:
     """Create missing member rows and lock all of them, in id order (no deadlocks)."""
     ids = sorted(set(member_ids))
     if not ids:
@@ -99,7 +99,7 @@ def _key(t: datetime | None, s: str | None, i: str | None) -> Key | None:
     return (t, s, i) if t is not None and s is not None and i is not None else None  # type: ignore[return-value]
 
 
-async def save_members(conn: asyncpg.Connection, rows: Iterable[MemberRow]) -> None:
+async def save_members(conn: Conn, rows: Iterable[MemberRow]) -> None:
     rows = sorted(rows, key=lambda m: m.member_id)
     if not rows:
         return
@@ -142,7 +142,7 @@ async def save_members(conn: asyncpg.Connection, rows: Iterable[MemberRow]) -> N
 
 
 async def upsert_regions(
-    conn: asyncpg.Connection,
+    conn: Conn,
     rows: Sequence[tuple[str, str, str, str | None, bool, datetime, str, str]],
 ) -> None:
     """(region_id, level, name, parent_id, retired, time, source, id); the latest wins."""
@@ -171,7 +171,7 @@ async def upsert_regions(
 
 
 async def insert_ledger(
-    conn: asyncpg.Connection,
+    conn: Conn,
     rows: Sequence[tuple[str, str, str, str, str, datetime, str, Decimal | None]],
 ) -> set[tuple[str, str]]:
     """(source, id, member_id, kind, activity_type, time, month, hours); returns the
@@ -195,7 +195,7 @@ async def insert_ledger(
 
 
 async def insert_revocations(
-    conn: asyncpg.Connection, rows: Sequence[tuple[str, str, str]]
+    conn: Conn, rows: Sequence[tuple[str, str, str]]
 ) -> list[tuple[str, str, str]]:
     """(target_source, target_id, member_id). Marks already-received targets revoked and
     returns their buckets (member_id, month, activity_type)."""
@@ -221,9 +221,7 @@ async def insert_revocations(
 BucketKey = tuple[str, str, str]  # member_id, month, activity_type
 
 
-async def load_buckets(
-    conn: asyncpg.Connection, keys: Iterable[BucketKey]
-) -> dict[BucketKey, BucketTotal]:
+async def load_buckets(conn: Conn, keys: Iterable[BucketKey]) -> dict[BucketKey, BucketTotal]:
     keys = list(keys)
     if not keys:
         return {}
@@ -247,7 +245,7 @@ async def load_buckets(
 
 
 async def load_bucket_entries(
-    conn: asyncpg.Connection, keys: Iterable[BucketKey]
+    conn: Conn, keys: Iterable[BucketKey]
 ) -> dict[BucketKey, list[Entry]]:
     keys = list(keys)
     out: dict[BucketKey, list[Entry]] = {k: [] for k in keys}
@@ -271,7 +269,7 @@ async def load_bucket_entries(
 
 
 async def load_reports(
-    conn: asyncpg.Connection, member_years: Iterable[tuple[str, int]]
+    conn: Conn, member_years: Iterable[tuple[str, int]]
 ) -> dict[tuple[str, int], list[tuple[Entry, str]]]:
     """All member.reported entries of (member, year) with their month."""
     keys = list(member_years)
@@ -293,7 +291,7 @@ async def load_reports(
     return out
 
 
-async def save_buckets(conn: asyncpg.Connection, changes: dict[BucketKey, BucketTotal]) -> None:
+async def save_buckets(conn: Conn, changes: dict[BucketKey, BucketTotal]) -> None:
     if not changes:
         return
     items = sorted(changes.items())
@@ -319,7 +317,7 @@ async def save_buckets(conn: asyncpg.Connection, changes: dict[BucketKey, Bucket
 
 
 async def add_member_points(
-    conn: asyncpg.Connection, deltas: dict[tuple[str, str], Decimal]
+    conn: Conn, deltas: dict[tuple[str, str], Decimal]
 ) -> dict[tuple[str, str], Decimal]:
     """Add deltas to (member_id, period) totals; return the new totals."""
     items = sorted((k, v) for k, v in deltas.items() if v != 0)
@@ -338,7 +336,7 @@ async def add_member_points(
 
 
 async def member_period_points(
-    conn: asyncpg.Connection, member_ids: Sequence[str]
+    conn: Conn, member_ids: Sequence[str]
 ) -> dict[str, list[tuple[str, Decimal]]]:
     out: dict[str, list[tuple[str, Decimal]]] = {m: [] for m in member_ids}
     if not member_ids:
@@ -353,7 +351,7 @@ async def member_period_points(
 
 
 async def add_region_points(
-    conn: asyncpg.Connection, deltas: dict[tuple[str, str, str], tuple[Decimal, int]]
+    conn: Conn, deltas: dict[tuple[str, str, str], tuple[Decimal, int]]
 ) -> None:
     items = sorted((k, v) for k, v in deltas.items() if v != (0, 0))
     if not items:
@@ -371,7 +369,7 @@ async def add_region_points(
     )
 
 
-async def add_region_members(conn: asyncpg.Connection, deltas: dict[tuple[str, str], int]) -> None:
+async def add_region_members(conn: Conn, deltas: dict[tuple[str, str], int]) -> None:
     items = sorted((k, v) for k, v in deltas.items() if v != 0)
     if not items:
         return
@@ -385,9 +383,7 @@ async def add_region_members(conn: asyncpg.Connection, deltas: dict[tuple[str, s
     )
 
 
-async def add_score_counts(
-    conn: asyncpg.Connection, deltas: dict[tuple[str, str, str, Decimal], int]
-) -> None:
+async def add_score_counts(conn: Conn, deltas: dict[tuple[str, str, str, Decimal], int]) -> None:
     """(kind, region_id, period, points) → change in members with that value."""
     items = sorted((k, v) for k, v in deltas.items() if v != 0)
     if not items:
@@ -405,5 +401,5 @@ async def add_score_counts(
     )
 
 
-async def note_newest_event(conn: asyncpg.Connection, newest: datetime) -> None:
+async def note_newest_event(conn: Conn, newest: datetime) -> None:
     await conn.execute("UPDATE scoring_state SET newest_event = greatest(newest_event, $1)", newest)

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import asyncpg
 
+from shared.db import Conn
+
 from .domain.periods import Period
 from .domain.ranking import Standing, competition_ranks, region_score
 
@@ -34,9 +36,7 @@ class MemberScope:
         return "true", []
 
 
-async def member_exists(
-    conn: asyncpg.Connection | asyncpg.Pool, member_id: str
-) -> asyncpg.Record | None:
+async def member_exists(conn: Conn | asyncpg.Pool, member_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT member_id, name, category, party_org_id, community_id, grid_id, deregistered, "
         "counted FROM members WHERE member_id = $1",
@@ -45,7 +45,7 @@ async def member_exists(
 
 
 async def member_points(
-    conn: asyncpg.Connection | asyncpg.Pool, member_id: str, period: Period
+    conn: Conn | asyncpg.Pool, member_id: str, period: Period
 ) -> tuple[Decimal, dict[str, Decimal]]:
     rows = await conn.fetch(
         """SELECT activity_type, sum(points) AS points FROM buckets
@@ -62,7 +62,7 @@ async def member_points(
     return (total or Decimal("0.00")), {r["activity_type"]: r["points"] for r in rows}
 
 
-async def region_path(conn: asyncpg.Connection | asyncpg.Pool, region_id: str | None) -> list[str]:
+async def region_path(conn: Conn | asyncpg.Pool, region_id: str | None) -> list[str]:
     """The region and its ancestors, nearest first (for token scope checks)."""
     if not region_id:
         return []
@@ -87,7 +87,7 @@ class RegionRow:
     positive: int
 
 
-async def street_rows(conn: asyncpg.Connection | asyncpg.Pool, period: str) -> list[RegionRow]:
+async def street_rows(conn: Conn | asyncpg.Pool, period: str) -> list[RegionRow]:
     """Streets sum their communities' rows. Communities are aggregated per street first, so
     the planner hashes the few thousand community rows instead of looking each one up."""
     rows = await conn.fetch(
@@ -114,7 +114,7 @@ async def street_rows(conn: asyncpg.Connection | asyncpg.Pool, period: str) -> l
 
 
 async def child_rows(
-    conn: asyncpg.Connection | asyncpg.Pool, period: str, kind: str, parent_id: str | None
+    conn: Conn | asyncpg.Pool, period: str, kind: str, parent_id: str | None
 ) -> list[RegionRow]:
     """Communities (of a street, or all) or grids (of a community, or all)."""
     rows = await conn.fetch(
@@ -145,7 +145,7 @@ def rank_regions(rows: list[RegionRow], metric: str) -> list[tuple[int, RegionRo
 
 
 async def member_ranking(
-    conn: asyncpg.Connection | asyncpg.Pool,
+    conn: Conn | asyncpg.Pool,
     period: str,
     scope: MemberScope,
     limit: int,
@@ -170,7 +170,7 @@ async def member_ranking(
     return int(total), list(rows)
 
 
-async def _scope_size(conn: asyncpg.Connection | asyncpg.Pool, scope: MemberScope) -> int:
+async def _scope_size(conn: Conn | asyncpg.Pool, scope: MemberScope) -> int:
     cond, args = scope.sql(1)
     return int(
         await conn.fetchval(f"SELECT count(*) FROM members m WHERE m.counted AND {cond}", *args)
@@ -178,7 +178,7 @@ async def _scope_size(conn: asyncpg.Connection | asyncpg.Pool, scope: MemberScop
 
 
 async def rank_in_scope(
-    conn: asyncpg.Connection | asyncpg.Pool, period: str, scope: MemberScope, points: Decimal
+    conn: Conn | asyncpg.Pool, period: str, scope: MemberScope, points: Decimal
 ) -> tuple[int, int]:
     """(competition rank of a member with `points`, members in scope), from score_counts:
     a sum over the distinct points values of the scope, whatever its size. Members without
@@ -207,13 +207,14 @@ async def rank_in_scope(
         points,
         *args,
     )
+    assert row is not None  # aggregates without GROUP BY always return one row
     size = int(row["size"])
     above = int(row["above"]) + (size - int(row["nonzero"]) if points < 0 else 0)
     return above + 1, size
 
 
 async def zero_point_members(
-    conn: asyncpg.Connection | asyncpg.Pool, period: str, scope: MemberScope
+    conn: Conn | asyncpg.Pool, period: str, scope: MemberScope
 ) -> list[asyncpg.Record]:
     cond, args = scope.sql(2)
     return list(
@@ -231,7 +232,7 @@ async def zero_point_members(
 
 
 async def missing_organization_life(
-    conn: asyncpg.Connection | asyncpg.Pool, period: Period, scope: MemberScope
+    conn: Conn | asyncpg.Pool, period: Period, scope: MemberScope
 ) -> list[asyncpg.Record]:
     cond, args = scope.sql(2)
     return list(
@@ -249,7 +250,7 @@ async def missing_organization_life(
 
 
 async def feedback_rows(
-    conn: asyncpg.Connection | asyncpg.Pool, party_org_id: str, period: Period
+    conn: Conn | asyncpg.Pool, party_org_id: str, period: Period
 ) -> list[asyncpg.Record]:
     return list(
         await conn.fetch(

@@ -20,10 +20,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
-import asyncpg
-
+from shared.db import Conn
 from shared.events import (
     POINTS_CHANGED,
     ActivityLogged,
@@ -45,6 +45,11 @@ from .domain.rules import MEMBER_REPORTED, Rule, RuleBook, validate_rule
 from .metrics import MEMBERS_COUNTED, observe_applied
 from .persistence import BucketKey, Location, MemberRow
 
+# the event data that names a member (typing only)
+_MemberData: TypeAlias = (
+    MemberRegistered | MemberDeregistered | MemberReported | ActivityLogged | ActivityRevoked
+)
+
 
 @dataclass
 class Outcome:
@@ -60,9 +65,7 @@ def _key(e: CloudEvent) -> tuple[datetime, str, str]:
     return (e.time, e.source, e.id)
 
 
-async def apply_events(
-    conn: asyncpg.Connection, items: list[Incoming], *, tz: ZoneInfo, source: str
-) -> Outcome:
+async def apply_events(conn: Conn, items: list[Incoming], *, tz: ZoneInfo, source: str) -> Outcome:
     await db.lock_rules(conn, exclusive=False)
     rules = await db.load_rules(conn)
 
@@ -90,9 +93,14 @@ async def apply_events(
         ],
     )
 
-    member_ids = {
-        d.member_id for _, d in (*registered, *deregistered, *reported, *logged, *revoked)
-    }
+    about_members: tuple[tuple[CloudEvent, _MemberData], ...] = (
+        *registered,
+        *deregistered,
+        *reported,
+        *logged,
+        *revoked,
+    )
+    member_ids = {d.member_id for _, d in about_members}
     members = await db.lock_members(conn, sorted(member_ids))
     before = {m: row.location for m, row in members.items()}
     changed_members = _update_members(members, registered, deregistered, reported)
@@ -194,7 +202,7 @@ Changes = dict[BucketKey, tuple[BucketTotal, BucketTotal]]
 
 
 async def _recompute(
-    conn: asyncpg.Connection,
+    conn: Conn,
     rules: RuleBook,
     appended: dict[BucketKey, list[Entry]],
     dirty: set[BucketKey],
@@ -219,7 +227,7 @@ async def _recompute(
 
 
 async def _recompute_reports(
-    conn: asyncpg.Connection, rules: RuleBook, member_years: set[tuple[str, int]]
+    conn: Conn, rules: RuleBook, member_years: set[tuple[str, int]]
 ) -> Changes:
     """The member_reported bonus: the first report of a member in a year earns the rule's
     points, in the month of that report."""
@@ -250,7 +258,7 @@ async def _recompute_reports(
 
 
 async def _propagate(
-    conn: asyncpg.Connection, changes: Changes, locations: dict[str, Location], source: str
+    conn: Conn, changes: Changes, locations: dict[str, Location], source: str
 ) -> Outcome:
     """Bucket changes → member period totals → region aggregates → points.changed events."""
     outcome = Outcome(buckets_changed=len(changes))
@@ -276,17 +284,17 @@ async def _propagate(
         loc = locations.get(member)
         if delta == 0 or loc is None or not loc.counted:
             continue
-        new = totals[(member, period)]
-        old = new - delta
-        positive = int(new > 0) - int(old > 0)
+        new_total = totals[(member, period)]
+        old_total = new_total - delta
+        positive = int(new_total > 0) - int(old_total > 0)
         for kind, rid in _scopes(loc):
             if kind != "city":
                 t, p = region.get((kind, rid, period), (ZERO, 0))
                 region[(kind, rid, period)] = (t + delta, p + positive)
-            if old != 0:
-                histogram[(kind, rid, period, old)] -= 1
-            if new != 0:
-                histogram[(kind, rid, period, new)] += 1
+            if old_total != 0:
+                histogram[(kind, rid, period, old_total)] -= 1
+            if new_total != 0:
+                histogram[(kind, rid, period, new_total)] += 1
     await db.add_region_points(conn, region)
     await db.add_score_counts(conn, histogram)
 
@@ -327,9 +335,7 @@ def _scopes(loc: Location) -> list[tuple[str, str]]:
     return scopes
 
 
-async def _move_members(
-    conn: asyncpg.Connection, moves: dict[str, tuple[Location, Location]]
-) -> int:
+async def _move_members(conn: Conn, moves: dict[str, tuple[Location, Location]]) -> int:
     """Members whose counted location changed take their totals from old to new regions."""
     moved = {m: (a, b) for m, (a, b) in moves.items() if a != b}
     if not moved:
@@ -371,9 +377,7 @@ class RuleChange:
     members_affected: int
 
 
-async def add_rule_version(
-    conn: asyncpg.Connection, rule: Rule, note: str | None, source: str
-) -> RuleChange:
+async def add_rule_version(conn: Conn, rule: Rule, note: str | None, source: str) -> RuleChange:
     """Add a rule version and re-evaluate exactly the buckets with events at or after its
     effective_from. Holds the rules lock exclusively, so no batch is scored meanwhile."""
     validate_rule(rule)

@@ -6,6 +6,7 @@ the value of the spec's `key_field` in `data` (DESIGN §3).
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
@@ -18,7 +19,7 @@ DEADLETTER_TOPIC = "partygrid.deadletter"
 @dataclass(frozen=True)
 class EventSpec:
     type: str
-    model: type[BaseModel]
+    model: builtins.type[BaseModel]  # `type` here is the field above
     key_field: str | None
     description: str
 
@@ -29,7 +30,7 @@ EVENT_TYPES: dict[str, EventSpec] = {}
 def register(type: str, key_field: str | None, description: str):
     """Class decorator that registers a data model as the schema of an event type."""
 
-    def wrap(model: type[BaseModel]) -> type[BaseModel]:
+    def wrap(model: builtins.type[BaseModel]) -> builtins.type[BaseModel]:
         if type in EVENT_TYPES:
             raise ValueError(f"event type {type} registered twice")
         if key_field is not None and key_field not in model.model_fields:

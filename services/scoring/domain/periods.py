@@ -32,7 +32,7 @@ def parse_period(label: str) -> Period:
     if year < 1900 or year > 2200:
         raise InvalidPeriod(f"period {label!r}: year must be between 1900 and 2200")
     if m.group(2):
-        months = (int(m.group(2)),)
+        months: tuple[int, ...] = (int(m.group(2)),)
         kind = "month"
     elif m.group(3):
         q = int(m.group(3))
