@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, Field, PlainSerializer
 
@@ -93,6 +93,23 @@ async def _check_scope(pool: Any, caller: Principal, region_id: str | None) -> N
         caller.require_region(await q.region_path(pool, region_id))
     elif not region_id and caller.role == "community_admin":
         raise ApiError(403, "forbidden", "a community_admin token must name its community_id")
+
+
+async def member_scope(
+    pool: Pool,
+    caller: Caller,
+    community_id: OptId = None,
+    grid_id: OptId = None,
+    street_id: OptId = None,
+) -> q.MemberScope:
+    """The members a list covers: at most one of community, grid, street (none: the city),
+    and one the caller's token may see."""
+    scope = _scope(community_id=community_id, grid_id=grid_id, street_id=street_id)
+    await _check_scope(pool, caller, community_id or grid_id or street_id)
+    return scope
+
+
+ScopeParams = Annotated[q.MemberScope, Depends(member_scope)]
 
 
 # --- members ---------------------------------------------------------------------------------
@@ -271,17 +288,12 @@ class MemberRanking(BaseModel):
 async def rank_members(
     request: Request,
     pool: Pool,
-    caller: Caller,
+    scope: ScopeParams,
     period: PeriodParam = None,
-    community_id: OptId = None,
-    grid_id: OptId = None,
-    street_id: OptId = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> MemberRanking:
     p = _period(request, period)
-    scope = _scope(community_id=community_id, grid_id=grid_id, street_id=street_id)
-    await _check_scope(pool, caller, community_id or grid_id or street_id)
     total, rows = await q.member_ranking(pool, p.label, scope, limit, offset)
     return MemberRanking(
         period=p.label,
@@ -318,15 +330,10 @@ class ZeroPoints(BaseModel):
 async def zero_points(
     request: Request,
     pool: Pool,
-    caller: Caller,
+    scope: ScopeParams,
     period: PeriodParam = None,
-    community_id: OptId = None,
-    grid_id: OptId = None,
-    street_id: OptId = None,
 ) -> ZeroPoints:
     p = _period(request, period)
-    scope = _scope(community_id=community_id, grid_id=grid_id, street_id=street_id)
-    await _check_scope(pool, caller, community_id or grid_id or street_id)
     rows = await q.zero_point_members(pool, p.label, scope)
     return ZeroPoints(
         period=p.label,
@@ -359,15 +366,10 @@ class MissingOrganizationLife(BaseModel):
 async def organization_life_missing(
     request: Request,
     pool: Pool,
-    caller: Caller,
+    scope: ScopeParams,
     period: Annotated[str, Query(description="Usually a quarter: 2026-Q4.")],
-    community_id: OptId = None,
-    grid_id: OptId = None,
-    street_id: OptId = None,
 ) -> MissingOrganizationLife:
     p = _period(request, period)
-    scope = _scope(community_id=community_id, grid_id=grid_id, street_id=street_id)
-    await _check_scope(pool, caller, community_id or grid_id or street_id)
     rows = await q.missing_organization_life(pool, p, scope)
     return MissingOrganizationLife(
         period=p.label,
