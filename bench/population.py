@@ -144,18 +144,7 @@ async def load_population(
                 FROM member_points p JOIN members m USING (member_id)
                 WHERE m.counted GROUP BY m.{col}, p.period"""
         )
-    await conn.execute(
-        """INSERT INTO region_members (kind, region_id, members)
-           SELECT 'city', '', count(*) FROM members WHERE counted
-           ON CONFLICT (kind, region_id) DO UPDATE SET members = excluded.members"""
-    )
-    for kind, col in (("community", "m.community_id"), ("grid", "m.grid_id"), ("city", "''")):
-        await conn.execute(
-            f"""INSERT INTO score_counts (kind, region_id, period, points, members)
-                SELECT '{kind}', {col}, p.period, p.points, count(*)
-                FROM member_points p JOIN members m USING (member_id)
-                WHERE m.counted AND p.points <> 0 GROUP BY 2, 3, 4"""
-        )
+    await conn.execute("SELECT rebuild_rank_counts()")  # as migration 0002 backfills them
     await conn.execute("ANALYZE")
     counts = {}
     for table in (
