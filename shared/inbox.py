@@ -17,6 +17,7 @@ import asyncio
 import base64
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -265,13 +266,15 @@ class InboxConsumer:
     def _count(
         self, fresh: list[Incoming], duplicates: list[Incoming], rejected: list[Rejected]
     ) -> None:
-        for item in fresh:
-            EVENTS_APPLIED.labels(self.service, item.event.type).inc()
-        for item in duplicates:
-            EVENTS_DUPLICATE.labels(self.service, item.event.type).inc()
-        for r in rejected:
-            t = type_label(r.event.type if r.event else None)
-            EVENTS_DEADLETTERED.labels(self.service, t, r.reason).inc()
+        # one counter update per type and batch, not per event
+        for t, n in Counter(i.event.type for i in fresh).items():
+            EVENTS_APPLIED.labels(self.service, t).inc(n)
+        for t, n in Counter(i.event.type for i in duplicates).items():
+            EVENTS_DUPLICATE.labels(self.service, t).inc(n)
+        for (t, reason), n in Counter(
+            (type_label(r.event.type if r.event else None), r.reason) for r in rejected
+        ).items():
+            EVENTS_DEADLETTERED.labels(self.service, t, reason).inc(n)
 
 
 def dead_letter_event(
