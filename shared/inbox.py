@@ -38,11 +38,13 @@ from .events import (
     validate_data,
 )
 from .metrics import (
+    BATCH_FAILURES,
     BATCH_SECONDS,
     BATCH_SIZE,
     EVENTS_APPLIED,
     EVENTS_DEADLETTERED,
     EVENTS_DUPLICATE,
+    NEWEST_APPLIED,
     type_label,
 )
 from .outbox import add_to_outbox
@@ -118,6 +120,9 @@ class InboxConsumer:
         self.service = service
         self.source = source
         self.last_batch_at: float | None = None
+        self.newest_applied: float = 0.0
+        for handling in ("one_by_one", "reconsumed"):  # series from the start, so increase() works
+            BATCH_FAILURES.labels(service, handling)
 
     async def handle(self, raw_records: Sequence[Any]) -> BatchResult:
         started = time.perf_counter()
@@ -137,10 +142,12 @@ class InboxConsumer:
         try:
             result = await self._in_one_transaction(good, bad)
         except CONNECTION_ERRORS:
+            BATCH_FAILURES.labels(self.service, "reconsumed").inc()
             log.warning("database unreachable; batch of %d will be re-consumed", len(records))
             await asyncio.sleep(1)
             raise
         except Exception:
+            BATCH_FAILURES.labels(self.service, "one_by_one").inc()
             log.exception("batch of %d failed; applying one message at a time", len(records))
             result = await self._one_by_one(good, bad)
         BATCH_SIZE.labels(self.service).observe(len(records))
@@ -267,6 +274,11 @@ class InboxConsumer:
         self, fresh: list[Incoming], duplicates: list[Incoming], rejected: list[Rejected]
     ) -> None:
         # one counter update per type and batch, not per event
+        if fresh:
+            newest = max(i.event.time.timestamp() for i in fresh)
+            if newest > self.newest_applied:
+                self.newest_applied = newest
+                NEWEST_APPLIED.labels(self.service).set(newest)
         for t, n in Counter(i.event.type for i in fresh).items():
             EVENTS_APPLIED.labels(self.service, t).inc(n)
         for t, n in Counter(i.event.type for i in duplicates).items():

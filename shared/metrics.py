@@ -68,6 +68,29 @@ OUTBOX_PUBLISHED = Counter(
     ["service", "topic"],
     registry=REGISTRY,
 )
+# For alerting (deploy/prometheus/alerts.yml): what /readyz says, failed batches, and how fresh
+# the newest applied event is.
+SERVICE_READY = Gauge(
+    "partygrid_service_ready",
+    "1 when the service's /readyz checks pass (database, Kafka, consumer, outbox relay), else 0; "
+    "evaluated at each scrape.",
+    ["service"],
+    registry=REGISTRY,
+)
+BATCH_FAILURES = Counter(
+    "partygrid_consumer_batch_failures_total",
+    "Consumed batches whose transaction failed: `handling` is one_by_one (retried one message "
+    "per transaction) or reconsumed (database unreachable, the batch is consumed again).",
+    ["service", "handling"],
+    registry=REGISTRY,
+)
+NEWEST_APPLIED = Gauge(
+    "partygrid_events_newest_applied_timestamp_seconds",
+    "The CloudEvents time (Unix seconds) of the newest event this process has applied; no "
+    "series before the first one.",
+    ["service"],
+    registry=REGISTRY,
+)
 HTTP_LATENCY = Histogram(
     "partygrid_http_request_duration_seconds",
     "HTTP request latency by route template and status class.",

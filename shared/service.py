@@ -43,7 +43,7 @@ from .kafka import (
     ensure_topics,
 )
 from .logs import setup_logging
-from .metrics import REGISTRY
+from .metrics import REGISTRY, SERVICE_READY
 from .outbox import OutboxRelay, kafka_batch_publisher
 from .settings import Settings
 
@@ -172,6 +172,8 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def metrics(_: Request) -> Response:
+        # the same checks as /readyz, so an alert sees what a load balancer sees
+        SERVICE_READY.labels(settings.service_name).set(all((await readiness(runtime)).values()))
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     generated: dict[str, Any] = {}

@@ -30,14 +30,29 @@ INCIDENTS_OVERDUE = Gauge(
     registry=REGISTRY,
 )
 
+# Per community, for the overdue-incidents alert: only communities with overdue incidents have
+# a series (a bounded label: the city's communities).
+INCIDENTS_OVERDUE_BY_COMMUNITY = Gauge(
+    "partygrid_grids_incidents_overdue_by_community",
+    "Incidents not yet resolved and past their time limit, per community.",
+    ["community"],
+    registry=REGISTRY,
+)
+
 
 async def refresh_incident_gauges(pool: asyncpg.Pool) -> tuple[int, int]:
     from . import persistence
 
+    now = datetime.now(UTC)
     async with pool.acquire() as conn:
-        open_, overdue = await persistence.incident_counts(conn, datetime.now(UTC))
+        open_, overdue = await persistence.incident_counts(conn, now)
+        by_community = await persistence.overdue_by_community(conn, now)
     INCIDENTS_OPEN.set(open_)
     INCIDENTS_OVERDUE.set(overdue)
+    # replaced as a whole with no await in between, so a scrape never sees half of it
+    INCIDENTS_OVERDUE_BY_COMMUNITY.clear()
+    for community, n in by_community.items():
+        INCIDENTS_OVERDUE_BY_COMMUNITY.labels(community).set(n)
     return open_, overdue
 
 

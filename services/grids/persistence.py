@@ -481,6 +481,19 @@ async def incident_counts(conn: Conn, now: datetime) -> tuple[int, int]:
     return int(row["open"]), int(row["overdue"])
 
 
+async def overdue_by_community(conn: Conn, now: datetime) -> dict[str, int]:
+    """Unresolved incidents past their time limit per community (the grid's parent region;
+    "unknown" for a grid not yet known to the region tree)."""
+    rows = await conn.fetch(
+        """SELECT coalesce(g.parent_id, 'unknown') AS community, count(*) AS overdue
+           FROM incidents i LEFT JOIN regions g ON g.region_id = i.grid_id
+           WHERE i.status IN ('open', 'assigned') AND i.due_at < $1
+           GROUP BY 1""",
+        now,
+    )
+    return {r["community"]: int(r["overdue"]) for r in rows}
+
+
 async def flag_newly_overdue(conn: Conn, now: datetime) -> list[asyncpg.Record]:
     return await conn.fetch(
         """UPDATE incidents SET overdue_flagged_at = $1
