@@ -19,7 +19,7 @@ from shared.testing import apt_install
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
-SECRETS = ("API_TOKENS", "POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD")
+SECRETS = ("API_TOKENS", "POSTGRES_PASSWORD", "GRAFANA_ADMIN_PASSWORD", "ALERT_WEBHOOK_URL")
 EXTRA_ENV = {"PORT", "SERVICE_NAME"}  # read outside Settings fields (PORT) or also a field
 _INTERPOLATION = re.compile(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
 
