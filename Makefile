@@ -5,6 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO   ?= 1
+MONITORING ?= 0
 
 .PHONY: run test lint bench asyncapi install clean
 
@@ -18,7 +19,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	DEMO=$(DEMO) $(PY) -m shared.run
+	DEMO=$(DEMO) MONITORING=$(MONITORING) $(PY) -m shared.run
 
 test: $(STAMP)
 	$(PY) -m pytest

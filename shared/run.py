@@ -5,6 +5,10 @@ Starts what is not given from outside — an embedded PostgreSQL (data kept in `
 `KAFKA_BOOTSTRAP_SERVERS` is set — creates every topic, starts the four services as separate
 processes, waits until each answers /readyz, prints where everything is, restarts a service that
 dies (showing the end of its log), and stops everything cleanly on Ctrl-C.
+
+With MONITORING=1 it also starts a Prometheus (Debian's package, installed with apt-get when
+missing and running as root) scraping the four services with the project's alert rules, data
+in `.data/prometheus`, and prints its URL beside the services'.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -25,6 +30,7 @@ import httpx
 
 from .embedded import EmbeddedKafka, EmbeddedPostgres, start_kafka, start_postgres
 from .kafka import ensure_topics
+from .monitoring import PROMETHEUS_PORT, ensure_tool, prometheus_command, prometheus_config
 from .settings import SERVICE_PORTS
 
 SERVICES = ("members", "grids", "activities", "scoring")
@@ -45,11 +51,14 @@ class Child:
     started_at: float = 0.0
     log_file: object = field(default=None, repr=False)
     pid_path: Path | None = None
+    command: list[str] | None = None  # a service runs under uvicorn unless a command is given
+    ready_path: str = "/readyz"
 
     def start(self) -> None:
         self.log_file = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [
+            self.command
+            or [
                 sys.executable,
                 "-m",
                 "uvicorn",
@@ -104,7 +113,7 @@ async def wait_ready(children: list[Child], timeout: float) -> list[str]:
                 if c.process and c.process.poll() is not None:
                     raise RuntimeError(f"{name} exited with {c.process.returncode}:\n{c.tail()}")
                 with contextlib.suppress(httpx.HTTPError):
-                    r = await client.get(f"http://127.0.0.1:{c.port}/readyz")
+                    r = await client.get(f"http://127.0.0.1:{c.port}{c.ready_path}")
                     if r.status_code == 200:
                         del pending[name]
                         say(f"{name} ready on http://127.0.0.1:{c.port}")
@@ -153,6 +162,10 @@ async def supervise(args: argparse.Namespace) -> int:
                     pid_path=data / "pids" / f"{name}.pid",
                 )
             )
+        if args.monitoring:
+            prometheus = prometheus_child(data, [c.port for c in children], offset)
+            if prometheus:
+                children.append(prometheus)
         for c in children:
             c.start()
         missing = await wait_ready(children, args.ready_timeout)
@@ -163,7 +176,10 @@ async def supervise(args: argparse.Namespace) -> int:
             return 1
         say(f"all services ready in {time.monotonic() - started:.1f}s")
         for c in children:
-            say(f"  {c.name:<10} http://127.0.0.1:{c.port}/docs   /metrics   /readyz")
+            if c.command:
+                say(f"  {c.name:<10} http://127.0.0.1:{c.port}/   alerts: /alerts")
+            else:
+                say(f"  {c.name:<10} http://127.0.0.1:{c.port}/docs   /metrics   /readyz")
         say(f"  kafka      {env['KAFKA_BOOTSTRAP_SERVERS']}   logs in {data / 'logs'}")
         if token:
             say(
@@ -182,6 +198,31 @@ async def supervise(args: argparse.Namespace) -> int:
         if pg:
             pg.stop()
         say("stopped")
+
+
+def prometheus_child(data: Path, service_ports: list[int], offset: int) -> Child | None:
+    """Prometheus scraping the services on localhost with the project's alert rules, or None
+    (said why) when it can be neither found nor installed: the suite runs without it."""
+    try:
+        binary = ensure_tool("prometheus")
+    except RuntimeError as exc:
+        say(f"no Prometheus, monitoring left out: {exc}")
+        return None
+    (data / "prometheus").mkdir(parents=True, exist_ok=True)
+    config_path = data / "prometheus.yml"
+    targets = [f"127.0.0.1:{port}" for port in service_ports]
+    # JSON is YAML: the runtime needs no YAML library for it
+    config_path.write_text(json.dumps(prometheus_config(targets), indent=2))
+    port = int(os.environ.get("PROMETHEUS_PORT", PROMETHEUS_PORT)) + offset
+    return Child(
+        "prometheus",
+        port,
+        dict(os.environ),
+        data / "logs" / "prometheus.log",
+        pid_path=data / "pids" / "prometheus.pid",
+        command=prometheus_command(binary, config_path, data / "prometheus", port),
+        ready_path="/-/ready",
+    )
 
 
 async def run_demo(env: dict[str, str], args: argparse.Namespace, data: Path) -> None:
@@ -232,6 +273,12 @@ def main() -> None:
         type=int,
         default=int(os.environ.get("DEMO", "1")),
         help="1: load the demo city and simulate traffic; 0: an empty city",
+    )
+    parser.add_argument(
+        "--monitoring",
+        type=int,
+        default=int(os.environ.get("MONITORING", "0")),
+        help="1: also start Prometheus (installed with apt-get if missing) with the alert rules",
     )
     parser.add_argument("--ready-timeout", type=float, default=90.0)
     parser.add_argument("--services", nargs="*", default=list(SERVICES), choices=SERVICES)
