@@ -1,10 +1,16 @@
-"""Every metric a Grafana dashboard queries is really exported by a running service.
+"""Every metric a Grafana dashboard queries is really exported by a running service, and a real
+Prometheus scraping the running suite answers every panel and raises the alerts.
 
-The four services are started as separate processes by the `make run` supervisor (on this
-test's embedded PostgreSQL and tansu broker), a little traffic goes through them from outside
-(events on Kafka, including a revocation, a penalty and a malformed message; HTTP requests), and
-then each service's GET /metrics is read. A dashboard query naming a metric that no service
-exports — or exports with no series at all, which Grafana shows as "No data" — fails the test.
+The four services are started once for this module as separate processes by the `make run`
+supervisor (on an embedded PostgreSQL and tansu broker), with a real Prometheus (Debian's
+package) scraping them every second and evaluating deploy/prometheus/alerts.yml every second.
+A little traffic goes through them from outside (events on Kafka, including a revocation, a
+penalty and malformed messages; HTTP requests; an incident past its time limit). Then:
+- each service's GET /metrics is read: a dashboard query naming a metric that no service exports
+  — or exports with no series at all, which Grafana shows as "No data" — fails;
+- every panel query is evaluated by Prometheus and must return series;
+- every alert expression is evaluated, every metric it selects has series, and the dead-letter
+  alert fires.
 Histograms count through their _bucket, _sum and _count series.
 """
 
@@ -22,8 +28,10 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from shared.embedded import free_port, start_kafka
 from shared.events import (
     ACTIVITY_LOGGED,
     ACTIVITY_REVOKED,
@@ -31,8 +39,16 @@ from shared.events import (
     MEMBER_REPORTED,
     REGION_DEFINED,
 )
+from shared.monitoring import ALERT_RULES
 from shared.testing import cloud_event, publish_raw, wait_until
-from tests.deploy.dashboards import dashboard_metric_names, dashboard_metrics_by_file
+from tests.deploy.dashboards import (
+    dashboard_metric_names,
+    dashboard_metrics_by_file,
+    iter_panels,
+    load_dashboards,
+    metric_names_in,
+)
+from tests.ops.prometheus import grafana_expr, query, running_prometheus
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFSET = 300  # ports 8301-8304: clear of `make run` (8001-8004) and the e2e suite (8101-8104)
@@ -47,8 +63,15 @@ pytestmark = pytest.mark.e2e
 SERIES_ONLY_ON_ERROR = {"faststream_received_processed_messages_exceptions_total"}
 
 
-@pytest.fixture
-def suite(pg_server: Any, kafka: Any, tmp_path: Path) -> Iterator[dict[str, Any]]:
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ops")
+
+
+@pytest.fixture(scope="module")
+def suite(pg_server: Any, workdir: Path) -> Iterator[dict[str, Any]]:
+    kafka = start_kafka(free_port(), log_path=workdir / "tansu.log")
+    tmp_path = workdir
     env = dict(
         os.environ,
         DATABASE_URL=pg_server.url,
@@ -86,6 +109,66 @@ def suite(pg_server: Any, kafka: Any, tmp_path: Path) -> Iterator[dict[str, Any]
             except subprocess.TimeoutExpired:
                 proc.kill()
         log.close()
+        kafka.stop()
+
+
+@pytest.fixture(scope="module")
+def prometheus(suite: dict[str, Any], workdir: Path) -> Iterator[str]:
+    targets = [f"127.0.0.1:{port + OFFSET}" for port in PORTS.values()]
+    with running_prometheus(targets, workdir) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+async def driven(suite: dict[str, Any], prometheus: str) -> dict[str, str]:
+    """Drive the traffic once (Prometheus is already scraping); each service's /metrics text."""
+    await publish_raw(suite["bootstrap"], traffic())
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(headers=headers, timeout=5) as http:
+
+        async def scored() -> bool:
+            r = await http.get(url("scoring", "/v1/members/M90001/points"))
+            return r.status_code == 200 and r.json()["points"] > 0
+
+        await wait_until(scored, timeout=30)
+
+        # HTTP traffic on every service (2xx and 4xx), so the latency histograms get series
+        for service in PORTS:
+            assert (await http.get(url(service, "/readyz"))).status_code == 200
+        assert (await http.get(url("scoring", "/v1/rankings/streets"))).status_code == 200
+        assert (await http.get(url("scoring", "/v1/members/NOPE/points"))).status_code == 404
+
+        # an incident reported two hours ago with a one-hour limit: overdue in community C9
+        async def reported() -> bool:
+            r = await http.post(
+                url("grids", "/v1/grids/G9/incidents"),
+                json={
+                    "category": "sanitation",
+                    "title": "垃圾未清运",
+                    "time_limit_hours": 1,
+                    "reported_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+                },
+            )
+            return r.status_code == 201  # 404 until grids has applied region G9
+
+        await wait_until(reported, timeout=30)
+
+        async def settled() -> dict[str, str] | None:
+            texts = {s: (await http.get(url(s, "/metrics"))).text for s in PORTS}
+            # every service dead-lettered the malformed member message and published the
+            # dead-letter event; scoring also published points.changed
+            ok = (
+                all(
+                    "partygrid_events_deadlettered_total{" in t
+                    and "partygrid_outbox_published_total{" in t
+                    for t in texts.values()
+                )
+                and 'partygrid_grids_incidents_overdue_by_community{community="C9"}'
+                in (texts["grids"])
+            )
+            return texts if ok else None
+
+        return await wait_until(settled, timeout=30)
 
 
 def url(service: str, path: str) -> str:
@@ -132,9 +215,12 @@ def traffic() -> list[tuple[str, bytes, Any]]:
     ev(ACTIVITY_REVOKED, "M90002", {"member_id": "M90002", "revokes": {
         "source": "/city/org-life-system", "id": "ops-study-1"}},
        source="/city/org-life-system")  # fmt: skip
-    # the same event twice (duplicate) and a malformed message (dead letter)
+    # events twice (duplicates) and malformed messages (dead letters): for scoring, and on a
+    # topic every service consumes
     msgs.append(msgs[-4])
+    msgs.append(next(m for m in msgs if m[0] == MEMBER_REGISTERED))
     msgs.append((ACTIVITY_LOGGED, b"M90001", b"\xff not json"))
+    msgs.append((MEMBER_REGISTERED, b"M90003", b"{not json either"))
     return msgs
 
 
@@ -151,38 +237,12 @@ def exported(text: str) -> tuple[set[str], set[str]]:
     return with_samples, declared
 
 
-async def test_every_dashboard_metric_is_exported_by_a_running_service(suite: dict) -> None:
+async def test_every_dashboard_metric_is_exported_by_a_running_service(
+    driven: dict[str, str],
+) -> None:
     wanted = dashboard_metric_names()
     assert len(wanted) >= 10, f"the dashboards name suspiciously few metrics: {sorted(wanted)}"
-    await publish_raw(suite["bootstrap"], traffic())
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    async with httpx.AsyncClient(headers=headers, timeout=5) as http:
-
-        async def scored() -> bool:
-            r = await http.get(url("scoring", "/v1/members/M90001/points"))
-            return r.status_code == 200 and r.json()["points"] > 0
-
-        await wait_until(scored, timeout=30)
-
-        async def metrics_text() -> dict[str, str]:
-            return {s: (await http.get(url(s, "/metrics"))).text for s in PORTS}
-
-        # HTTP traffic on every service (2xx and 4xx), so the latency histograms get series
-        for service in PORTS:
-            assert (await http.get(url(service, "/readyz"))).status_code == 200
-        assert (await http.get(url("scoring", "/v1/rankings/streets"))).status_code == 200
-        assert (await http.get(url("scoring", "/v1/members/NOPE/points"))).status_code == 404
-
-        async def settled() -> dict[str, str] | None:
-            texts = await metrics_text()
-            # wait for the dead letter and for scoring's outbox to publish points.changed
-            ok = "partygrid_events_deadlettered_total{" in texts["scoring"] and (
-                "partygrid_outbox_published_total{" in texts["scoring"]
-            )
-            return texts if ok else None
-
-        texts = await wait_until(settled, timeout=30)
-
+    texts = driven
     found: set[str] = set()
     declared_only: set[str] = set()
     for text in texts.values():
@@ -212,3 +272,93 @@ async def test_every_dashboard_metric_is_exported_by_a_running_service(suite: di
     assert 'partygrid_scoring_points_awarded_total{activity_type="volunteer_service"} 4.0' in (
         scoring
     )
+
+
+def alert_rules() -> list[dict[str, Any]]:
+    groups = yaml.safe_load(ALERT_RULES.read_text())["groups"]
+    return [rule for group in groups for rule in group["rules"]]
+
+
+async def test_every_dashboard_panel_returns_series_from_a_real_prometheus(
+    driven: dict[str, str], prometheus: str
+) -> None:
+    targets = [
+        (f"{file_name}: {panel.get('title')}", target["expr"])
+        for file_name, model in load_dashboards().items()
+        for panel in iter_panels(model.get("panels", []))
+        for target in panel.get("targets", [])
+        if target.get("expr")
+    ]
+    assert len(targets) >= 40, f"suspiciously few panel queries: {len(targets)}"
+    async with httpx.AsyncClient(base_url=prometheus, timeout=5) as http:
+
+        async def empty_ones() -> list[str]:
+            return [
+                f"{where}: {expr}"
+                for where, expr in targets
+                if not await query(http, grafana_expr(expr))
+                # only an error gives these a series (see SERIES_ONLY_ON_ERROR)
+                and not metric_names_in(expr) <= SERIES_ONLY_ON_ERROR
+            ]
+
+        async def none_empty() -> bool:
+            return not await empty_ones()
+
+        try:  # until Prometheus has scraped the traffic everywhere
+            await wait_until(none_empty, timeout=30, interval=1)
+        except AssertionError:
+            pytest.fail("panels without data on Prometheus:\n" + "\n".join(await empty_ones()))
+
+
+async def test_every_alert_expression_evaluates_on_series_prometheus_scraped(
+    driven: dict[str, str], prometheus: str
+) -> None:
+    rules = alert_rules()
+    async with httpx.AsyncClient(base_url=prometheus, timeout=5) as http:
+        for rule in rules:
+            await query(http, rule["expr"])  # valid PromQL on this Prometheus
+            for name in metric_names_in(rule["expr"]):
+
+                async def has_series(name: str = name) -> bool:
+                    return bool(await query(http, f"group({name})"))
+
+                try:
+                    await wait_until(has_series, timeout=15, interval=0.5)
+                except AssertionError:
+                    pytest.fail(f"{rule['alert']}: Prometheus has no series of {name}")
+        # the conditions the traffic creates hold: dead letters and an overdue incident
+        dead = await query(
+            http, next(r for r in rules if r["alert"] == "PartyGridDeadLetters")["expr"]
+        )
+        assert {(s["metric"]["service"], s["metric"]["reason"]) for s in dead} >= {
+            (service, "not_json") for service in PORTS
+        }
+        overdue = await query(
+            http, next(r for r in rules if r["alert"] == "PartyGridIncidentsOverdue")["expr"]
+        )
+        assert [(s["metric"]["community"], s["value"][1]) for s in overdue] == [("C9", "1")]
+        # and a healthy suite raises none of the availability alerts
+        for name in ("PartyGridServiceDown", "PartyGridServiceNotReady", "PartyGridOutboxStuck"):
+            expr = next(r for r in rules if r["alert"] == name)["expr"]
+            assert await query(http, expr) == [], name
+
+
+async def test_dead_letter_alert_fires_on_a_real_scrape(
+    driven: dict[str, str], prometheus: str
+) -> None:
+    async with httpx.AsyncClient(base_url=prometheus, timeout=5) as http:
+
+        async def firing() -> set[tuple[str, str]]:
+            alerts = (await http.get("/api/v1/alerts")).json()["data"]["alerts"]
+            return {
+                (a["labels"]["service"], a["labels"]["reason"])
+                for a in alerts
+                if a["labels"]["alertname"] == "PartyGridDeadLetters" and a["state"] == "firing"
+            }
+
+        async def all_four() -> set[tuple[str, str]] | None:
+            got = await firing()
+            return got if {(s, "not_json") for s in PORTS} <= got else None
+
+        got = await wait_until(all_four, timeout=20, interval=0.5)
+    assert all(reason == "not_json" for _, reason in got)
