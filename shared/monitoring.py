@@ -78,7 +78,6 @@ def prometheus_command(binary: str, config: Path, data: Path, port: int) -> list
         f"--storage.tsdb.path={data}",
         "--storage.tsdb.retention.time=7d",
         f"--web.listen-address=127.0.0.1:{port}",
-        "--web.enable-lifecycle",
     ]
 
 
