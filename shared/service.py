@@ -205,7 +205,11 @@ async def connect_kafka(runtime: Runtime, max_delay: float = 15.0) -> None:
     while True:
         producer = create_producer(settings)
         try:
-            await ensure_topics(settings.kafka_bootstrap_servers, settings.topic_partitions)
+            await ensure_topics(
+                settings.kafka_bootstrap_servers,
+                settings.topic_partitions,
+                replication_factor=settings.topic_replication_factor,
+            )
             await runtime.broker.start()
             await producer.start()
             break
