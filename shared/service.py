@@ -32,7 +32,7 @@ from .asyncapi import (
     render_html,
 )
 from .auth import TokenStore
-from .db import create_pool, ensure_database, migrate
+from .db import SHARED_MIGRATIONS, create_pool, ensure_database, migrate
 from .deadletters_api import router as dead_letters_router
 from .inbox import Apply, InboxConsumer
 from .kafka import (
@@ -48,8 +48,6 @@ from .outbox import OutboxRelay, kafka_batch_publisher
 from .settings import Settings
 
 log = logging.getLogger(__name__)
-
-SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 @dataclass
