@@ -54,9 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
-    log.info(
-        "%s schema current (%d migrations applied now)", settings.service_name, len(applied)
-    )
+    log.info("%s schema current (%d migrations applied now)", settings.service_name, len(applied))
     return 0
 
 

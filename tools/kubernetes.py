@@ -296,9 +296,7 @@ def database(service: str) -> dict[str, Any]:
         "metadata": {"name": db_cluster(service), "labels": labels(service)},
         "spec": {
             "instances": size.db_instances,
-            "bootstrap": {
-                "initdb": {"database": f"partygrid_{service}", "owner": "partygrid"}
-            },
+            "bootstrap": {"initdb": {"database": f"partygrid_{service}", "owner": "partygrid"}},
             "storage": {"size": size.db_storage},
             "resources": {
                 "requests": {"cpu": size.db_cpu, "memory": size.db_memory},
