@@ -5,7 +5,7 @@ Supported kustomization fields: `resources` (files, or folders with a kustomizat
 `namespace`, `labels` (`pairs`, `includeSelectors`, `includeTemplates`), `commonLabels`,
 `images` (`name`, `newName`, `newTag`, `digest`), `replicas` (`name`, `count`) and `patches`
 as strategic-merge patches (`path` or inline `patch`, the target named by the patch's own kind
-and metadata.name, or by `target`). Lists of objects that all carry a `name` are merged by
+and metadata.name, or by `target`; `$patch: delete` removes the target). Lists of objects that all carry a `name` are merged by
 name, as Kubernetes' strategic merge does for containers, env, volumes and ports; other lists
 are replaced. Anything else in a kustomization is refused, so the renderer never silently
 differs from kustomize.
@@ -137,10 +137,14 @@ def _apply_patch(docs: list[dict[str, Any]], entry: dict[str, Any], folder: Path
         "name": patch.get("metadata", {}).get("name"),
     }
     matched = 0
-    for i, doc in enumerate(docs):
+    for i, doc in reversed(list(enumerate(docs))):
         if target.get("kind") and doc["kind"] != target["kind"]:
             continue
         if target.get("name") and doc["metadata"]["name"] != target["name"]:
+            continue
+        if patch.get("$patch") == "delete":  # drop the resource (e.g. an external database)
+            del docs[i]
+            matched += 1
             continue
         body = {k: v for k, v in patch.items() if k not in ("apiVersion", "kind")}
         if "target" in entry and "metadata" in body:  # the patch's own name is not a rename
