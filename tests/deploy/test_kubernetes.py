@@ -154,6 +154,11 @@ def test_builtin_resources_validate_against_kubernetes_schemas(
                 kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
             except kubernetes_validate.ValidationError as exc:
                 pytest.fail(f"{doc['kind']}/{doc['metadata']['name']}: {exc.message}")
+    # not vacuous: a misspelt probe field is refused
+    broken = copy.deepcopy(of_kind(rendered, "Deployment")[0])
+    broken["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGett"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError, match="httpGett"):
+        kubernetes_validate.validate(broken, KUBERNETES_VERSION, strict=True)
 
 
 def test_custom_resources_carry_what_their_operators_require(
