@@ -200,6 +200,9 @@ def test_every_topic_the_code_reads_or_sends_exists_with_its_partitions(
         for topic in operations(document, "receive") + operations(document, "send"):
             assert topic in topics, f"{service} uses {topic}, which has no KafkaTopic"
             assert topics[topic]["partitions"] == partitions, topic
+        for topic in operations(document, "receive"):
+            # a service's state is rebuilt from what it reads: those events are never deleted
+            assert topics[topic]["config"]["retention.ms"] == -1, topic
     for topic, spec in topics.items():
         assert spec["replicas"] == 3, topic
         assert spec["config"]["min.insync.replicas"] == 2, topic
