@@ -20,6 +20,7 @@ from .settings import with_database
 
 log = logging.getLogger(__name__)
 
+SHARED_MIGRATIONS = Path(__file__).parent / "migrations"  # every service's common tables
 MIGRATION_LOCK = 0x5047_4D49  # "PGMI": one lock id for every service's migrations
 _FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 

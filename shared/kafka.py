@@ -24,18 +24,29 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+# How long a stopping service lets the batch in hand finish (apply, commit, ack) before it
+# gives up; a pod's termination grace period must cover it (deploy/kubernetes checks this).
+GRACEFUL_TIMEOUT_SECONDS = 15.0
+
+
+def producer_options(settings: Settings) -> dict[str, Any]:
+    """Delivery options of every producer of a service. acks=all always; idempotence only
+    where the broker offers it (`KAFKA_IDEMPOTENT_PRODUCER`): the embedded broker (tansu) has
+    no idempotent producer, and there duplicates from retries are absorbed by the consumers'
+    inbox. On Apache Kafka idempotence also keeps a retried batch from being written twice or
+    out of order within a partition."""
+    return {"enable_idempotence": settings.kafka_idempotent_producer, "acks": "all"}
+
+
 def create_broker(settings: Settings) -> KafkaBroker:
-    # The embedded broker (tansu) has no idempotent producer and no transactions, so plain
-    # acks=all producers; duplicates from retries are absorbed by the consumers' inbox.
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=f"partygrid-{settings.service_name}",
-        enable_idempotence=False,
-        acks="all",
         linger_ms=5,
         middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, app_name=settings.service_name)],
         logger=logging.getLogger(f"faststream.{settings.service_name}"),
-        graceful_timeout=15.0,
+        graceful_timeout=GRACEFUL_TIMEOUT_SECONDS,
+        **producer_options(settings),
     )
 
 
@@ -46,17 +57,20 @@ def create_producer(settings: Settings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=f"partygrid-{settings.service_name}-outbox",
-        enable_idempotence=False,
-        acks="all",
         linger_ms=5,
         max_batch_size=1024 * 1024,
+        **producer_options(settings),
     )
 
 
 async def ensure_topics(
-    bootstrap: str, partitions: int, topics: Sequence[str] | None = None
+    bootstrap: str,
+    partitions: int,
+    topics: Sequence[str] | None = None,
+    replication_factor: int = 1,
 ) -> None:
-    """Create the suite's topics if missing (idempotent; safe when several start at once)."""
+    """Create the suite's topics if missing (idempotent; safe when several start at once).
+    Where an operator manages topics (Strimzi), they exist already and this creates none."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
     await admin.start()
     try:
@@ -64,7 +78,7 @@ async def ensure_topics(
         wanted = [t for t in (topics or all_topics()) if t not in existing]
         for topic in wanted:
             try:
-                await admin.create_topics([NewTopic(topic, partitions, 1)])
+                await admin.create_topics([NewTopic(topic, partitions, replication_factor)])
             except TopicAlreadyExistsError:
                 pass
     finally:

@@ -32,7 +32,7 @@ from .asyncapi import (
     render_html,
 )
 from .auth import TokenStore
-from .db import create_pool, ensure_database, migrate
+from .db import SHARED_MIGRATIONS, create_pool, ensure_database, migrate
 from .deadletters_api import router as dead_letters_router
 from .inbox import Apply, InboxConsumer
 from .kafka import (
@@ -48,8 +48,6 @@ from .outbox import OutboxRelay, kafka_batch_publisher
 from .settings import Settings
 
 log = logging.getLogger(__name__)
-
-SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 @dataclass
@@ -207,7 +205,11 @@ async def connect_kafka(runtime: Runtime, max_delay: float = 15.0) -> None:
     while True:
         producer = create_producer(settings)
         try:
-            await ensure_topics(settings.kafka_bootstrap_servers, settings.topic_partitions)
+            await ensure_topics(
+                settings.kafka_bootstrap_servers,
+                settings.topic_partitions,
+                replication_factor=settings.topic_replication_factor,
+            )
             await runtime.broker.start()
             await producer.start()
             break

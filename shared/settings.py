@@ -45,6 +45,19 @@ class Settings(BaseSettings):
     )
     timezone: str = Field(default="Asia/Shanghai", description="The city's time zone.")
     topic_partitions: int = Field(default=4, ge=1, le=256, description="Partitions per topic.")
+    topic_replication_factor: int = Field(
+        default=1,
+        ge=1,
+        le=32,
+        description="Replicas of each partition for topics a service creates because they are "
+        "missing (1 for a one-broker Kafka; 3 on a cluster).",
+    )
+    kafka_idempotent_producer: bool = Field(
+        default=False,
+        description="Publish with an idempotent producer (enable_idempotence, acks=all): a "
+        "retried send is written once and in order. Needs a broker that offers it (Apache Kafka "
+        "does; the embedded tansu broker does not, hence off by default).",
+    )
     consumer_max_records: int = Field(default=5000, ge=1, description="Max records per batch.")
     consumer_batch_timeout_ms: int = Field(default=50, ge=1, description="Max wait for a batch.")
     consumer_fetch_max_wait_ms: int = Field(
