@@ -88,7 +88,9 @@ def test_every_citation_names_a_design_section_that_exists() -> None:
             if section not in sections:
                 missing.append(where)
     assert len(cited) >= 30, f"expected the code to cite the design; found only {cited}"
-    assert not missing, f"no such heading in docs/design.md (headings: {sorted(sections)}): {missing}"
+    assert not missing, (
+        f"no such heading in docs/design.md (headings: {sorted(sections)}): {missing}"
+    )
 
 
 def test_design_references_inside_the_document_exist() -> None:
