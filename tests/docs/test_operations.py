@@ -35,6 +35,7 @@ GUIDE = ROOT / "docs" / "operations.md"
 TOKEN = "ops-guide-city-admin-token-0001"
 BLOCK = re.compile(r"^```bash test\n(.*?)^```\n(?:\n```text\n(.*?)^```\n)?", re.M | re.S)
 MARK = "::operations-block::"
+pytestmark = pytest.mark.e2e  # starts the services the way `make run` does
 
 
 @dataclass(frozen=True)
