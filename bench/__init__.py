@@ -1,4 +1,4 @@
-"""The performance benchmark of DESIGN §7 (`make bench` / `python -m bench`).
+"""The performance benchmark of docs/design.md §7 (`make bench` / `python -m bench`).
 
 It measures the scoring service on this machine against its own ceilings, side by side in one
 run, so the figures are read as ratios rather than absolute numbers:

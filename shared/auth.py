@@ -1,4 +1,4 @@
-"""Bearer tokens for the internal APIs (DESIGN §5).
+"""Bearer tokens for the internal APIs (docs/design.md §5.2).
 
 A token carries a role and a region scope. Tokens come from configuration, never code:
 `API_TOKENS` (comma-separated `token:role:scope` triples) and/or `API_TOKENS_FILE` (one triple per

@@ -1,5 +1,5 @@
 """Dead-letter use cases: list what this service's consumer rejected, and re-publish it after a
-fix (DESIGN §3, "Bad input").
+fix (docs/design.md §3.5).
 
 Every service keeps the messages its consumer could not apply in its own `dead_letters` table
 (shared/inbox.py) and announces each on `partygrid.deadletter`. After a fix, a dead letter is

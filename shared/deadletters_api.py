@@ -1,4 +1,4 @@
-"""The dead-letter API every service serves (DESIGN §3 "Bad input", issue 7): list the messages
+"""The dead-letter API every service serves (docs/design.md §3.5): list the messages
 its consumer rejected, and re-publish them after a fix.
 
 - GET  /v1/dead-letters                 newest first; filters type, reason, topic, since, until,

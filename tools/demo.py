@@ -1,4 +1,4 @@
-"""A demo city that lives: Putian at the scale of seed 001, published as outside systems would.
+"""A demo city that lives: a city at Putian's scale, published as outside systems would.
 
 Why: `make run` should show something a person can look at — rankings that are not empty and
 that move, dashboards with traffic — without anyone typing in 31,040 Party members. Everything
@@ -7,7 +7,7 @@ here goes through Kafka as CloudEvents, exactly as the city's other systems woul
 reports members, the volunteer platform and the organisation-life system log activities), so
 the demo also exercises the real ingestion path.
 
-- The city (seed 001): 1 district, 8 streets, 61 communities, 200+ grids, 31,040 members of all
+- The city (Putian's published figures): 1 district, 8 streets, 61 communities, 200+ grids, 31,040 members of all
   four categories with Chinese names, 112 resident units (驻区单位) with 9,983 in-service
   members, their Party organisations, 158 volunteer teams (named in activity ids).
 - A month of past activities, so the rankings of the current month are not empty.
@@ -54,7 +54,7 @@ from shared.events import (
 from shared.events.members import PARTY_ORG_DEFINED
 
 TZ = ZoneInfo("Asia/Shanghai")
-SEED = 1  # seed 001: Putian
+SEED = 1  # the random seed of the demo city (Putian's scale)
 MEMBERS = 31_040
 IN_SERVICE = 9_983
 UNITS = 112

@@ -1,7 +1,7 @@
 """Generate the Grafana dashboards in deploy/grafana/dashboards/ (Grafana loads them read-only).
 
 Why a generator: five dashboards share the same panel shapes and the same datasource uid, and
-every query must name only metrics the services really export (DESIGN §6), so the queries live
+every query must name only metrics the services really export (docs/design.md §6), so the queries live
 here in one reviewable place; tests/deploy checks the committed JSON equals this output and
 extracts the metric names from every `expr`. Change a dashboard here, then run:
 

@@ -1,4 +1,4 @@
-"""Scoring read and management API (port 8004), DESIGN §4.
+"""Scoring read and management API (port 8004), docs/design.md §4.10.
 
 - GET  /v1/members/{member_id}/points?period=2026-11      points and points by type
 - GET  /v1/members/{member_id}/rank?period=2026-11        own rank in grid, community, street, city

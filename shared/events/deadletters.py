@@ -1,5 +1,5 @@
 """The dead-letter event: a message a consumer could not apply, kept with everything needed to
-understand it and re-publish it after a fix (DESIGN §3, "Bad input")."""
+understand it and re-publish it after a fix (docs/design.md §3.5)."""
 
 from __future__ import annotations
 

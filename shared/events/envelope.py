@@ -1,7 +1,7 @@
 """The CloudEvents 1.0 envelope (structured JSON mode) that every PartyGrid message uses.
 
 `source` + `id` identify an event; `time` is when it happened in the world and is required;
-the Kafka topic is the event type and the key is the subject (DESIGN §3). Parsing is strict and
+the Kafka topic is the event type and the key is the subject (docs/design.md §3). Parsing is strict and
 raises `BadEvent` with a short machine reason and a human detail, which is what the dead-letter
 topic records.
 """

@@ -30,7 +30,7 @@ INCIDENT_OVERDUE = "partygrid.incident.overdue"
 
 
 class StaffRole(StrEnum):
-    """Roles of the people who serve a grid (DESIGN §1)."""
+    """Roles of the people who serve a grid (docs/design.md §1)."""
 
     LEADER = "leader"  # 网格长: exactly one per grid
     WORKER = "worker"  # 网格员: one or more per grid

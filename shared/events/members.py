@@ -61,7 +61,7 @@ class UnitReported(_Data):
     )
 
 
-# --- Internal events of the members service (same envelope and naming, DESIGN §3) ---
+# --- Internal events of the members service (same envelope and naming, docs/design.md §3.1) ---
 
 PARTY_ORG_DEFINED = "partygrid.party_org.defined"
 UNIT_AGREEMENT_SIGNED = "partygrid.unit.agreement_signed"

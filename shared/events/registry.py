@@ -1,7 +1,7 @@
 """Type → schema registry: the single source of truth for which events exist.
 
 One topic per event type, named exactly as the type; the Kafka key is the subject, which is
-the value of the spec's `key_field` in `data` (DESIGN §3).
+the value of the spec's `key_field` in `data` (docs/design.md §3.2).
 """
 
 from __future__ import annotations

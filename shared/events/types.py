@@ -1,7 +1,7 @@
 """Value types that several event schemas share.
 
-Ids, decimals and the closed vocabularies of DESIGN §1/§3 are defined once here so that the
-events, the HTTP APIs and the services validate them identically.
+Ids, decimals and the closed vocabularies of docs/design.md §1 and §3 are defined once here so
+that the events, the HTTP APIs and the services validate them identically.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ Id = Annotated[
 
 
 class MemberCategory(StrEnum):
-    """Category of a Party member (DESIGN §1)."""
+    """Category of a Party member (docs/design.md §1)."""
 
     IN_SERVICE = "in_service"
     RESIDENT = "resident"
@@ -51,7 +51,7 @@ REGION_LEVEL_ORDER: tuple[RegionLevel, ...] = tuple(RegionLevel)
 
 
 class ActivityType(StrEnum):
-    """Activity types that earn or cost points (DESIGN §1 and §4)."""
+    """Activity types that earn or cost points (docs/design.md §4.1)."""
 
     ORGANIZATION_LIFE = "organization_life"
     THEME_PARTY_DAY = "theme_party_day"

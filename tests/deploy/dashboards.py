@@ -1,6 +1,6 @@
 """Read the provisioned Grafana dashboards and the metric names their queries use.
 
-DESIGN §6 promises that every dashboard query names a metric the services really export; the
+docs/design.md §6 promises that every dashboard query names a metric the services really export; the
 deploy tests check these names against the metric definitions, and a live test compares
 `dashboard_metric_names()` with a running service's GET /metrics.
 """

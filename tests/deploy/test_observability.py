@@ -1,5 +1,5 @@
 """Prometheus scrapes the four services; Grafana's provisioned dashboards parse, point at the
-provisioned datasource and query only metrics the services export (DESIGN §6)."""
+provisioned datasource and query only metrics the services export (docs/design.md §6)."""
 
 from __future__ import annotations
 

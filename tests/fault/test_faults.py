@@ -1,5 +1,5 @@
-"""Faults survived, measured (DESIGN §5: "a service killed at any moment loses nothing and
-counts nothing twice when it starts again").
+"""Faults survived, measured (docs/design.md §5.1: killed at any moment, cut off from Kafka or
+killed mid-relay, a service loses no event and counts none twice).
 
 The four services run as real processes under the same supervisor as `make run`, on a real
 tansu broker and the session's real PostgreSQL. tansu advertises the address of a TCP proxy

@@ -1,4 +1,4 @@
-"""schemathesis against every service's OpenAPI (issue 7, "Bad input at the APIs"): generated
+"""schemathesis against every service's OpenAPI (docs/design.md §5.4): generated
 requests, valid and invalid, sent to each app with its lifespan started on a real
 database and a real broker, as a city admin. No answer may be a 5xx, every answer's status must
 be documented and its body must match the documented schema.

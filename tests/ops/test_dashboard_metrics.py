@@ -263,7 +263,7 @@ async def test_every_dashboard_metric_is_exported_by_a_running_service(
     )
     assert not missing, f"dashboard queries name metrics the services do not export: {detail}"
     assert SERIES_ONLY_ON_ERROR <= found | declared_only
-    # and the services export the metrics the design promises, with labels
+    # and the services export the metrics docs/design.md §6 promises, with labels
     scoring = texts["scoring"]
     assert 'partygrid_events_applied_total{service="scoring",type="partygrid.activity.logged"}' in (
         scoring

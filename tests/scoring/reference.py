@@ -1,4 +1,4 @@
-"""A plain recomputation of DESIGN §4, written independently of the service: from the SET of
+"""A plain recomputation of docs/design.md §4, written independently of the service: from the SET of
 events (dicts as published), compute what every scoring endpoint must answer."""
 
 from __future__ import annotations

@@ -351,7 +351,7 @@ async def test_boards_feedback_and_token_scopes(settings_for) -> None:
 
 async def test_messy_stream_from_an_outside_producer(settings_for, kafka) -> None:
     """Shuffled, redelivered, revoked (before and after), conflicting and malformed messages
-    through the real broker end in exactly the points DESIGN §4 defines."""
+    through the real broker end in exactly the points docs/design.md §4 defines."""
     app = create_app(settings_for("scoring"))
     a1 = logged("M1", "grid_visit", NOV.format(1), id="v1")
     a2 = logged("M1", "grid_visit", NOV.format(2), id="v2")

@@ -1,4 +1,4 @@
-"""Points are a pure function of the SET of events (DESIGN §4), checked with hypothesis.
+"""Points are a pure function of the SET of events (docs/design.md §4), checked with hypothesis.
 
 Random event sets (activities across a month boundary in Beijing time, caps, penalties,
 revocations before and after their targets, reports and moves, deregistrations, regions) are

@@ -1,4 +1,4 @@
-"""Every class of bad input of DESIGN §3, published through the real broker to the running
+"""Every class of bad input of docs/design.md §3.5, published through the real broker to the running
 scoring service (one app for the whole module, so each case costs a fraction of a second):
 each lands on `partygrid.deadletter` with its reason, the original bytes and key, and the topic,
 partition and offset it came from; the next good message on the same partition is applied."""

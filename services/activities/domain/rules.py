@@ -144,7 +144,7 @@ def confirmable(status: str, activity_type: ActivityType) -> str | None:
 
 
 def parse_hours(value: Decimal | float | str | None, *, required: bool) -> Decimal | None:
-    """0 < hours <= 24 with at most two decimals (DESIGN §3)."""
+    """0 < hours <= 24 with at most two decimals (docs/design.md §3.1)."""
     if value is None:
         if required:
             raise invalid(

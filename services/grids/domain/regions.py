@@ -329,5 +329,5 @@ def live_children(region_id: str, tree: Mapping[str, Node]) -> list[Node]:
 
 
 def later_version(new: tuple[datetime, str, str], old: tuple[datetime, str, str] | None) -> bool:
-    """Latest by (time, source, id) wins (DESIGN §3)."""
+    """Latest by (time, source, id) wins (docs/design.md §3.3)."""
     return old is None or new > old

@@ -1,6 +1,6 @@
 """Personal data rules: the citizen ID number (GB 11643-1999) and phone numbers.
 
-Personal data stays in the members service (DESIGN §5). These helpers validate it on the way in
+Personal data stays in the members service (docs/design.md §5.3). These helpers validate it on the way in
 and mask it on the way out; error messages never repeat the value they reject, so nothing
 personal ends up in an error body that a client might log.
 """

@@ -1,7 +1,7 @@
 """Ordering and vocabulary rules shared by the API and the event handlers.
 
 Registry state is decided by the latest event by (time, source, id), whatever order events
-arrive in (DESIGN §3). Events this service publishes get a time strictly after the latest one
+arrive in (docs/design.md §3.3). Events this service publishes get a time strictly after the latest one
 it already holds for the same member, so an API change always supersedes what came before it,
 even when an outside system stamped an event slightly in the future.
 """

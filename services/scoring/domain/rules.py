@@ -1,4 +1,4 @@
-"""Point rules (DESIGN §4): points per event or per hour, an optional monthly cap per member,
+"""Point rules (docs/design.md §4.1): points per event or per hour, an optional monthly cap per member,
 versioned by `effective_from` — an event is scored by the version in force at its `time`."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 -- incrementally, per-bucket totals, per-member period totals and per-region aggregates, so
 -- that a read never recomputes a ranking from the ledger.
 
--- Rule versions (DESIGN §4): the version in force at an event's time scores it.
+-- Rule versions (docs/design.md §4.1): the version in force at an event's time scores it.
 CREATE TABLE rule_versions (
     version_id     bigserial PRIMARY KEY,
     activity_type  text NOT NULL,
