@@ -72,7 +72,8 @@ class MeetingUseCases(UseCases):
             if community_id is not None:
                 await checks.community_filter(conn, caller, community_id)
             rows = await db.meetings(conn, community_id, branch_id, kind, limit)
-            return [_meeting_row(r, await db.roll(conn, r["meeting_id"])) for r in rows]
+            rolls = await db.rolls(conn, [r["meeting_id"] for r in rows])
+            return [_meeting_row(r, rolls[r["meeting_id"]]) for r in rows]
 
     async def confirm_roll(
         self, caller: Principal, meeting_id: str, entries: list[rules.Entry]

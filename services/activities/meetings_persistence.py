@@ -57,18 +57,23 @@ async def meetings(
     )
 
 
-async def roll(conn: Conn, meeting_id: str) -> dict[str, Standing]:
+async def rolls(conn: Conn, meeting_ids: Sequence[str]) -> dict[str, dict[str, Standing]]:
+    """The confirmed roll of each meeting (empty when none was confirmed), in one query."""
     rows = await conn.fetch(
-        "SELECT member_id, status, reason, version, logged_event_id FROM meeting_roll "
-        "WHERE meeting_id = $1 ORDER BY member_id",
-        meeting_id,
+        "SELECT meeting_id, member_id, status, reason, version, logged_event_id "
+        "FROM meeting_roll WHERE meeting_id = ANY($1::text[]) ORDER BY meeting_id, member_id",
+        list(meeting_ids),
     )
-    return {
-        r["member_id"]: Standing(
+    result: dict[str, dict[str, Standing]] = {m: {} for m in meeting_ids}
+    for r in rows:
+        result[r["meeting_id"]][r["member_id"]] = Standing(
             Attendance(r["status"]), r["reason"], r["version"], r["logged_event_id"]
         )
-        for r in rows
-    }
+    return result
+
+
+async def roll(conn: Conn, meeting_id: str) -> dict[str, Standing]:
+    return (await rolls(conn, [meeting_id]))[meeting_id]
 
 
 async def member_problems(conn: Conn, member_ids: Sequence[str]) -> dict[str, str]:
