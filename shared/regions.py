@@ -41,7 +41,7 @@ def accepted(levels: Sequence[RegionLevel], *, retired_ok: bool, parent_id: str 
     """What a field accepts, in words (part of every refusal)."""
     names = " or ".join(level.value for level in levels)
     inside = f" of {parent_id}" if parent_id else ""
-    state = "" if retired_ok else ", not retired"
+    state = ", retired or not" if retired_ok else ", not retired"
     return (
         f"the id of {_article(names)} {names}{inside} defined by {REGION_DEFINED} "
         f"(level {names}{state})"
