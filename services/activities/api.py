@@ -36,7 +36,10 @@ Three lists (三张清单, 双向认领):
        → activity.logged volunteer_service with hours
 
 Members are checked against a local projection of member.registered / reported /
-deregistered: an unknown or deregistered member is refused with 422.
+deregistered: an unknown or deregistered member is refused with 422. A community named in a
+request (community_id, a community organiser_id, a unit's community) is checked against the
+projection of partygrid.region.defined: unknown, not a community or — for anything new —
+retired is 422 saying what is accepted; a community_id filter accepts a retired community.
 """
 
 from __future__ import annotations

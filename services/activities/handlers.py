@@ -2,7 +2,8 @@
 and regions, fed by events the members and grids services (and outside registries) publish.
 
 Participants are checked against the member projection (registered or reported, and not
-deregistered), resources against the unit projection, token scopes against the region tree.
+deregistered), resources against the unit projection, communities named in requests and token
+scopes against the region tree (with `retired`, so a retired community takes nothing new).
 Every upsert keeps the (time, source, id) of the event that set the row and only lets a later
 one replace it, so the result is the same whatever order the events arrive in.
 """
@@ -58,10 +59,10 @@ WHERE (excluded.v_time, excluded.v_source, excluded.v_id) > (u.v_time, u.v_sourc
 """
 
 _REGION = """
-INSERT INTO region_projection AS r (region_id, parent_id, level, v_time, v_source, v_id)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO region_projection AS r (region_id, parent_id, level, retired, v_time, v_source, v_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (region_id) DO UPDATE SET
-    parent_id = excluded.parent_id, level = excluded.level,
+    parent_id = excluded.parent_id, level = excluded.level, retired = excluded.retired,
     v_time = excluded.v_time, v_source = excluded.v_source, v_id = excluded.v_id
 WHERE (excluded.v_time, excluded.v_source, excluded.v_id) > (r.v_time, r.v_source, r.v_id)
 """
@@ -82,7 +83,7 @@ async def apply(conn: Conn, events: list[Incoming]) -> None:
         elif isinstance(d, UnitReported):
             unit_rows.append((d.unit_id, d.name, d.community_id, *version))
         elif isinstance(d, RegionDefined):
-            region_rows.append((d.region_id, d.parent_id, d.level.value, *version))
+            region_rows.append((d.region_id, d.parent_id, d.level.value, d.retired, *version))
     # executemany runs the rows in order; each guarded upsert keeps the latest version, so
     # several events for one key in one batch also end with the latest.
     for sql, rows in (

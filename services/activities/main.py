@@ -1,5 +1,6 @@
 """Wiring of the activities service: organised activities with sign-up, venue check-in codes
-and confirmation; small wishes; service posts; the three lists and co-building projects.
+and confirmation; small wishes; service posts; the three lists and co-building projects;
+organisation-life meetings with their roll.
 
 Run: `uvicorn services.activities.main:create_app --factory --port 8003`.
 """
@@ -23,7 +24,7 @@ from shared.events.activities import (
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import Settings
 
-from . import api, handlers
+from . import api, handlers, meetings_api
 from .domain.rules import Refusal
 
 # What the use cases send through the outbox (the AsyncAPI document lists them).
@@ -42,9 +43,9 @@ def definition() -> ServiceDefinition:
     return ServiceDefinition(
         name="activities",
         title="PartyGrid activities",
-        description=(api.__doc__ or "").strip(),
+        description=f"{(api.__doc__ or '').strip()}\n\n{(meetings_api.__doc__ or '').strip()}",
         migrations=Path(__file__).parent / "migrations",
-        api=[api.router],
+        api=[api.router, meetings_api.router],
         consumes=handlers.CONSUMES,
         publishes=PUBLISHES,
         apply=handlers.apply,

@@ -47,6 +47,7 @@ from shared.events.activities import (
 from shared.outbox import publish_own
 from shared.settings import Settings
 
+from . import checks
 from . import persistence as db
 from .domain import rules
 from .domain.rules import Refusal, conflict, invalid, not_found
@@ -146,7 +147,9 @@ class UseCases:
         rules.check_activity_shape(body["activity_type"], body["starts_at"], body["ends_at"])
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
-            await self._scope(conn, caller, body["community_id"])
+            await checks.community(conn, caller, body["community_id"])
+            if body["organiser_kind"] == "community":
+                await checks.community(conn, caller, body["organiser_id"], field="organiser_id")
             values = {
                 "activity_id": new_id("A"),
                 **body,
@@ -242,7 +245,7 @@ class UseCases:
         self._scope_listing(caller, community_id)
         async with self.pool.acquire() as conn:
             if community_id is not None:
-                await self._scope(conn, caller, community_id)
+                await checks.community_filter(conn, caller, community_id)
             return [dict(r) for r in await db.activities(conn, community_id, status, limit)]
 
     async def sign_up(self, caller: Principal, activity_id: str, member_id: str) -> Row:
@@ -447,7 +450,7 @@ class UseCases:
         now = utcnow()
         rules.check_wish_expiry(body["expires_at"], now)
         async with self.pool.acquire() as conn, conn.transaction():
-            await self._scope(conn, caller, body["community_id"])
+            await checks.community(conn, caller, body["community_id"])
             row = _row(
                 await db.insert_wish(
                     conn, {"wish_id": new_id("W"), **body, "posted_at": now, "status": "open"}
@@ -566,7 +569,7 @@ class UseCases:
         self._scope_listing(caller, community_id)
         async with self.pool.acquire() as conn:
             if community_id is not None:
-                await self._scope(conn, caller, community_id)
+                await checks.community_filter(conn, caller, community_id)
             return [dict(r) for r in await db.wishes(conn, community_id, status, utcnow(), limit)]
 
     # --- service posts (设岗定责) -----------------------------------------------------------
@@ -574,7 +577,7 @@ class UseCases:
     async def create_post(self, caller: Principal, body: dict[str, Any]) -> Row:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
-            await self._scope(conn, caller, body["community_id"])
+            await checks.community(conn, caller, body["community_id"])
             return _row(
                 await db.insert_post(
                     conn, {"post_id": new_id("SP"), **body, "status": "open", "created_at": now}
@@ -602,7 +605,7 @@ class UseCases:
         self._scope_listing(caller, community_id)
         async with self.pool.acquire() as conn:
             if community_id is not None:
-                await self._scope(conn, caller, community_id)
+                await checks.community_filter(conn, caller, community_id)
             return [
                 (dict(r), await db.post_holders(conn, r["post_id"]))
                 for r in await db.posts(conn, community_id, limit)
@@ -668,7 +671,7 @@ class UseCases:
     async def add_need(self, caller: Principal, body: dict[str, Any]) -> Row:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
-            await self._scope(conn, caller, body["community_id"])
+            await checks.community(conn, caller, body["community_id"])
             return _row(
                 await db.insert_item(
                     conn,
@@ -696,7 +699,8 @@ class UseCases:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
             unit = await self._unit(conn, body["unit_id"])
-            await self._scope(conn, caller, unit["community_id"])
+            # the unit reported to it; a resource is listed there, so it must still exist
+            await checks.community(conn, caller, unit["community_id"], field="unit.community_id")
             return _row(
                 await db.insert_item(
                     conn,
@@ -717,7 +721,7 @@ class UseCases:
         self._scope_listing(caller, community_id)
         async with self.pool.acquire() as conn:
             if community_id is not None:
-                await self._scope(conn, caller, community_id)
+                await checks.community_filter(conn, caller, community_id)
             return [dict(r) for r in await db.items(conn, kind, community_id, status, limit)]
 
     async def claim_item(
@@ -742,6 +746,7 @@ class UseCases:
                     )
                 unit_id = claimant
             else:
+                await checks.community(conn, caller, claimant)
                 if claimant != item["community_id"]:
                     raise invalid(
                         "other_community",
@@ -812,7 +817,7 @@ class UseCases:
         self._scope_listing(caller, community_id)
         async with self.pool.acquire() as conn:
             if community_id is not None:
-                await self._scope(conn, caller, community_id)
+                await checks.community_filter(conn, caller, community_id)
             return [dict(r) for r in await db.projects(conn, community_id, limit)]
 
     async def report_progress(

@@ -62,7 +62,11 @@ StaffId = Annotated[str, Path(pattern=ID_PATTERN, description="The staff member'
 IncidentId = Annotated[str, Path(pattern=ID_PATTERN, description="The incident's id.")]
 Within = Annotated[
     str | None,
-    Query(pattern=ID_PATTERN, description="Only grids inside this region (default: your scope)."),
+    Query(
+        pattern=ID_PATTERN,
+        description="Only grids inside this region (default: your scope): a known district, "
+        "street, community or grid (retired accepted); anything else is 422.",
+    ),
 ]
 
 
@@ -410,7 +414,10 @@ async def list_incidents(
     request: Request,
     pool: Pool,
     caller: Caller,
-    grid_id: Annotated[str | None, Query(pattern=ID_PATTERN, description="Only this grid.")] = None,
+    grid_id: Annotated[
+        str | None,
+        Query(pattern=ID_PATTERN, description="Only this grid (a known grid, retired accepted)."),
+    ] = None,
     within: Within = None,
     status: Annotated[IncidentStatus | None, Query(description="Only this status.")] = None,
     overdue: Annotated[bool, Query(description="Only unresolved past their limit.")] = False,

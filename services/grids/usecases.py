@@ -49,6 +49,7 @@ from shared.events.grids import (
 )
 from shared.events.types import ActivityType, RegionLevel
 from shared.outbox import publish_own
+from shared.regions import require_region
 
 from . import metrics
 from . import persistence as db
@@ -593,17 +594,18 @@ async def grid_overview(ctx: Context, grid_id: str) -> dict[str, Any]:
     }
 
 
+# What a `within` filter accepts: any region that contains grids (or is one).
+WITHIN_LEVELS = (RegionLevel.DISTRICT, RegionLevel.STREET, RegionLevel.COMMUNITY, RegionLevel.GRID)
+
+
 async def _scope_within(conn: Conn, ctx: Context, within: str | None) -> str | None:
-    """The region to restrict a listing to: `within`, or the caller's own scope."""
-    if (
-        within is None
-        and ctx.caller.role not in ("city_admin", "service")
-        and ctx.caller.scope != "*"
-    ):
+    """The region to restrict a listing to: `within`, or the caller's own scope. A `within`
+    that names no region above buildings is 422 (a retired one is fine: its past is readable)."""
+    if within is not None:
+        await require_region(conn, within, level=WITHIN_LEVELS, field="within", retired_ok=True)
+    elif ctx.caller.role not in ("city_admin", "service") and ctx.caller.scope != "*":
         within = ctx.caller.scope
     if within is not None:
-        if await db.get_region(conn, within) is None:
-            raise _not_found("region", within)
         ctx.caller.require_region(await _path_ids(conn, within))
     return within
 
@@ -1012,6 +1014,9 @@ async def list_incidents(
     now = datetime.now(UTC)
     async with ctx.pool.acquire() as conn:
         if grid_id is not None:
+            await require_region(
+                conn, grid_id, level=RegionLevel.GRID, field="grid_id", retired_ok=True
+            )
             ctx.caller.require_region(await _path_ids(conn, grid_id) or [grid_id])
             grids: list[str] | None = [grid_id]
         else:

@@ -79,7 +79,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from shared.api import ERROR_RESPONSES, ApiError, Pool
 from shared.auth import Caller, Principal
-from shared.events.types import ID_PATTERN, MemberCategory
+from shared.events.types import ID_PATTERN, MemberCategory, RegionLevel
+from shared.regions import require_region
 
 from . import persistence as db
 from . import usecases
@@ -276,6 +277,13 @@ async def register_member(
     caller.require_write()
     if body.address_community_id and not caller.may_access([]):
         async with pool.acquire() as conn:
+            # a made-up community is bad input (422), not someone else's region (403)
+            await require_region(
+                conn,
+                body.address_community_id,
+                level=RegionLevel.COMMUNITY,
+                field="address_community_id",
+            )
             caller.require_region(await db.region_path(conn, body.address_community_id))
     await usecases.register_member(pool, _source(request), body)
     async with pool.acquire() as conn:

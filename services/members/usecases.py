@@ -28,6 +28,7 @@ from shared.events import (
     MemberDeregistered,
     MemberRegistered,
     MemberReported,
+    RegionLevel,
     UnitReported,
     new_event,
 )
@@ -38,6 +39,7 @@ from shared.events.members import (
     UnitAgreementSigned,
 )
 from shared.outbox import publish_own
+from shared.regions import require_region
 
 from . import persistence as db
 from .domain.csvimport import ImportRow, RowError, parse_csv
@@ -87,12 +89,7 @@ async def require_member_scope(conn: db.Conn, caller: Principal, member: asyncpg
 
 
 async def _community(conn: db.Conn, community_id: str, field: str) -> asyncpg.Record:
-    region = await db.get_region(conn, community_id)
-    if region is None or region["level"] != "community" or region["retired"]:
-        raise _invalid(
-            field, "must be a known community (defined by partygrid.region.defined, not retired)"
-        )
-    return region
+    return await require_region(conn, community_id, level=RegionLevel.COMMUNITY, field=field)
 
 
 # --- Party organisations -------------------------------------------------------------------
@@ -311,14 +308,13 @@ async def report_member(
         await _community(conn, body.community_id, "community_id")
         caller.require_region(await db.region_path(conn, body.community_id))
         if body.grid_id is not None:
-            grid = await db.get_region(conn, body.grid_id)
-            if (
-                grid is None
-                or grid["level"] != "grid"
-                or grid["retired"]
-                or grid["parent_id"] != body.community_id
-            ):
-                raise _invalid("grid_id", "must be a known grid of the given community")
+            await require_region(
+                conn,
+                body.grid_id,
+                level=RegionLevel.GRID,
+                field="grid_id",
+                parent_id=body.community_id,
+            )
         await _locked_registered(conn, member_id)
         member = await db.get_member(conn, member_id)
         assert member is not None

@@ -15,6 +15,9 @@
 
 Periods: 2026-11, 2026-Q4, 2026-H2 or 2026 (city time zone); default the current month.
 Every endpoint needs a bearer token; rankings read maintained aggregates and never recompute.
+A community_id, grid_id or street_id filter must name a region of that level known from
+partygrid.region.defined (a retired one is accepted: its past stays readable); anything else is
+422, never an empty list.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from pydantic import AwareDatetime, BaseModel, Field, PlainSerializer
 
 from shared.api import ERROR_RESPONSES, ApiError, Pool
 from shared.auth import Caller, Principal
-from shared.events import ID_PATTERN
+from shared.events import ID_PATTERN, RegionLevel
+from shared.regions import require_region
 
 from . import queries as q
 from .domain.periods import InvalidPeriod, Period, month_of, parse_period
@@ -88,6 +92,13 @@ def _scope(**ids: str | None) -> q.MemberScope:
     return q.MemberScope(**given)
 
 
+async def _known(pool: Any, region_id: str | None, level: RegionLevel, field: str) -> None:
+    """A filter must name a region defined by region.defined, of that level; a retired one is
+    fine (its past periods stay readable)."""
+    if region_id:
+        await require_region(pool, region_id, level=level, field=field, retired_ok=True)
+
+
 async def _check_scope(pool: Any, caller: Principal, region_id: str | None) -> None:
     if region_id and caller.role in ("street_admin", "community_admin"):
         caller.require_region(await q.region_path(pool, region_id))
@@ -105,6 +116,9 @@ async def member_scope(
     """The members a list covers: at most one of community, grid, street (none: the city),
     and one the caller's token may see."""
     scope = _scope(community_id=community_id, grid_id=grid_id, street_id=street_id)
+    await _known(pool, community_id, RegionLevel.COMMUNITY, "community_id")
+    await _known(pool, grid_id, RegionLevel.GRID, "grid_id")
+    await _known(pool, street_id, RegionLevel.STREET, "street_id")
     await _check_scope(pool, caller, community_id or grid_id or street_id)
     return scope
 
@@ -246,6 +260,7 @@ async def rank_communities(
     offset: Offset = 0,
 ) -> RegionRanking:
     p, m = _period(request, period), _metric(metric)
+    await _known(pool, street_id, RegionLevel.STREET, "street_id")
     return _region_ranking(
         p, m, await q.child_rows(pool, p.label, "community", street_id), limit, offset
     )
@@ -263,6 +278,7 @@ async def rank_grids(
     offset: Offset = 0,
 ) -> RegionRanking:
     p, m = _period(request, period), _metric(metric)
+    await _known(pool, community_id, RegionLevel.COMMUNITY, "community_id")
     return _region_ranking(
         p, m, await q.child_rows(pool, p.label, "grid", community_id), limit, offset
     )
@@ -536,6 +552,8 @@ async def _snapshot(pool: Any, body: BoardIn, period: Period) -> dict[str, Any]:
 async def draft_board(request: Request, pool: Pool, caller: Caller, body: BoardIn) -> BoardOut:
     caller.require_write()
     if body.street_id:
+        # the board only selects what to rank, like a filter: a retired street is accepted
+        await _known(pool, body.street_id, RegionLevel.STREET, "street_id")
         await _check_scope(pool, caller, body.street_id)
     else:
         caller.require_city()

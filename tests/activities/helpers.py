@@ -1,5 +1,6 @@
-"""Helpers for the activities tests: feed the member/unit projections through the real broker
-(as the members service would) and read back and validate what the service published."""
+"""Helpers for the activities tests: feed the member/unit/region projections through the real
+broker (as the members and grids services would) and read back and validate what the service
+published."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import asyncpg
 from shared.events import (
     MEMBER_DEREGISTERED,
     MEMBER_REGISTERED,
+    REGION_DEFINED,
     UNIT_REPORTED,
     CloudEvent,
     parse_envelope,
@@ -19,6 +21,7 @@ from shared.events import (
 )
 from shared.testing import cloud_event, publish_raw, read_topic, wait_until
 
+STREET = "350302001"
 COMMUNITY = "350302001001"
 SOURCE = "/partygrid/activities"
 
@@ -58,6 +61,50 @@ def unit_reported(unit_id: str, community_id: str = COMMUNITY) -> tuple[str, byt
         "community_id": community_id,
     }
     return (UNIT_REPORTED, unit_id.encode(), cloud_event(UNIT_REPORTED, data, subject=unit_id))
+
+
+def region_defined(
+    region_id: str,
+    level: str,
+    parent_id: str | None,
+    *,
+    retired: bool = False,
+    time: datetime | None = None,
+) -> tuple[str, bytes, dict[str, Any]]:
+    data: dict[str, Any] = {"region_id": region_id, "level": level, "name": f"Region {region_id}"}
+    if parent_id is not None:
+        data["parent_id"] = parent_id
+    if retired:
+        data["retired"] = True
+    event = cloud_event(REGION_DEFINED, data, subject=region_id, time=time)
+    return (REGION_DEFINED, region_id.encode(), event)
+
+
+# The region tree most tests act in: a street and its community.
+TREE = (
+    ("350302", "district", None),
+    (STREET, "street", "350302"),
+    (COMMUNITY, "community", STREET),
+)
+
+
+async def seed_regions(
+    bootstrap: str, pool: asyncpg.Pool, *extra: tuple[str, bytes, dict[str, Any]]
+) -> None:
+    """Define TREE (and `extra` region.defined events) through Kafka, as the grids service
+    would, and wait until the region projection holds each as its latest event says."""
+    events = [region_defined(*r) for r in TREE] + list(extra)
+    await publish_raw(bootstrap, events)
+    wanted = {e[2]["data"]["region_id"]: e[2]["data"].get("retired", False) for e in events}
+
+    async def known() -> bool:
+        rows = await pool.fetch(
+            "SELECT region_id, retired FROM region_projection WHERE region_id = ANY($1::text[])",
+            list(wanted),
+        )
+        return {r["region_id"]: r["retired"] for r in rows} == wanted
+
+    await wait_until(known)
 
 
 async def seed_members(bootstrap: str, pool: asyncpg.Pool, *member_ids: str) -> None:

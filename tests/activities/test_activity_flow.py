@@ -22,6 +22,7 @@ from .helpers import (
     exactly,
     registered,
     seed_members,
+    seed_regions,
 )
 
 
@@ -46,6 +47,7 @@ async def test_volunteer_activity_from_sign_up_to_logged_and_revoked(settings_fo
     app = create_app(settings_for("activities"))
     async with running_app(app) as client:
         pool = app.state.runtime.pool
+        await seed_regions(kafka.bootstrap, pool)
         await seed_members(kafka.bootstrap, pool, "M1", "M2", "M3")
         r = await client.post("/v1/activities", json=activity())
         assert r.status_code == 201, r.text
@@ -148,6 +150,7 @@ async def test_rules_window_and_cancelling_a_whole_activity(settings_for, kafka)
         await publish_raw(
             kafka.bootstrap, [deregistered("M9", time=at(-1)), registered("M9", time=at(-60))]
         )
+        await seed_regions(kafka.bootstrap, pool)
         await seed_members(kafka.bootstrap, pool, "M1", "M2")
         await wait_until(
             lambda: pool.fetchval(
@@ -234,6 +237,7 @@ async def test_concurrent_sign_ups_never_exceed_capacity(settings_for, kafka) ->
     async with running_app(app) as client:
         pool = app.state.runtime.pool
         members = [f"M{i}" for i in range(8)]
+        await seed_regions(kafka.bootstrap, pool)
         await seed_members(kafka.bootstrap, pool, *members)
         aid = (await client.post("/v1/activities", json=activity(capacity=3))).json()["activity_id"]
         url = f"/v1/activities/{aid}/signups"

@@ -13,7 +13,7 @@ from shared.events import ACTIVITY_LOGGED
 from shared.events.activities import PROJECT_CREATED
 from shared.testing import publish_raw, running_app, wait_until
 
-from .helpers import COMMUNITY, error, exactly, seed_members, unit_reported
+from .helpers import COMMUNITY, error, exactly, seed_members, seed_regions, unit_reported
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -29,6 +29,7 @@ async def test_service_posts_and_three_lists(settings_for, kafka) -> None:
     app = create_app(settings_for("activities"))
     async with running_app(app) as client:
         pool = app.state.runtime.pool
+        await seed_regions(kafka.bootstrap, pool)
         await publish_raw(kafka.bootstrap, [unit_reported("U1"), unit_reported("U2", "OTHER")])
         await seed_members(kafka.bootstrap, pool, "M1", "M2")
         await wait_until(lambda: pool.fetchval("SELECT count(*) = 2 FROM unit_projection"))

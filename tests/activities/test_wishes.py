@@ -8,11 +8,11 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from services.activities.main import create_app
-from shared.events import ACTIVITY_LOGGED, ACTIVITY_REVOKED, REGION_DEFINED
+from shared.events import ACTIVITY_LOGGED, ACTIVITY_REVOKED
 from shared.events.activities import WISH_CLAIMED, WISH_POSTED
-from shared.testing import cloud_event, publish_raw, running_app, wait_until
+from shared.testing import running_app
 
-from .helpers import COMMUNITY, SOURCE, at, error, exactly, seed_members
+from .helpers import COMMUNITY, SOURCE, at, error, exactly, seed_members, seed_regions
 
 COMMUNITY_ADMIN = "community-admin-token-0001"
 STREET_ADMIN = "street-admin-token-00000001"
@@ -40,41 +40,8 @@ async def test_one_claim_wins_expiry_fulfilment_and_scopes(settings_for, kafka) 
     app = create_app(settings_for("activities", api_tokens=tokens))
     async with running_app(app) as client:
         pool = app.state.runtime.pool
-        await publish_raw(
-            kafka.bootstrap,
-            [
-                (
-                    REGION_DEFINED,
-                    b"350302001",
-                    cloud_event(
-                        REGION_DEFINED,
-                        {
-                            "region_id": "350302001",
-                            "level": "street",
-                            "name": "Street",
-                            "parent_id": "350302",
-                        },
-                        subject="350302001",
-                    ),
-                ),
-                (
-                    REGION_DEFINED,
-                    COMMUNITY.encode(),
-                    cloud_event(
-                        REGION_DEFINED,
-                        {
-                            "region_id": COMMUNITY,
-                            "level": "community",
-                            "name": "Community",
-                            "parent_id": "350302001",
-                        },
-                        subject=COMMUNITY,
-                    ),
-                ),
-            ],
-        )
+        await seed_regions(kafka.bootstrap, pool)
         await seed_members(kafka.bootstrap, pool, "M1", "M2", "M3")
-        await wait_until(lambda: pool.fetchval("SELECT count(*) = 2 FROM region_projection"))
 
         # posting: the community's own admin and its street's admin may; another may not
         r = await client.post(

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from shared.events import ActivityType
 
 # Types an organised activity may have. wish_fulfilled and service_post come from their own
-# flows; organization_life_absent is not something one signs up for.
+# flows; organization_life_absent is not something one signs up for: it comes from the roll of
+# an organisation-life meeting (domain.meetings).
 ORGANISED_TYPES: frozenset[ActivityType] = frozenset(
     {
         ActivityType.ORGANIZATION_LIFE,
@@ -69,7 +70,8 @@ def check_activity_shape(
         raise invalid(
             "invalid_activity_type",
             f"an organised activity cannot be of type {activity_type.value}; one of {allowed} "
-            "(wishes and service posts have their own endpoints)",
+            "(wishes, service posts and the roll of an organisation-life meeting, which logs "
+            "absences, have their own endpoints)",
             field="activity_type",
         )
     if ends_at <= starts_at:
