@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from shared.api import ErrorBody
+from shared.db import Conn
 from shared.events import ACTIVITY_LOGGED, ACTIVITY_REVOKED
 from shared.events.activities import (
     ACTIVITY_CANCELLED,
@@ -20,10 +21,12 @@ from shared.events.activities import (
     WISH_CLAIMED,
     WISH_POSTED,
 )
+from shared.events.timebank import TIMEBANK_CHANGED, TIMEBANK_OFFER_CHANGED
+from shared.inbox import Incoming
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import Settings
 
-from . import api, handlers
+from . import api, handlers, timebank, timebank_api
 from .domain.rules import Refusal
 
 # What the use cases send through the outbox (the AsyncAPI document lists them).
@@ -35,19 +38,25 @@ PUBLISHES = (
     WISH_POSTED,
     WISH_CLAIMED,
     PROJECT_CREATED,
+    TIMEBANK_CHANGED,
+    TIMEBANK_OFFER_CHANGED,
 )
 
 
-def definition() -> ServiceDefinition:
+def definition(source: str = "/partygrid/activities") -> ServiceDefinition:
+    async def apply(conn: Conn, events: list[Incoming]) -> None:
+        await handlers.apply(conn, events)
+        await timebank.apply(conn, events, source)  # volunteer hours of other systems
+
     return ServiceDefinition(
         name="activities",
         title="PartyGrid activities",
         description=(api.__doc__ or "").strip(),
         migrations=Path(__file__).parent / "migrations",
-        api=[api.router],
+        api=[api.router, timebank_api.router],
         consumes=handlers.CONSUMES,
         publishes=PUBLISHES,
-        apply=handlers.apply,
+        apply=apply,
     )
 
 
@@ -60,6 +69,7 @@ async def _refused(_: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = create_service_app(definition(), settings)
+    settings = settings or Settings(service_name="activities")
+    app = create_service_app(definition(settings.source), settings)
     app.add_exception_handler(Refusal, _refused)
     return app

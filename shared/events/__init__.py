@@ -3,7 +3,7 @@
 Importing this package registers every event type; `EVENT_TYPES` maps type → schema.
 """
 
-from . import activities, deadletters, grids, members, regions, scoring
+from . import activities, deadletters, grids, members, regions, scoring, timebank
 from .activities import ACTIVITY_LOGGED, ACTIVITY_REVOKED, ActivityLogged, ActivityRevoked, EventRef
 from .deadletters import DeadLetter
 from .envelope import (
@@ -69,5 +69,6 @@ __all__ = [
     "parse_envelope",
     "regions",
     "scoring",
+    "timebank",
     "validate_data",
 ]

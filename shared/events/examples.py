@@ -43,6 +43,7 @@ from .members import (
 from .regions import REGION_DEFINED
 from .registry import DEADLETTER_TOPIC
 from .scoring import POINTS_CHANGED
+from .timebank import TIMEBANK_CHANGED, TIMEBANK_OFFER_CHANGED
 
 
 def _event(
@@ -370,6 +371,36 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                 "grid_id": "350302001001-G03",
                 "due_at": "2026-11-21T09:00:00+08:00",
                 "status": "assigned",
+            },
+        ),
+        _event(
+            TIMEBANK_CHANGED,
+            "/partygrid/activities",
+            "timebank/TBE-5f0c2a9d41e7b3c8a6d2e1f0",
+            T,
+            "M000123",
+            {
+                "account_id": "M000123",
+                "entry_id": "TBE-5f0c2a9d41e7b3c8a6d2e1f0",
+                "kind": "earned",
+                "hours": "2.50",
+                "balance": "14.00",
+                "community_id": "350302001001",
+                "logged": {"source": "/city/volunteer-platform", "id": "vp-2026-000123"},
+            },
+        ),
+        _event(
+            TIMEBANK_OFFER_CHANGED,
+            "/partygrid/activities",
+            "timebank/offer/TO-0007/listed",
+            T,
+            "TO-0007",
+            {
+                "offer_id": "TO-0007",
+                "community_id": "350302001001",
+                "title": "上门理发一次",
+                "hours": "2.00",
+                "status": "listed",
             },
         ),
         _event(
