@@ -21,12 +21,13 @@ from shared.events.activities import (
     WISH_CLAIMED,
     WISH_POSTED,
 )
+from shared.events.satisfaction import SATISFACTION_RATED
 from shared.events.timebank import TIMEBANK_CHANGED, TIMEBANK_OFFER_CHANGED
 from shared.inbox import Incoming
-from shared.service import ServiceDefinition, create_service_app
+from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
 
-from . import api, handlers, timebank, timebank_api
+from . import api, handlers, satisfaction, satisfaction_api, timebank, timebank_api
 from .domain.rules import Refusal
 
 # What the use cases send through the outbox (the AsyncAPI document lists them).
@@ -40,7 +41,13 @@ PUBLISHES = (
     PROJECT_CREATED,
     TIMEBANK_CHANGED,
     TIMEBANK_OFFER_CHANGED,
+    SATISFACTION_RATED,
 )
+
+
+async def _gauges(runtime: Runtime) -> None:
+    assert runtime.pool is not None
+    await satisfaction.refresh_gauges(runtime.pool)  # the metric is right from the start
 
 
 def definition(source: str = "/partygrid/activities") -> ServiceDefinition:
@@ -53,7 +60,8 @@ def definition(source: str = "/partygrid/activities") -> ServiceDefinition:
         title="PartyGrid activities",
         description=(api.__doc__ or "").strip(),
         migrations=Path(__file__).parent / "migrations",
-        api=[api.router, timebank_api.router],
+        api=[api.router, timebank_api.router, satisfaction_api.router],
+        on_start=_gauges,
         consumes=handlers.CONSUMES,
         publishes=PUBLISHES,
         apply=apply,

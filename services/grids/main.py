@@ -22,12 +22,14 @@ from shared.events.grids import (
     INCIDENT_SUPERVISED,
     VISIT_LOGGED,
 )
+from shared.events.satisfaction import SATISFACTION_RATED
 from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
 
 from .api import router
 from .handlers import CONSUMES, apply
 from .metrics import PeriodicRefresh
+from .satisfaction_api import router as satisfaction_router
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_REFRESH_SECONDS = 15.0
@@ -47,6 +49,7 @@ PUBLISHES = (
     INCIDENT_CLOSED,
     INCIDENT_SUPERVISED,
     INCIDENT_OVERDUE,
+    SATISFACTION_RATED,
 )
 
 
@@ -79,7 +82,7 @@ def create_app(
             "(一网格一支部), members by grid, grid visits (入户走访) and incidents (事在网中办)."
         ),
         migrations=MIGRATIONS,
-        api=[router],
+        api=[router, satisfaction_router],
         consumes=CONSUMES,
         publishes=PUBLISHES,
         apply=apply,

@@ -65,6 +65,7 @@ class PeriodicRefresh:
 
         await flag_overdue(self.pool, self.source)
         await refresh_incident_gauges(self.pool)
+        await refresh_satisfaction_gauges(self.pool)
 
     async def _run(self) -> None:
         while True:
@@ -75,3 +76,28 @@ class PeriodicRefresh:
             except Exception:
                 log.exception("incident refresh failed; retrying")
             await asyncio.sleep(self.seconds)
+
+
+# Residents' satisfaction with incidents, per street (a city has tens of streets, not
+# thousands of grids: a label per street keeps the series few).
+SATISFACTION_AVERAGE = Gauge(
+    "partygrid_grids_satisfaction_average",
+    "Mean rating (1-5) residents gave closed incidents of the street's grids.",
+    ["street"],
+    registry=REGISTRY,
+)
+SATISFACTION_RATINGS = Gauge(
+    "partygrid_grids_satisfaction_ratings",
+    "Closed incidents rated by residents, per street.",
+    ["street"],
+    registry=REGISTRY,
+)
+
+
+async def refresh_satisfaction_gauges(pool: asyncpg.Pool) -> None:
+    """Re-read the per-street figures (after a rating and with the periodic refresh)."""
+    from .satisfaction import figures
+
+    for item in await figures(pool, "street", None):
+        SATISFACTION_AVERAGE.labels(item["region_id"]).set(float(item["average"]))
+        SATISFACTION_RATINGS.labels(item["region_id"]).set(item["ratings"])

@@ -3,7 +3,7 @@
 Importing this package registers every event type; `EVENT_TYPES` maps type → schema.
 """
 
-from . import activities, deadletters, grids, members, regions, scoring, timebank
+from . import activities, deadletters, grids, members, regions, satisfaction, scoring, timebank
 from .activities import ACTIVITY_LOGGED, ACTIVITY_REVOKED, ActivityLogged, ActivityRevoked, EventRef
 from .deadletters import DeadLetter
 from .envelope import (
@@ -68,6 +68,7 @@ __all__ = [
     "new_event",
     "parse_envelope",
     "regions",
+    "satisfaction",
     "scoring",
     "timebank",
     "validate_data",

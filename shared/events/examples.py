@@ -42,6 +42,7 @@ from .members import (
 )
 from .regions import REGION_DEFINED
 from .registry import DEADLETTER_TOPIC
+from .satisfaction import SATISFACTION_RATED
 from .scoring import POINTS_CHANGED
 from .timebank import TIMEBANK_CHANGED, TIMEBANK_OFFER_CHANGED
 
@@ -371,6 +372,19 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                 "grid_id": "350302001001-G03",
                 "due_at": "2026-11-21T09:00:00+08:00",
                 "status": "assigned",
+            },
+        ),
+        _event(
+            SATISFACTION_RATED,
+            "/partygrid/grids",
+            f"satisfaction/incident/{_INCIDENT}",
+            T,
+            _INCIDENT,
+            {
+                "subject_kind": "incident",
+                "subject_id": _INCIDENT,
+                "region_id": "350302001001-G03",
+                "score": 5,
             },
         ),
         _event(
