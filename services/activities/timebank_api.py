@@ -155,7 +155,7 @@ async def statement(
     account_id: AccountId,
     caller: Caller,
     bank: Bank,
-    after: Annotated[int, Query(ge=0, description="Only movements after this seq.")] = 0,
+    after: Annotated[int, Query(ge=0, le=2**62, description="Only movements after this seq.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many.")] = 100,
 ) -> dict[str, Any]:
     items = await bank.statement(caller, account_id, after, limit)
