@@ -3,7 +3,17 @@
 Importing this package registers every event type; `EVENT_TYPES` maps type → schema.
 """
 
-from . import activities, deadletters, grids, members, regions, satisfaction, scoring, timebank
+from . import (
+    activities,
+    deadletters,
+    grids,
+    members,
+    regions,
+    satisfaction,
+    scoring,
+    timebank,
+    units,
+)
 from .activities import ACTIVITY_LOGGED, ACTIVITY_REVOKED, ActivityLogged, ActivityRevoked, EventRef
 from .deadletters import DeadLetter
 from .envelope import (
@@ -71,5 +81,6 @@ __all__ = [
     "satisfaction",
     "scoring",
     "timebank",
+    "units",
     "validate_data",
 ]

@@ -45,6 +45,7 @@ from .registry import DEADLETTER_TOPIC
 from .satisfaction import SATISFACTION_RATED
 from .scoring import POINTS_CHANGED
 from .timebank import TIMEBANK_CHANGED, TIMEBANK_OFFER_CHANGED
+from .units import UNIT_COMMITMENT_UPDATED, UNIT_COMMITTEE_MEMBER_CHANGED, UNIT_REVIEWED
 
 
 def _event(
@@ -372,6 +373,48 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                 "grid_id": "350302001001-G03",
                 "due_at": "2026-11-21T09:00:00+08:00",
                 "status": "assigned",
+            },
+        ),
+        _event(
+            UNIT_COMMITMENT_UPDATED,
+            "/partygrid/members",
+            "unit/U0112/agreement/AG-2026-07/commitment/2/done",
+            T,
+            "U0112",
+            {
+                "unit_id": "U0112",
+                "agreement_id": "AG-2026-07",
+                "commitment_no": 2,
+                "status": "done",
+                "done_on": "2026-11-20",
+            },
+        ),
+        _event(
+            UNIT_REVIEWED,
+            "/partygrid/members",
+            "unit/U0112/review/2026",
+            T,
+            "U0112",
+            {
+                "unit_id": "U0112",
+                "year": 2026,
+                "region_id": "350302001001",
+                "reported_on": "2026-12-15",
+                "evaluation": "good",
+            },
+        ),
+        _event(
+            UNIT_COMMITTEE_MEMBER_CHANGED,
+            "/partygrid/members",
+            "unit/U0112/committee/M000123/350302001/2026-01-01",
+            T,
+            "U0112",
+            {
+                "unit_id": "U0112",
+                "member_id": "M000123",
+                "region_id": "350302001",
+                "post": "兼职委员",
+                "since": "2026-01-01",
             },
         ),
         _event(
