@@ -98,6 +98,8 @@ async def figures(
         days = rules.duty_days(
             period, today, setting["weekdays"], s["assigned_at"].astimezone(tz).date()
         )
+        if not days:
+            continue  # assigned after the period, or no duty day in it: nothing is owed
         result = rules.worker_result(
             minutes.get((s["grid_id"], s["staff_id"]), {}), days, setting["minutes_per_day"]
         )

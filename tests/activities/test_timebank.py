@@ -124,8 +124,14 @@ async def test_volunteer_hours_are_banked_from_own_and_outside_records_without_c
         assert [i["kind"] for i in statement] == ["earned"] * 13
         running_balance_holds(statement)
         assert {i["logged_source"] for i in statement[1:]} == {PLATFORM}
-        events = await exactly(kafka.bootstrap, pool, TIMEBANK_CHANGED, 13)
-        assert [e.data["balance"] for e in events][-1] == "242.50"
+        assert statement[0]["logged_source"] == "/partygrid/activities"
+        # the organiser cancels M1's confirmed participation: its own revocation takes back
+        r = await client.post(f"{base}/participants/M1/cancel", json={"reason": "duplicate"})
+        assert r.status_code == 200, r.text
+        assert await balance(client, "M1") == Decimal("240")
+
+        events = await exactly(kafka.bootstrap, pool, TIMEBANK_CHANGED, 14)
+        assert sorted(Decimal(e.data["balance"]) for e in events)[-1] == Decimal("242.50")
         assert all(e.subject == "M1" for e in events)
 
 

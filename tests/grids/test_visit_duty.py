@@ -62,10 +62,13 @@ async def test_who_met_the_daily_visiting_duty(settings_for, kafka) -> None:
                 f"/v1/grids/{grid}/staff/{staff}", json={"role": role, "name": staff}
             )
             assert r.status_code in (200, 201), r.text
+        # assigned today, they owe nothing for yesterday and are left out of its figures
+        day = datetime.now(TZ).date() - timedelta(days=1)
+        r = await client.get("/v1/visit-duty", params={"period": day.isoformat()})
+        assert (r.json()["workers"], r.json()["by_street"]) == ([], [])
         # they were assigned long ago: let forty days pass
         await pool.execute("UPDATE grid_staff SET assigned_at = now() - interval '40 days'")
 
-        day = datetime.now(TZ).date() - timedelta(days=1)
         local = lambda h, m=0: datetime.combine(day, time(h, m), TZ)  # noqa: E731
         await visit(client, "G1", "W1", local(9), 90)
         await visit(client, "G1", "W1", local(15), 40)

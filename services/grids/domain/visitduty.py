@@ -4,7 +4,8 @@ A grid's leader and workers each owe `minutes_per_day` minutes of logged visits 
 on every duty day (the city's setting: 120 minutes, every day of the week, unless changed).
 For a day, a worker met the duty if their visits that day add up to at least that; for a week
 or a month, if they met it on every duty day of it so far — days before the worker was assigned
-to the grid and days still to come are not owed. Days are the city's calendar days.
+to the grid and days still to come are not owed, and a worker who owes no day of the period
+is left out of its figures. Days are the city's calendar days.
 """
 
 from __future__ import annotations
