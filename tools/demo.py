@@ -758,12 +758,25 @@ async def load_and_simulate(env: dict[str, str], data: Path) -> None:
     task = asyncio.create_task(simulate(bootstrap, city, rate), name="demo-simulator")
     _BACKGROUND.add(task)
     task.add_done_callback(_finished)
+    # the community practices (time bank catalogue, visits, rated incidents and wishes) go
+    # through the HTTP APIs, as a community office would
+    from tools import demo_community
+
+    offset = int(env.get("PORT_OFFSET", "0"))
+    base = {
+        "grids": f"http://127.0.0.1:{8002 + offset}",
+        "activities": f"http://127.0.0.1:{8003 + offset}",
+    }
+    practices = demo_community.run(city, base, token, data / demo_community.MARKER)
+    community = asyncio.create_task(practices, name="demo-community")
+    _BACKGROUND.add(community)
+    community.add_done_callback(_finished)
 
 
-_BACKGROUND: set[asyncio.Task[int]] = set()
+_BACKGROUND: set[asyncio.Task[Any]] = set()
 
 
-def _finished(task: asyncio.Task[int]) -> None:
+def _finished(task: asyncio.Task[Any]) -> None:
     _BACKGROUND.discard(task)
     if not task.cancelled() and task.exception() is not None:
         say(f"simulator stopped: {task.exception()!r}")

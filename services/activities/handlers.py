@@ -25,7 +25,17 @@ from shared.events import (
 )
 from shared.inbox import Incoming
 
-CONSUMES = (MEMBER_REGISTERED, MEMBER_REPORTED, MEMBER_DEREGISTERED, UNIT_REPORTED, REGION_DEFINED)
+from .timebank import CONSUMES as TIMEBANK_CONSUMES
+
+# ... and volunteer records of other systems for the time bank (applied by `timebank.apply`)
+CONSUMES: tuple[str, ...] = (
+    MEMBER_REGISTERED,
+    MEMBER_REPORTED,
+    MEMBER_DEREGISTERED,
+    UNIT_REPORTED,
+    REGION_DEFINED,
+    *TIMEBANK_CONSUMES,
+)
 
 _STATUS = """
 INSERT INTO member_projection AS m (member_id, status, status_time, status_source, status_id)

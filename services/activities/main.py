@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from shared.api import ErrorBody
+from shared.db import Conn
 from shared.events import ACTIVITY_LOGGED, ACTIVITY_REVOKED
 from shared.events.activities import (
     ACTIVITY_CANCELLED,
@@ -21,10 +22,21 @@ from shared.events.activities import (
     WISH_CLAIMED,
     WISH_POSTED,
 )
-from shared.service import ServiceDefinition, create_service_app
+from shared.events.satisfaction import SATISFACTION_RATED
+from shared.events.timebank import TIMEBANK_CHANGED, TIMEBANK_OFFER_CHANGED
+from shared.inbox import Incoming
+from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
 
-from . import api, handlers, meetings_api
+from . import (
+    api,
+    handlers,
+    meetings_api,
+    satisfaction,
+    satisfaction_api,
+    timebank,
+    timebank_api,
+)
 from .domain.rules import Refusal
 
 # What the use cases send through the outbox (the AsyncAPI document lists them).
@@ -36,19 +48,32 @@ PUBLISHES = (
     WISH_POSTED,
     WISH_CLAIMED,
     PROJECT_CREATED,
+    TIMEBANK_CHANGED,
+    TIMEBANK_OFFER_CHANGED,
+    SATISFACTION_RATED,
 )
 
 
-def definition() -> ServiceDefinition:
+async def _gauges(runtime: Runtime) -> None:
+    assert runtime.pool is not None
+    await satisfaction.refresh_gauges(runtime.pool)  # the metric is right from the start
+
+
+def definition(source: str = "/partygrid/activities") -> ServiceDefinition:
+    async def apply(conn: Conn, events: list[Incoming]) -> None:
+        await handlers.apply(conn, events)
+        await timebank.apply(conn, events, source)  # volunteer hours of other systems
+
     return ServiceDefinition(
         name="activities",
         title="PartyGrid activities",
         description=f"{(api.__doc__ or '').strip()}\n\n{(meetings_api.__doc__ or '').strip()}",
         migrations=Path(__file__).parent / "migrations",
-        api=[api.router, meetings_api.router],
+        api=[api.router, meetings_api.router, timebank_api.router, satisfaction_api.router],
+        on_start=_gauges,
         consumes=handlers.CONSUMES,
         publishes=PUBLISHES,
-        apply=handlers.apply,
+        apply=apply,
     )
 
 
@@ -61,6 +86,7 @@ async def _refused(_: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    app = create_service_app(definition(), settings)
+    settings = settings or Settings(service_name="activities")
+    app = create_service_app(definition(settings.source), settings)
     app.add_exception_handler(Refusal, _refused)
     return app

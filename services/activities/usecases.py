@@ -44,13 +44,15 @@ from shared.events.activities import (
     WishClaimed,
     WishPosted,
 )
-from shared.outbox import publish_own
 from shared.settings import Settings
 
 from . import checks
 from . import persistence as db
 from .domain import rules
 from .domain.rules import Refusal, conflict, invalid, not_found
+
+# the outbox call that also banks the volunteer hours it publishes (time bank)
+from .timebank import publish_own
 
 Row = dict[str, Any]
 

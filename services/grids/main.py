@@ -22,12 +22,15 @@ from shared.events.grids import (
     INCIDENT_SUPERVISED,
     VISIT_LOGGED,
 )
+from shared.events.satisfaction import SATISFACTION_RATED
 from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
 
 from .api import router
 from .handlers import CONSUMES, apply
 from .metrics import PeriodicRefresh
+from .satisfaction_api import router as satisfaction_router
+from .visitduty_api import router as visit_duty_router
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_REFRESH_SECONDS = 15.0
@@ -47,6 +50,7 @@ PUBLISHES = (
     INCIDENT_CLOSED,
     INCIDENT_SUPERVISED,
     INCIDENT_OVERDUE,
+    SATISFACTION_RATED,
 )
 
 
@@ -61,7 +65,9 @@ def create_app(
 
     async def on_start(runtime: Runtime) -> None:
         assert runtime.pool is not None
-        refresher = PeriodicRefresh(runtime.pool, runtime.settings.source, every)
+        refresher = PeriodicRefresh(
+            runtime.pool, runtime.settings.source, every, runtime.settings.tz
+        )
         runtime.extras["incident_refresh"] = refresher
         await refresher.once()
         refresher.start()
@@ -79,7 +85,7 @@ def create_app(
             "(一网格一支部), members by grid, grid visits (入户走访) and incidents (事在网中办)."
         ),
         migrations=MIGRATIONS,
-        api=[router],
+        api=[router, satisfaction_router, visit_duty_router],
         consumes=CONSUMES,
         publishes=PUBLISHES,
         apply=apply,

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from prometheus_client import Gauge
@@ -60,8 +61,11 @@ class PeriodicRefresh:
     """Every `seconds`: flag incidents that became overdue (publishing incident.overdue)
     and refresh the gauges."""
 
-    def __init__(self, pool: asyncpg.Pool, source: str, seconds: float) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, source: str, seconds: float, tz: ZoneInfo | None = None
+    ) -> None:
         self.pool = pool
+        self.tz = tz
         self.source = source
         self.seconds = seconds
         self._task: asyncio.Task[None] | None = None
@@ -80,6 +84,9 @@ class PeriodicRefresh:
 
         await flag_overdue(self.pool, self.source)
         await refresh_incident_gauges(self.pool)
+        await refresh_satisfaction_gauges(self.pool)
+        if self.tz is not None:
+            await refresh_visit_duty_gauges(self.pool, self.tz)
 
     async def _run(self) -> None:
         while True:
@@ -90,3 +97,46 @@ class PeriodicRefresh:
             except Exception:
                 log.exception("incident refresh failed; retrying")
             await asyncio.sleep(self.seconds)
+
+
+# Residents' satisfaction with incidents, per street (a city has tens of streets, not
+# thousands of grids: a label per street keeps the series few).
+SATISFACTION_AVERAGE = Gauge(
+    "partygrid_grids_satisfaction_average",
+    "Mean rating (1-5) residents gave closed incidents of the street's grids.",
+    ["street"],
+    registry=REGISTRY,
+)
+SATISFACTION_RATINGS = Gauge(
+    "partygrid_grids_satisfaction_ratings",
+    "Closed incidents rated by residents, per street.",
+    ["street"],
+    registry=REGISTRY,
+)
+
+
+async def refresh_satisfaction_gauges(pool: asyncpg.Pool) -> None:
+    """Re-read the per-street figures (after a rating and with the periodic refresh)."""
+    from .satisfaction import figures
+
+    for item in await figures(pool, "street", None):
+        SATISFACTION_AVERAGE.labels(item["region_id"]).set(float(item["average"]))
+        SATISFACTION_RATINGS.labels(item["region_id"]).set(item["ratings"])
+
+
+# The daily visiting duty, for the last complete day, per street.
+VISIT_DUTY_WORKERS = Gauge(
+    "partygrid_grids_visit_duty_workers",
+    "Grid leaders and workers who met (status=met) or did not meet (status=not_met) the daily "
+    "visiting duty yesterday, per street.",
+    ["street", "status"],
+    registry=REGISTRY,
+)
+
+
+async def refresh_visit_duty_gauges(pool: asyncpg.Pool, tz: ZoneInfo) -> None:
+    from .visitduty import yesterday_by_street
+
+    for item in await yesterday_by_street(pool, tz):
+        VISIT_DUTY_WORKERS.labels(item["region_id"], "met").set(item["met"])
+        VISIT_DUTY_WORKERS.labels(item["region_id"], "not_met").set(item["not_met"])

@@ -23,15 +23,26 @@ from shared.events import (
     MemberReported,
     RegionDefined,
 )
+from shared.events.scoring import POINTS_CHANGED
 from shared.inbox import Incoming
 
 from . import persistence as db
 from .domain.registry import deregistration, registration
+from .evaluation import apply_points
 
-CONSUMES = (REGION_DEFINED, MEMBER_REGISTERED, MEMBER_REPORTED, MEMBER_DEREGISTERED)
+# points.changed: the participation of units' in-service members (`evaluation.apply_points`)
+CONSUMES = (
+    REGION_DEFINED,
+    MEMBER_REGISTERED,
+    MEMBER_REPORTED,
+    MEMBER_DEREGISTERED,
+    POINTS_CHANGED,
+)
 
 
 async def apply(conn: Conn, events: list[Incoming]) -> None:
+    await apply_points(conn, events)
+
     # Regions first, then members in member-id order: one lock order for every transaction.
     def key(item: Incoming) -> tuple[int, str]:
         data = item.data

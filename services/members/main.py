@@ -14,10 +14,15 @@ from fastapi import FastAPI
 
 from shared.events import MEMBER_DEREGISTERED, MEMBER_REGISTERED, MEMBER_REPORTED, UNIT_REPORTED
 from shared.events.members import PARTY_ORG_DEFINED, UNIT_AGREEMENT_SIGNED
+from shared.events.units import (
+    UNIT_COMMITMENT_UPDATED,
+    UNIT_COMMITTEE_MEMBER_CHANGED,
+    UNIT_REVIEWED,
+)
 from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
 
-from . import api, handlers, usecases
+from . import api, evaluation_api, handlers, usecases
 
 # What the use cases send through the outbox (the AsyncAPI document lists them).
 PUBLISHES = (
@@ -27,6 +32,9 @@ PUBLISHES = (
     UNIT_REPORTED,
     PARTY_ORG_DEFINED,
     UNIT_AGREEMENT_SIGNED,
+    UNIT_COMMITMENT_UPDATED,
+    UNIT_REVIEWED,
+    UNIT_COMMITTEE_MEMBER_CHANGED,
 )
 
 
@@ -50,7 +58,7 @@ def definition() -> ServiceDefinition:
         title="PartyGrid members",
         description=api.__doc__ or "",
         migrations=Path(__file__).parent / "migrations",
-        api=[api.router],
+        api=[api.router, evaluation_api.router],
         consumes=handlers.CONSUMES,
         publishes=PUBLISHES,
         apply=handlers.apply,

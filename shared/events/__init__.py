@@ -3,7 +3,17 @@
 Importing this package registers every event type; `EVENT_TYPES` maps type → schema.
 """
 
-from . import activities, deadletters, grids, members, regions, scoring
+from . import (
+    activities,
+    deadletters,
+    grids,
+    members,
+    regions,
+    satisfaction,
+    scoring,
+    timebank,
+    units,
+)
 from .activities import ACTIVITY_LOGGED, ACTIVITY_REVOKED, ActivityLogged, ActivityRevoked, EventRef
 from .deadletters import DeadLetter
 from .envelope import (
@@ -68,6 +78,9 @@ __all__ = [
     "new_event",
     "parse_envelope",
     "regions",
+    "satisfaction",
     "scoring",
+    "timebank",
+    "units",
     "validate_data",
 ]

@@ -42,7 +42,10 @@ from .members import (
 )
 from .regions import REGION_DEFINED
 from .registry import DEADLETTER_TOPIC
+from .satisfaction import SATISFACTION_RATED
 from .scoring import POINTS_CHANGED
+from .timebank import TIMEBANK_CHANGED, TIMEBANK_OFFER_CHANGED
+from .units import UNIT_COMMITMENT_UPDATED, UNIT_COMMITTEE_MEMBER_CHANGED, UNIT_REVIEWED
 
 
 def _event(
@@ -370,6 +373,91 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                 "grid_id": "350302001001-G03",
                 "due_at": "2026-11-21T09:00:00+08:00",
                 "status": "assigned",
+            },
+        ),
+        _event(
+            UNIT_COMMITMENT_UPDATED,
+            "/partygrid/members",
+            "unit/U0112/agreement/AG-2026-07/commitment/2/done",
+            T,
+            "U0112",
+            {
+                "unit_id": "U0112",
+                "agreement_id": "AG-2026-07",
+                "commitment_no": 2,
+                "status": "done",
+                "done_on": "2026-11-20",
+            },
+        ),
+        _event(
+            UNIT_REVIEWED,
+            "/partygrid/members",
+            "unit/U0112/review/2026",
+            T,
+            "U0112",
+            {
+                "unit_id": "U0112",
+                "year": 2026,
+                "region_id": "350302001001",
+                "reported_on": "2026-12-15",
+                "evaluation": "good",
+            },
+        ),
+        _event(
+            UNIT_COMMITTEE_MEMBER_CHANGED,
+            "/partygrid/members",
+            "unit/U0112/committee/M000123/350302001/2026-01-01",
+            T,
+            "U0112",
+            {
+                "unit_id": "U0112",
+                "member_id": "M000123",
+                "region_id": "350302001",
+                "post": "兼职委员",
+                "since": "2026-01-01",
+            },
+        ),
+        _event(
+            SATISFACTION_RATED,
+            "/partygrid/grids",
+            f"satisfaction/incident/{_INCIDENT}",
+            T,
+            _INCIDENT,
+            {
+                "subject_kind": "incident",
+                "subject_id": _INCIDENT,
+                "region_id": "350302001001-G03",
+                "score": 5,
+            },
+        ),
+        _event(
+            TIMEBANK_CHANGED,
+            "/partygrid/activities",
+            "timebank/TBE-5f0c2a9d41e7b3c8a6d2e1f0",
+            T,
+            "M000123",
+            {
+                "account_id": "M000123",
+                "entry_id": "TBE-5f0c2a9d41e7b3c8a6d2e1f0",
+                "kind": "earned",
+                "hours": "2.50",
+                "balance": "14.00",
+                "community_id": "350302001001",
+                "logged": {"source": "/city/volunteer-platform", "id": "vp-2026-000123"},
+            },
+        ),
+        _event(
+            TIMEBANK_OFFER_CHANGED,
+            "/partygrid/activities",
+            "timebank/offer/TO-0007/listed",
+            T,
+            "TO-0007",
+            {
+                "offer_id": "TO-0007",
+                "community_id": "350302001001",
+                "title": "上门理发一次",
+                "hours": "2.00",
+                "status": "listed",
             },
         ),
         _event(

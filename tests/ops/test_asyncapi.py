@@ -10,10 +10,12 @@ import ast
 import asyncio
 import importlib
 import json
+import pkgutil
 import re
 from pathlib import Path
 from typing import Any
 
+import shared.events
 from shared.asyncapi import published_topics
 from shared.events import DEADLETTER_TOPIC, EVENT_TYPES, parse_envelope, validate_data
 from shared.events.examples import EXAMPLES
@@ -87,8 +89,8 @@ def _published_by_code(service: str) -> set[str]:
     service's code other than its consumer (handlers.py), found by reading the source."""
     constants = {
         name: value
-        for module in ("members", "grids", "activities", "regions", "scoring", "registry")
-        for name, value in vars(importlib.import_module(f"shared.events.{module}")).items()
+        for module in pkgutil.iter_modules(shared.events.__path__)
+        for name, value in vars(importlib.import_module(f"shared.events.{module.name}")).items()
         if name.isupper() and isinstance(value, str) and value in EVENT_TYPES
     }
     found = set()

@@ -1,0 +1,128 @@
+"""Residents' satisfaction with small wishes (微心愿): once a wish is fulfilled, the resident's
+rating (1-5, optional comment) is recorded, once, and announced as satisfaction.rated (score
+only); figures per community and street are read back and exported as a metric per street.
+Rules and figures are in `shared.satisfaction`; the SQL is the few statements below."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from prometheus_client import Gauge
+
+from shared import satisfaction as rules
+from shared.api import ApiError
+from shared.auth import Principal
+from shared.db import Conn
+from shared.events import new_event
+from shared.events.satisfaction import SATISFACTION_RATED, SatisfactionRated
+from shared.metrics import REGISTRY
+from shared.outbox import add_to_outbox
+from shared.settings import Settings
+
+from . import persistence
+
+SATISFACTION_AVERAGE = Gauge(
+    "partygrid_activities_wish_satisfaction_average",
+    "Mean rating (1-5) residents gave fulfilled small wishes of the street's communities.",
+    ["street"],
+    registry=REGISTRY,
+)
+SATISFACTION_RATINGS = Gauge(
+    "partygrid_activities_wish_satisfaction_ratings",
+    "Fulfilled small wishes rated by residents, per street.",
+    ["street"],
+    registry=REGISTRY,
+)
+
+# the region at each level of a rated wish: its community, or the community's parent street
+_LEVEL_COLUMN = {"community": "w.community_id", "street": "c.parent_id"}
+
+
+async def _counts(conn: Conn, level: str, community_id: str | None) -> list[asyncpg.Record]:
+    column = _LEVEL_COLUMN[level]
+    return await conn.fetch(
+        f"""SELECT {column} AS region_id, w.score, count(*) AS n
+            FROM wish_ratings w LEFT JOIN region_projection c ON c.region_id = w.community_id
+            WHERE ($1::text IS NULL OR w.community_id = $1 OR c.parent_id = $1)
+              AND {column} IS NOT NULL
+            GROUP BY 1, 2 ORDER BY 1, 2""",
+        community_id,
+    )
+
+
+async def figures(conn: Conn, level: str, within: str | None) -> list[dict[str, Any]]:
+    per_region: dict[str, dict[int, int]] = defaultdict(dict)
+    for r in await _counts(conn, level, within):
+        per_region[r["region_id"]][r["score"]] = r["n"]
+    return [rules.summary(region, counts) for region, counts in sorted(per_region.items())]
+
+
+async def refresh_gauges(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        for item in await figures(conn, "street", None):
+            SATISFACTION_AVERAGE.labels(item["region_id"]).set(float(item["average"]))
+            SATISFACTION_RATINGS.labels(item["region_id"]).set(item["ratings"])
+
+
+@dataclass
+class Satisfaction:
+    pool: asyncpg.Pool
+    settings: Settings
+
+    async def rate_wish(
+        self, caller: Principal, wish_id: str, score: int, comment: str | None
+    ) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        async with self.pool.acquire() as conn, conn.transaction():
+            wish = await persistence.wish(conn, wish_id)
+            if wish is None:
+                raise ApiError(404, "not_found", f"wish {wish_id} does not exist")
+            community = wish["community_id"]
+            caller.require_region(await persistence.region_path(conn, community))
+            rules.check_ratable("wish", wish_id, wish["status"], "fulfilled")
+            row = await conn.fetchrow(
+                """INSERT INTO wish_ratings (wish_id, community_id, score, comment, rated_at)
+                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
+                   RETURNING score, comment, rated_at""",
+                wish_id,
+                community,
+                score,
+                comment,
+                now,
+            )
+            if row is None:
+                raise rules.already_rated("wish", wish_id)
+            data = SatisfactionRated(
+                subject_kind="wish", subject_id=wish_id, region_id=community, score=score
+            )
+            event = new_event(
+                type=SATISFACTION_RATED,
+                source=self.settings.source,
+                data=data,
+                subject=wish_id,
+                time=now,
+                id=f"satisfaction/wish/{wish_id}",
+            )
+            await add_to_outbox(conn, [event])
+        await refresh_gauges(self.pool)
+        return {
+            "subject_id": wish_id,
+            "region_id": community,
+            "score": row["score"],
+            "comment": row["comment"],
+            "rated_at": row["rated_at"].isoformat(),
+        }
+
+    async def satisfaction(
+        self, caller: Principal, level: str, within: str | None
+    ) -> dict[str, Any]:
+        async with self.pool.acquire() as conn:
+            if within is not None:
+                caller.require_region(await persistence.region_path(conn, within))
+            elif not caller.may_access([]):
+                within = caller.scope  # a regional token sees its own region
+            return {"level": level, "within": within, "items": await figures(conn, level, within)}

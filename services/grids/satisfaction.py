@@ -1,0 +1,73 @@
+"""Residents' satisfaction with incidents (以社区居民满意度为主要衡量标准): once an incident is
+closed, the resident's rating (1-5, optional comment) is recorded, once, and announced as
+satisfaction.rated (score only); figures per grid, community and street are read back and
+exported as a metric per street. Rules and figures are in `shared.satisfaction`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from shared import satisfaction as rules
+from shared.api import ApiError
+from shared.events import new_event
+from shared.events.satisfaction import SATISFACTION_RATED, SatisfactionRated
+from shared.outbox import add_to_outbox
+
+from . import metrics
+from . import persistence as db
+from . import satisfaction_db as sql
+from .usecases import Context, _path_ids, _scope_within
+
+
+async def rate_incident(
+    ctx: Context, incident_id: str, score: int, comment: str | None
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        incident = await db.get_incident(conn, incident_id)
+        if incident is None:
+            raise ApiError(404, "not_found", f"incident {incident_id} does not exist")
+        grid_id = incident["grid_id"]
+        ctx.caller.require_region(await _path_ids(conn, grid_id) or [grid_id])
+        rules.check_ratable("incident", incident_id, incident["status"], "closed")
+        row = await sql.insert_rating(conn, incident_id, grid_id, score, comment, now)
+        if row is None:
+            raise rules.already_rated("incident", incident_id)
+        data = SatisfactionRated(
+            subject_kind="incident", subject_id=incident_id, region_id=grid_id, score=score
+        )
+        event = new_event(
+            type=SATISFACTION_RATED,
+            source=ctx.source,
+            data=data,
+            subject=incident_id,
+            time=now,
+            id=f"satisfaction/incident/{incident_id}",
+        )
+        await add_to_outbox(conn, [event])
+    await metrics.refresh_satisfaction_gauges(ctx.pool)
+    return {
+        "subject_id": incident_id,
+        "region_id": grid_id,
+        "score": row["score"],
+        "comment": row["comment"],
+        "rated_at": row["rated_at"].isoformat(),
+    }
+
+
+async def figures(pool: Any, level: str, grids: list[str] | None) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        rows = await sql.counts(conn, level, grids)
+    per_region: dict[str, dict[int, int]] = defaultdict(dict)
+    for r in rows:
+        per_region[r["region_id"]][r["score"]] = r["n"]
+    return [rules.summary(region, counts) for region, counts in sorted(per_region.items())]
+
+
+async def satisfaction(ctx: Context, level: str, within: str | None) -> dict[str, Any]:
+    async with ctx.pool.acquire() as conn:
+        within = await _scope_within(conn, ctx, within)
+        grids = None if within is None else await db.grids_within(conn, within)
+    return {"level": level, "within": within, "items": await figures(ctx.pool, level, grids)}

@@ -1,0 +1,88 @@
+"""Residents' satisfaction, the part both services that collect it share: the rating a
+resident gives (1-5 and an optional comment), the summary per region that is read back and
+exported as a metric, and the rule that a case is rated once, after it is done.
+
+Pure: no I/O. The grids service rates closed incidents, the activities service fulfilled wishes;
+each stores its ratings and counts them per score with SQL, and `summary` turns those counts
+into the figures readers see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .api import ApiError
+
+SCORES = (1, 2, 3, 4, 5)
+SATISFIED = 4  # a score of 4 or 5 counts as satisfied
+
+
+class RatingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    score: int = Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied).")
+    comment: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="The resident's own words (kept here, never published in events).",
+    )
+
+
+class RatingOut(BaseModel):
+    subject_id: str = Field(description="The incident or wish rated.")
+    region_id: str = Field(description="Its grid (incident) or community (wish).")
+    score: int = Field(description="1 to 5.")
+    comment: str | None = Field(description="The resident's comment.")
+    rated_at: str = Field(description="When it was rated (RFC 3339).")
+
+
+class RegionSatisfaction(BaseModel):
+    region_id: str = Field(description="The grid, community or street.")
+    ratings: int = Field(description="How many cases were rated.")
+    average: Decimal = Field(description="Mean score, two decimals.")
+    satisfied_share: Decimal = Field(
+        description="Share of ratings of 4 or 5 (0 to 1, four decimals)."
+    )
+    by_score: dict[str, int] = Field(description="Ratings per score, '1' to '5'.")
+
+
+class SatisfactionOut(BaseModel):
+    level: str = Field(description="The level the figures are grouped by.")
+    within: str | None = Field(description="The region they are restricted to, if any.")
+    items: list[RegionSatisfaction] = Field(description="One entry per region with ratings.")
+
+
+def summary(region_id: str, counts: Mapping[int, int]) -> dict[str, object]:
+    """Figures of one region from its number of ratings per score."""
+    ratings = sum(counts.get(s, 0) for s in SCORES)
+    total = sum(s * counts.get(s, 0) for s in SCORES)
+    satisfied = sum(counts.get(s, 0) for s in SCORES if s >= SATISFIED)
+    average = Decimal(total) / ratings if ratings else Decimal(0)
+    share = Decimal(satisfied) / ratings if ratings else Decimal(0)
+    return {
+        "region_id": region_id,
+        "ratings": ratings,
+        "average": average.quantize(Decimal("0.01"), ROUND_HALF_UP),
+        "satisfied_share": share.quantize(Decimal("0.0001"), ROUND_HALF_UP),
+        "by_score": {str(s): counts.get(s, 0) for s in SCORES},
+    }
+
+
+def check_ratable(kind: str, subject_id: str, status: str, done: str) -> None:
+    """Only a case that is done may be rated (an incident closed, a wish fulfilled)."""
+    if status != done:
+        raise ApiError(
+            409,
+            "not_ratable",
+            f"{kind} {subject_id} is {status}; residents rate it once it is {done}",
+            field="status",
+        )
+
+
+def already_rated(kind: str, subject_id: str) -> ApiError:
+    return ApiError(
+        409, "already_rated", f"{kind} {subject_id} was rated already; a rating is given once"
+    )
