@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 
 from .embedded import EmbeddedKafka, EmbeddedPostgres, start_kafka, start_postgres
-from .kafka import ensure_topics
+from .incarnation import create_topics
 from .settings import SERVICE_PORTS
 
 SERVICES = ("members", "grids", "activities", "scoring")
@@ -134,7 +134,7 @@ async def supervise(args: argparse.Namespace) -> int:
         else:
             say(f"using Kafka at {env['KAFKA_BOOTSTRAP_SERVERS']}")
         partitions = int(env.get("TOPIC_PARTITIONS", "4"))
-        await ensure_topics(env["KAFKA_BOOTSTRAP_SERVERS"], partitions)
+        await create_topics(env["KAFKA_BOOTSTRAP_SERVERS"], partitions)
         token = None
         if not env.get("API_TOKENS") and not env.get("API_TOKENS_FILE"):
             token = dev_token(data)

@@ -35,12 +35,12 @@ from .auth import TokenStore
 from .db import create_pool, ensure_database, migrate
 from .deadletters_api import router as dead_letters_router
 from .inbox import Apply, InboxConsumer
+from .incarnation import BrokerWatch, create_topics
 from .kafka import (
     ConsumerSlot,
     add_inbox_subscriber,
     create_broker,
     create_producer,
-    ensure_topics,
 )
 from .logs import setup_logging
 from .metrics import REGISTRY
@@ -81,6 +81,7 @@ class Runtime:
     pool: asyncpg.Pool | None = None
     relay: OutboxRelay | None = None
     producer: AIOKafkaProducer | None = None
+    watch: BrokerWatch | None = None
     ready: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -134,6 +135,8 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
                 await connecting
             if definition.on_stop:
                 await definition.on_stop(runtime)
+            if runtime.watch is not None:
+                await runtime.watch.stop()
             if runtime.relay is not None:
                 await runtime.relay.stop()
             if runtime.producer is not None:
@@ -197,17 +200,32 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
 
 
 async def connect_kafka(runtime: Runtime, max_delay: float = 15.0) -> None:
-    """Create the topics, start the broker (subscribers join their group) and the outbox
-    relay's producer, retrying with backoff until the broker answers; then mark ready."""
+    """Create the topics, start the broker (subscribers join their group), the outbox relay's
+    producer and the broker watch (shared.incarnation), retrying with backoff until the broker
+    answers; then mark ready."""
     settings = runtime.settings
     assert runtime.pool is not None
     delay = 0.5
     while True:
         producer = create_producer(settings)
+        watch: BrokerWatch | None = None
         try:
-            await ensure_topics(settings.kafka_bootstrap_servers, settings.topic_partitions)
+            await create_topics(settings.kafka_bootstrap_servers, settings.topic_partitions)
             await runtime.broker.start()
             await producer.start()
+            # which broker is this? sent events it lost are marked unsent before the relay runs
+            watch = BrokerWatch(
+                runtime.pool,
+                producer,
+                bootstrap=settings.kafka_bootstrap_servers,
+                partitions=settings.topic_partitions,
+                service=settings.service_name,
+                consumers=lambda: [
+                    s.consumer for s in runtime.broker.subscribers if getattr(s, "consumer", None)
+                ],
+                check_seconds=settings.incarnation_check_seconds,
+            )
+            await watch.start()
             break
         except Exception as exc:  # unreachable or not ready yet: keep serving, try again
             log.warning(
@@ -216,6 +234,8 @@ async def connect_kafka(runtime: Runtime, max_delay: float = 15.0) -> None:
                 exc,
                 delay,
             )
+            if watch is not None:
+                await watch.stop()
             with contextlib.suppress(Exception):
                 await producer.stop()
             with contextlib.suppress(Exception):
@@ -223,12 +243,14 @@ async def connect_kafka(runtime: Runtime, max_delay: float = 15.0) -> None:
             await asyncio.sleep(delay)
             delay = min(delay * 2, max_delay)
     runtime.producer = producer
+    runtime.watch = runtime.slot.watch = watch
     runtime.relay = OutboxRelay(
         runtime.pool,
         kafka_batch_publisher(producer),
         service=settings.service_name,
         batch=settings.outbox_batch,
         poll_seconds=settings.outbox_poll_seconds,
+        retention_hours=settings.outbox_retention_hours,
     )
     runtime.relay.start()
     runtime.ready = True
