@@ -52,9 +52,7 @@ async def create_topics(bootstrap: str, partitions: int) -> None:
         existing = set(await admin.list_topics())
         wanted = [NewTopic(t, partitions, 1) for t in all_topics() if t not in existing]
         if MARKER_TOPIC not in existing:
-            wanted.append(
-                NewTopic(MARKER_TOPIC, 1, 1, topic_configs={"retention.ms": "-1"})
-            )
+            wanted.append(NewTopic(MARKER_TOPIC, 1, 1, topic_configs={"retention.ms": "-1"}))
         for topic in wanted:
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([topic])
@@ -133,9 +131,7 @@ class BrokerWatch:
         """Compare with the marker recorded in the database; on a change, mark every retained
         outbox row unsent. Returns how many rows will be sent again."""
         async with self.pool.acquire() as conn, conn.transaction():
-            stored = await conn.fetchval(
-                "SELECT incarnation FROM broker_incarnation FOR UPDATE"
-            )
+            stored = await conn.fetchval("SELECT incarnation FROM broker_incarnation FOR UPDATE")
             if stored == marker:
                 return 0
             # FOR UPDATE above waits for a relay step that is marking rows sent (it holds the

@@ -128,9 +128,8 @@ def add_inbox_subscriber(
 
 async def _rewind(message: KafkaMessage) -> None:
     consumer = getattr(message, "consumer", None)
-    assigned = consumer.assignment() if consumer is not None else None
-    if assigned:
-        await consumer.seek_to_beginning(*assigned)
+    if consumer is not None and consumer.assignment():
+        await consumer.seek_to_beginning(*consumer.assignment())
 
 
 async def _raw_decoder(msg: Any) -> Any:

@@ -36,6 +36,7 @@ from .db import create_pool, ensure_database, migrate
 from .deadletters_api import router as dead_letters_router
 from .inbox import Apply, InboxConsumer
 from .incarnation import BrokerWatch, create_topics
+from .ingress import router as ingress_router
 from .kafka import (
     ConsumerSlot,
     add_inbox_subscriber,
@@ -193,6 +194,9 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
     async def asyncapi_page() -> HTMLResponse:
         return HTMLResponse(render_html(contract()))
 
+    app.state.accepts = frozenset(definition.consumes)
+    if definition.consumes:  # CloudEvents over HTTP, for the types this service consumes
+        app.include_router(ingress_router)
     for api in definition.api:
         app.include_router(api)
     app.include_router(dead_letters_router)  # every service lists and re-publishes its own
@@ -221,7 +225,7 @@ async def connect_kafka(runtime: Runtime, max_delay: float = 15.0) -> None:
                 partitions=settings.topic_partitions,
                 service=settings.service_name,
                 consumers=lambda: [
-                    s.consumer for s in runtime.broker.subscribers if getattr(s, "consumer", None)
+                    c for s in runtime.broker.subscribers if (c := getattr(s, "consumer", None))
                 ],
                 check_seconds=settings.incarnation_check_seconds,
             )
