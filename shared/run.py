@@ -128,8 +128,9 @@ async def supervise(args: argparse.Namespace) -> int:
         else:
             say("using PostgreSQL at DATABASE_URL")
         if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
-            say("starting embedded Kafka-protocol broker (tansu, memory-only) on 127.0.0.1:9092")
-            kafka = start_kafka(9092, log_path=data / "logs" / "tansu.log")
+            port = int(env.get("EMBEDDED_KAFKA_PORT", "9092"))
+            say(f"starting embedded Kafka-protocol broker (tansu, memory-only) on 127.0.0.1:{port}")
+            kafka = start_kafka(port, log_path=data / "logs" / "tansu.log")
             env["KAFKA_BOOTSTRAP_SERVERS"] = kafka.bootstrap
         else:
             say(f"using Kafka at {env['KAFKA_BOOTSTRAP_SERVERS']}")
