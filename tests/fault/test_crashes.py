@@ -64,7 +64,7 @@ pytestmark = pytest.mark.e2e
 
 
 def workload() -> Workload:
-    return build(members=1000, logged=11000, revoked=300, republished=500)
+    return build(members=800, logged=7000, revoked=200, republished=300)
 
 
 @pytest.fixture(scope="module")
