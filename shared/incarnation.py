@@ -84,6 +84,7 @@ class BrokerWatch:
         self.seen: str | None = None  # the marker this process last saw
         self.generation = 0  # how often this process saw the marker change
         self.resent = 0  # outbox rows marked unsent again by this process
+        self._recorded: str | None = None  # the marker this process last recorded
         self._reader: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -118,7 +119,9 @@ class BrokerWatch:
             log.warning("the broker is a new incarnation (%s); reading from the start", marker)
             await self.rewind_consumers()
         self.seen = marker
-        await self.record(marker)
+        if marker != self._recorded:  # the database is only asked when there is news
+            await self.record(marker)
+            self._recorded = marker
 
     async def rewind_consumers(self) -> None:
         for consumer in self.consumers():

@@ -215,4 +215,3 @@ async def test_publisher_token_opens_no_other_api(env: Env) -> None:
         "/v1/rankings/streets", headers={"Authorization": f"Bearer {PUBLISHER}"}
     )
     assert r.status_code == 403 and "publisher" in r.text, r.text
-
