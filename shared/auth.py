@@ -6,7 +6,10 @@ line), re-read when the file changes, so a new token can be added, clients moved
 old one removed without a restart. Tokens are compared in constant time.
 
 Roles: `city_admin` (everything), `street_admin` and `community_admin` (write and read inside
-their region), `service` (read-only, everywhere; the city portal, the big screen, reports).
+their region), `service` (read-only, everywhere; the city portal, the big screen, reports),
+`publisher` (an outside system: may only send events to `POST /v1/events`, and only the event
+types its scope lists, separated by `|`, e.g.
+`token:publisher:partygrid.activity.logged|partygrid.activity.revoked`; `*` for every type).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .api import ApiError
 
-ROLES = ("city_admin", "street_admin", "community_admin", "service")
+ROLES = ("city_admin", "street_admin", "community_admin", "service", "publisher")
 _bearer = HTTPBearer(auto_error=False, description="A token configured in API_TOKENS.")
 
 
@@ -58,6 +61,15 @@ class Principal:
                 f"{next((r for r in path if r), '?')}",
             )
 
+    @property
+    def publishes(self) -> frozenset[str] | None:
+        """Event types this token may send over HTTP; None for every type."""
+        if self.role == "city_admin" or (self.role == "publisher" and self.scope == "*"):
+            return None
+        if self.role == "publisher":
+            return frozenset(self.scope.split("|"))
+        return frozenset()
+
     def require_city(self) -> None:
         if self.role != "city_admin":
             raise ApiError(403, "forbidden", "only a city_admin token may do this")
@@ -75,6 +87,15 @@ def parse_tokens(text: str) -> dict[str, Principal]:
                 "each token entry must be token:role:scope with a token of 16+ characters and "
                 f"role one of {', '.join(ROLES)}"
             )
+        if parts[1] == "publisher" and parts[2] != "*":
+            from .events import EVENT_TYPES  # the registry, not the envelope: no import cycle
+
+            unknown = set(parts[2].split("|")) - set(EVENT_TYPES)
+            if unknown:
+                raise ValueError(
+                    f"a publisher token's scope lists event types separated by | (or *); "
+                    f"unknown: {', '.join(sorted(unknown))}"
+                )
         tokens[parts[0]] = Principal(parts[0][:4] + "…", parts[1], parts[2])
     return tokens
 
@@ -115,7 +136,7 @@ def token_store_from_env(inline: str | None = None, file: str | None = None) -> 
     )
 
 
-async def authenticate(
+async def any_token(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -128,4 +149,15 @@ async def authenticate(
     return principal
 
 
+async def authenticate(principal: Annotated[Principal, Depends(any_token)]) -> Principal:
+    """Every API but the event ingress: a publisher token opens nothing else."""
+    if principal.role == "publisher":
+        raise ApiError(
+            403, "forbidden", "a publisher token may only send events to POST /v1/events"
+        )
+    return principal
+
+
 Caller = Annotated[Principal, Depends(authenticate)]
+# the event ingress (POST /v1/events): publisher tokens too
+Publisher = Annotated[Principal, Depends(any_token)]

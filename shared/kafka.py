@@ -20,6 +20,7 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .inbox import InboxConsumer
+    from .incarnation import BrokerWatch
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,8 @@ class ConsumerSlot:
     """Filled by the app's lifespan once the database pool exists; handlers read it."""
 
     consumer: InboxConsumer | None = None
+    watch: BrokerWatch | None = None
+    generation: int = 0  # the broker incarnations this subscriber has caught up with
 
 
 def add_inbox_subscriber(
@@ -128,8 +131,19 @@ def add_inbox_subscriber(
             records = (records,)
         await slot.consumer.handle(records)
         _record_lag(settings.service_name, message, records)
+        if slot.watch is not None and slot.watch.generation != slot.generation:
+            # the broker was replaced while this batch was in flight: its offsets belong to the
+            # old broker, so read the new one from the start (the inbox skips what it has)
+            slot.generation = slot.watch.generation
+            await _rewind(message)
 
     return inbox
+
+
+async def _rewind(message: KafkaMessage) -> None:
+    consumer = getattr(message, "consumer", None)
+    if consumer is not None and consumer.assignment():
+        await consumer.seek_to_beginning(*consumer.assignment())
 
 
 async def _raw_decoder(msg: Any) -> Any:

@@ -2,7 +2,8 @@
 that change; `OutboxRelay` publishes them in order and marks them sent.
 
 A crash between publishing and marking sent publishes the event again on restart; consumers
-dedupe by `source` + `id`, so the effect is once. LISTEN/NOTIFY wakes the relay right after a
+dedupe by `source` + `id`, so the effect is once. Sent rows are kept for a retention window so
+that they can be sent again to a broker that lost them (shared.incarnation). LISTEN/NOTIFY wakes the relay right after a
 commit (low publish latency); a slow poll is the fallback.
 """
 
@@ -159,13 +160,20 @@ class OutboxRelay:
             OUTBOX_OLDEST_AGE.labels(self.service).set(0)
             return 0
         OUTBOX_OLDEST_AGE.labels(self.service).set(float(rows[0]["age"]))
+        epoch = await conn.fetchval("SELECT epoch FROM broker_incarnation")
         # Sends are queued in seq order; waiting for all acks before marking keeps the
         # guarantee: a row is marked sent only after the broker has it.
         await self.publish([(r["topic"], r["key"], r["value"]) for r in rows])
-        await conn.execute(
-            "UPDATE outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])",
-            [r["seq"] for r in rows],
-        )
+        async with conn.transaction():
+            # If the broker turned out to be a new incarnation meanwhile (shared.incarnation),
+            # these may have gone to the old one: leave them unsent. FOR SHARE makes the
+            # incarnation switch wait for this marking, so it re-sends what is marked here.
+            if await conn.fetchval("SELECT epoch FROM broker_incarnation FOR SHARE") != epoch:
+                return 0
+            await conn.execute(
+                "UPDATE outbox SET sent_at = now() WHERE seq = ANY($1::bigint[])",
+                [r["seq"] for r in rows],
+            )
         for topic, n in Counter(r["topic"] for r in rows).items():
             OUTBOX_PUBLISHED.labels(self.service, topic).inc(n)
         self.published += len(rows)

@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 
 from .embedded import EmbeddedKafka, EmbeddedPostgres, start_kafka, start_postgres
-from .kafka import ensure_topics
+from .incarnation import create_topics
 from .monitoring import PROMETHEUS_PORT, ensure_tool, prometheus_command, prometheus_config
 from .settings import SERVICE_PORTS
 
@@ -137,13 +137,14 @@ async def supervise(args: argparse.Namespace) -> int:
         else:
             say("using PostgreSQL at DATABASE_URL")
         if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
-            say("starting embedded Kafka-protocol broker (tansu, memory-only) on 127.0.0.1:9092")
-            kafka = start_kafka(9092, log_path=data / "logs" / "tansu.log")
+            port = int(env.get("EMBEDDED_KAFKA_PORT", "9092"))
+            say(f"starting embedded Kafka-protocol broker (tansu, memory-only) on 127.0.0.1:{port}")
+            kafka = start_kafka(port, log_path=data / "logs" / "tansu.log")
             env["KAFKA_BOOTSTRAP_SERVERS"] = kafka.bootstrap
         else:
             say(f"using Kafka at {env['KAFKA_BOOTSTRAP_SERVERS']}")
         partitions = int(env.get("TOPIC_PARTITIONS", "4"))
-        await ensure_topics(env["KAFKA_BOOTSTRAP_SERVERS"], partitions)
+        await create_topics(env["KAFKA_BOOTSTRAP_SERVERS"], partitions)
         token = None
         if not env.get("API_TOKENS") and not env.get("API_TOKENS_FILE"):
             token = dev_token(data)

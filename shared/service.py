@@ -35,12 +35,13 @@ from .auth import TokenStore
 from .db import SHARED_MIGRATIONS, create_pool, ensure_database, migrate
 from .deadletters_api import router as dead_letters_router
 from .inbox import Apply, InboxConsumer
+from .incarnation import BrokerWatch, create_topics
+from .ingress import router as ingress_router
 from .kafka import (
     ConsumerSlot,
     add_inbox_subscriber,
     create_broker,
     create_producer,
-    ensure_topics,
 )
 from .logs import setup_logging
 from .metrics import REGISTRY, SERVICE_READY
@@ -79,6 +80,7 @@ class Runtime:
     pool: asyncpg.Pool | None = None
     relay: OutboxRelay | None = None
     producer: AIOKafkaProducer | None = None
+    watch: BrokerWatch | None = None
     ready: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -132,6 +134,8 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
                 await connecting
             if definition.on_stop:
                 await definition.on_stop(runtime)
+            if runtime.watch is not None:
+                await runtime.watch.stop()
             if runtime.relay is not None:
                 await runtime.relay.stop()
             if runtime.producer is not None:
@@ -190,6 +194,9 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
     async def asyncapi_page() -> HTMLResponse:
         return HTMLResponse(render_html(contract()))
 
+    app.state.accepts = frozenset(definition.consumes)
+    if definition.consumes:  # CloudEvents over HTTP, for the types this service consumes
+        app.include_router(ingress_router)
     for api in definition.api:
         app.include_router(api)
     app.include_router(dead_letters_router)  # every service lists and re-publishes its own
@@ -197,21 +204,37 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
 
 
 async def connect_kafka(runtime: Runtime, max_delay: float = 15.0) -> None:
-    """Create the topics, start the broker (subscribers join their group) and the outbox
-    relay's producer, retrying with backoff until the broker answers; then mark ready."""
+    """Create the topics, start the broker (subscribers join their group), the outbox relay's
+    producer and the broker watch (shared.incarnation), retrying with backoff until the broker
+    answers; then mark ready."""
     settings = runtime.settings
     assert runtime.pool is not None
     delay = 0.5
     while True:
         producer = create_producer(settings)
+        watch: BrokerWatch | None = None
         try:
-            await ensure_topics(
+            await create_topics(
                 settings.kafka_bootstrap_servers,
                 settings.topic_partitions,
-                replication_factor=settings.topic_replication_factor,
+                settings.topic_replication_factor,
             )
             await runtime.broker.start()
             await producer.start()
+            # which broker is this? sent events it lost are marked unsent before the relay runs
+            watch = BrokerWatch(
+                runtime.pool,
+                producer,
+                bootstrap=settings.kafka_bootstrap_servers,
+                partitions=settings.topic_partitions,
+                replication_factor=settings.topic_replication_factor,
+                service=settings.service_name,
+                consumers=lambda: [
+                    c for s in runtime.broker.subscribers if (c := getattr(s, "consumer", None))
+                ],
+                check_seconds=settings.incarnation_check_seconds,
+            )
+            await watch.start()
             break
         except Exception as exc:  # unreachable or not ready yet: keep serving, try again
             log.warning(
@@ -220,6 +243,8 @@ async def connect_kafka(runtime: Runtime, max_delay: float = 15.0) -> None:
                 exc,
                 delay,
             )
+            if watch is not None:
+                await watch.stop()
             with contextlib.suppress(Exception):
                 await producer.stop()
             with contextlib.suppress(Exception):
@@ -227,12 +252,14 @@ async def connect_kafka(runtime: Runtime, max_delay: float = 15.0) -> None:
             await asyncio.sleep(delay)
             delay = min(delay * 2, max_delay)
     runtime.producer = producer
+    runtime.watch = runtime.slot.watch = watch
     runtime.relay = OutboxRelay(
         runtime.pool,
         kafka_batch_publisher(producer),
         service=settings.service_name,
         batch=settings.outbox_batch,
         poll_seconds=settings.outbox_poll_seconds,
+        retention_hours=settings.outbox_retention_hours,
     )
     runtime.relay.start()
     runtime.ready = True

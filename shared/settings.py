@@ -78,6 +78,17 @@ class Settings(BaseSettings):
     )
     outbox_poll_seconds: float = Field(default=0.5, gt=0, description="Relay fallback poll.")
     outbox_batch: int = Field(default=2000, ge=1, description="Events the relay sends at once.")
+    outbox_retention_hours: int = Field(
+        default=24,
+        ge=1,
+        description="How long sent outbox events are kept, to be sent again to a broker that "
+        "lost them (a restarted memory broker, a rebuilt cluster).",
+    )
+    incarnation_check_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often a service checks whether its broker is a new incarnation.",
+    )
     db_pool_max: int = Field(default=10, ge=2, description="Max database connections.")
     log_level: str = Field(default="INFO", description="Python log level.")
     log_json: bool = Field(default=True, description="Log one JSON object per line.")

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from shared.incarnation import MARKER_TOPIC
 from shared.kafka import GRACEFUL_TIMEOUT_SECONDS
 from shared.settings import SERVICE_PORTS
 
@@ -143,18 +144,32 @@ def kafka_topics() -> list[dict[str, Any]]:
             "retention.ms": RETENTION_MS[kind],
             "cleanup.policy": "delete",
         }
-        docs.append(
-            {
-                "apiVersion": "kafka.strimzi.io/v1",
-                "kind": "KafkaTopic",
-                "metadata": {
-                    "name": k8s_name(topic),
-                    "labels": {"strimzi.io/cluster": KAFKA_CLUSTER, **labels()},
-                },
-                "spec": spec,
-            }
-        )
+        docs.append(kafka_topic(topic, spec))
+    # the broker's identity for the services' restart safety (shared/incarnation.py): one
+    # partition, kept for the life of the cluster
+    marker = {
+        "partitions": 1,
+        "replicas": REPLICAS,
+        "config": {
+            "min.insync.replicas": MIN_INSYNC,
+            "retention.ms": -1,
+            "cleanup.policy": "delete",
+        },
+    }
+    docs.append(kafka_topic(MARKER_TOPIC, marker))
     return docs
+
+
+def kafka_topic(topic: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "kafka.strimzi.io/v1",
+        "kind": "KafkaTopic",
+        "metadata": {
+            "name": k8s_name(topic),
+            "labels": {"strimzi.io/cluster": KAFKA_CLUSTER, **labels()},
+        },
+        "spec": spec,
+    }
 
 
 def container_security() -> dict[str, Any]:

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from shared.events import all_topics
+from shared.incarnation import MARKER_TOPIC
 from shared.kafka import GRACEFUL_TIMEOUT_SECONDS
 from shared.settings import SERVICE_PORTS, Settings
 from tools import kubernetes as generator
@@ -59,6 +60,8 @@ SAFE_DEFAULTS = {
     "log_json",
     "api_tokens",  # the tokens come as a file from a Secret (API_TOKENS_FILE)
     "event_source",
+    "outbox_retention_hours",  # sent events kept for re-sending to a new broker
+    "incarnation_check_seconds",  # on a real Kafka the marker never changes
 }
 SECRET_NAMES = re.compile(r"(PASSWORD|SECRET|TOKENS?$|DATABASE_URL$|CREDENTIAL|PRIVATE_KEY)")
 
@@ -193,7 +196,13 @@ def test_every_topic_the_code_reads_or_sends_exists_with_its_partitions(
         d["spec"].get("topicName", d["metadata"]["name"]): d["spec"]
         for d in of_kind(rendered, "KafkaTopic")
     }
-    assert sorted(topics) == all_topics()
+    assert sorted(topics) == sorted([*all_topics(), MARKER_TOPIC])
+    assert topics[MARKER_TOPIC]["partitions"] == 1, (
+        "the broker marker is one record on one partition"
+    )
+    assert topics[MARKER_TOPIC]["config"]["retention.ms"] == -1, (
+        "the marker lives as long as the cluster"
+    )
     partitions = Settings(topic_partitions=config(rendered)["TOPIC_PARTITIONS"]).topic_partitions
     for service in SERVICE_PORTS:
         document = asyncapi_of(service)
