@@ -5,7 +5,7 @@ Importing this package registers every event type; `EVENT_TYPES` maps type → s
 
 from . import activities, deadletters, grids, members, regions, scoring
 from .activities import ACTIVITY_LOGGED, ACTIVITY_REVOKED, ActivityLogged, ActivityRevoked, EventRef
-from .deadletters import DeadLetter
+from .deadletters import DeadLetter, DeadLetterHeader
 from .envelope import (
     BadEvent,
     CloudEvent,
@@ -47,6 +47,7 @@ __all__ = [
     "BadEvent",
     "CloudEvent",
     "DeadLetter",
+    "DeadLetterHeader",
     "DeregistrationReason",
     "EventRef",
     "EventSpec",
