@@ -5,7 +5,7 @@ real broker and databases; and a binary and a structured copy of one event count
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import importlib
 import uuid
 from datetime import UTC, datetime
@@ -47,15 +47,13 @@ def outside_event(topic: str, mode: str) -> dict[str, Any]:
 async def test_every_consumed_topic_accepts_binary_and_structured_events(
     settings_for, kafka
 ) -> None:
-    apps = {
-        s: importlib.import_module(f"services.{s}.main").create_app(settings_for(s))
-        for s in SERVICES
-    }
     topics = sorted({t for s in SERVICES for t in consumed(s)})
     sent = {(topic, mode): outside_event(topic, mode) for topic in topics for mode in MODES}
-    async with contextlib.AsyncExitStack() as stack:
-        for app in apps.values():
-            await stack.enter_async_context(running_app(app))
+    # the four services start side by side (each waits a few seconds for its consumer group)
+    up = asyncio.Barrier(len(SERVICES) + 1)
+
+    async def publish() -> None:
+        await up.wait()  # every service has created its topics
         producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, enable_idempotence=False)
         await producer.start()
         try:
@@ -64,17 +62,22 @@ async def test_every_consumed_topic_accepts_binary_and_structured_events(
         finally:
             await producer.stop()
 
-        for service, app in apps.items():
+    async def applies_all(service: str) -> None:
+        app = importlib.import_module(f"services.{service}.main").create_app(settings_for(service))
+        async with running_app(app):
+            await up.wait()
             pool = app.state.runtime.pool
             wanted = {e["id"] for (t, _), e in sent.items() if t in consumed(service)}
 
             async def inbox() -> set[str] | None:
-                ids = {r["id"] for r in await pool.fetch("SELECT id FROM inbox")}  # noqa: B023
-                return ids if wanted <= ids else None  # noqa: B023
+                ids = {r["id"] for r in await pool.fetch("SELECT id FROM inbox")}
+                return ids if wanted <= ids else None
 
-            assert await wait_until(inbox), service
+            assert await wait_until(inbox, timeout=30), service
             letters = await pool.fetch("SELECT reason, detail FROM dead_letters")
             assert [dict(r) for r in letters] == [], service
+
+    await asyncio.gather(publish(), *(applies_all(s) for s in SERVICES))
 
 
 NOV = "2026-11-05T10:00:00+08:00"
