@@ -101,7 +101,7 @@ async def wait_until(
     exception is a real failure and ends the wait at once."""
     deadline = time.monotonic() + timeout
     last: Any = None
-    retried = (AssertionError, *not_yet)
+    retried: tuple[type[Exception], ...] = (AssertionError, *not_yet)
     while time.monotonic() < deadline:
         try:
             last = await probe()
