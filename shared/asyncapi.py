@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from .events import DEADLETTER_TOPIC, EVENT_TYPES, CloudEvent
 from .events.examples import EXAMPLES
+from .events.kafka_binding import REQUIRED_HEADERS
 from .events.types import Id
 
 if TYPE_CHECKING:
@@ -42,7 +43,13 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = "3.0.0"
 
 ENVELOPE_NOTE = (
-    "Every message is one CloudEvents 1.0 event in structured JSON mode (UTF-8 JSON object). "
+    "Every message is one CloudEvents 1.0 event, in either content mode of the CloudEvents "
+    "Kafka protocol binding: structured (the whole event as a UTF-8 JSON object in the value; "
+    "content-type header absent or application/cloudevents+json) or binary (the attributes "
+    "in ce_specversion, ce_id, ce_source, ce_type, ce_time, ce_subject headers, the data JSON "
+    "object alone in the value, content-type header application/json). Every topic a service "
+    "reads lists both messages; the services themselves send structured mode without headers. "
+    "A binary and a structured copy of one event are the same event. "
     "The topic is named exactly as the event type; the Kafka message key is the event's "
     "`subject`. `source` + `id` identify an event: delivering it again has no further effect, "
     "reusing them for different content is a conflict that goes to partygrid.deadletter. "
@@ -150,11 +157,81 @@ def asyncapi_document(app: FastAPI) -> dict[str, Any]:
     # always gives the same document, byte for byte
     for holder, key in ((document, "channels"), (document, "operations")):
         holder[key] = dict(sorted(holder.get(key, {}).items()))
+    add_binary_mode(document)
     components = document.get("components", {})
     for key in ("messages", "schemas"):
         if key in components:
             components[key] = dict(sorted(components[key].items()))
     return document
+
+
+def _header(field: str, **schema: Any) -> dict[str, Any]:
+    description = CloudEvent.model_fields[field].description
+    return {"type": "string", **schema, "description": f"The event's `{field}`: {description}"}
+
+
+def binary_headers(topic: str) -> dict[str, Any]:
+    """The Kafka headers of a binary-mode event on `topic` (attributes as ce_* headers)."""
+    return {
+        "type": "object",
+        "required": [*REQUIRED_HEADERS, "content-type"],
+        "properties": {
+            "ce_specversion": _header("specversion", const="1.0"),
+            "ce_id": _header("id"),
+            "ce_source": _header("source"),
+            "ce_type": _header("type", const=topic),
+            "ce_time": _header("time", format="date-time"),
+            "ce_subject": _header("subject"),
+            "content-type": {
+                "type": "string",
+                "const": "application/json",
+                "description": "The event's datacontenttype; the value is the data as JSON.",
+            },
+        },
+    }
+
+
+def binary_example(topic: str) -> dict[str, Any]:
+    example = EXAMPLES[topic]
+    headers = {f"ce_{k}": v for k, v in example.items() if k not in ("data", "datacontenttype")}
+    return {
+        "name": "binary",
+        "headers": {**headers, "content-type": "application/json"},
+        "payload": example["data"],
+    }
+
+
+def add_binary_mode(document: dict[str, Any]) -> None:
+    """Every channel a service reads gets a second message: the same event in binary mode
+    (attributes in ce_* headers, the payload is the data schema alone); the first one is
+    marked structured mode. FastStream knows one message per channel, so this is added to
+    the generated document."""
+    channels, messages = document["channels"], document["components"]["messages"]
+    for op in document["operations"].values():
+        if op["action"] != "receive":
+            continue
+        name = op["channel"]["$ref"].split("/")[-1]
+        channel = channels[name]
+        topic = channel["address"]
+        for ref in channel["messages"].values():
+            structured = messages[ref["$ref"].split("/")[-1]]
+            structured["contentType"] = "application/cloudevents+json"
+            structured["summary"] = (
+                "Structured mode: the whole CloudEvent as the JSON value (content-type header "
+                "absent or application/cloudevents+json)."
+            )
+        key = f"{name}:BinaryMessage"
+        messages[key] = {
+            "title": key,
+            "summary": "Binary mode: the attributes as ce_* headers, the data alone as the "
+            "JSON value, content-type application/json.",
+            "contentType": "application/json",
+            "headers": binary_headers(topic),
+            "payload": {"$ref": f"#/components/schemas/{EVENT_TYPES[topic].model.__name__}"},
+            "examples": [binary_example(topic)],
+        }
+        channel["messages"]["BinaryMessage"] = {"$ref": f"#/components/messages/{key}"}
+        op["messages"].append({"$ref": f"#/channels/{name}/messages/BinaryMessage"})
 
 
 def to_json(document: dict[str, Any]) -> str:
@@ -237,7 +314,7 @@ def render_html(doc: dict[str, Any]) -> str:
         )
     parts.append("</ul><h2>Operations</h2><table><tr><th>action</th><th>topic</th>"
                  "<th>message</th><th>about</th></tr>")  # fmt: skip
-    messages: list[tuple[str, str, dict[str, Any]]] = []
+    messages: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
     for op in doc.get("operations", {}).values():
         channel = _resolve(op["channel"], doc)
         topic = str(channel.get("address", ""))
@@ -246,8 +323,11 @@ def render_html(doc: dict[str, Any]) -> str:
             payload = _resolve(message.get("payload", {}), doc)
             name = str(payload.get("title", message.get("title", "")))
             action = str(op.get("action", ""))
-            anchor = f"{action}-{topic}"
-            messages.append((anchor, f"{action} {topic}", payload))
+            mode = "-binary" if "headers" in message else ""
+            anchor = f"{action}-{topic}{mode}"
+            messages.append(
+                (anchor, f"{action} {topic}{mode.replace('-', ', ')}", payload, message)
+            )
             parts.append(
                 f"<tr><td class='{html.escape(action)}'>{html.escape(action)}</td>"
                 f"<td><code>{html.escape(topic)}</code></td>"
@@ -255,10 +335,17 @@ def render_html(doc: dict[str, Any]) -> str:
                 f"<td>{html.escape(str(channel.get('description', '')))}</td></tr>"
             )
     parts.append("</table><h2>Messages</h2>")
-    for anchor, heading, payload in messages:
+    for anchor, heading, payload, message in messages:
         parts.append(f"<h3 id='{html.escape(anchor)}'>{html.escape(heading)}: "
                      f"{html.escape(str(payload.get('title', '')))}</h3>")  # fmt: skip
+        if message.get("summary"):
+            parts.append(f"<p>{html.escape(str(message['summary']))}</p>")
         parts.append(f"<p>{html.escape(str(payload.get('description', '')))}</p>")
+        if "headers" in message:
+            parts.append("<p>Kafka headers:</p><table><tr><th>header</th><th>type</th>"
+                         "<th>required</th><th>description</th></tr>")  # fmt: skip
+            parts.extend(_fields(message["headers"], doc))
+            parts.append("</table><p>Value (the data):</p>")
         parts.append("<table><tr><th>field</th><th>type</th><th>required</th>"
                      "<th>description</th></tr>")  # fmt: skip
         parts.extend(_fields(payload, doc))
@@ -266,5 +353,8 @@ def render_html(doc: dict[str, Any]) -> str:
         for example in payload.get("examples", ()):
             text = json.dumps(example, indent=2, ensure_ascii=False)
             parts.append(f"<p>Example:</p><pre>{html.escape(text)}</pre>")
+        for example in message.get("examples", ()):
+            text = json.dumps(example, indent=2, ensure_ascii=False)
+            parts.append(f"<p>Example (headers and value):</p><pre>{html.escape(text)}</pre>")
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -29,14 +29,15 @@ from typing import Any
 import asyncpg
 
 from .db import Conn
-from .events import BadEvent, parse_envelope
+from .events import BadEvent
+from .events.kafka_binding import decode_event, headers_from_json
 from .inbox import Record, parse_record
-from .outbox import add_raw_to_outbox
+from .outbox import add_message_to_outbox
 
 NOT_AN_EVENT = ("not_json", "not_cloudevent")
 
 _COLUMNS = """dl_id, reason, detail, topic, kafka_partition, kafka_offset, event_type,
-    event_source, event_id, key, value, rejected_at, republished_at, republish_count,
+    event_source, event_id, key, value, headers, rejected_at, republished_at, republish_count,
     republished_value"""
 
 
@@ -186,6 +187,9 @@ async def _republish_one(
             count,
         )
     raw = correction if correction is not None else row["value"]
+    # the original goes again with its Kafka headers (a binary-mode event's attributes); a
+    # correction is a structured CloudEvent and needs none
+    headers = headers_from_json(row["headers"]) if correction is None else None
     if correction is None and (row["reason"] in NOT_AN_EVENT or raw is None):
         return Outcome(
             dl_id,
@@ -195,11 +199,11 @@ async def _republish_one(
             row["topic"],
             count,
         )
-    event = parse_envelope(raw)
+    event = decode_event(headers, raw)
     topic = event.type if correction is not None else row["topic"]
     if correction is None:
         try:
-            parse_record(Record(topic, 0, 0, row["key"], raw))
+            parse_record(Record(topic, 0, 0, row["key"], raw, headers or ()))
         except BadEvent as exc:
             if not force:
                 return Outcome(
@@ -224,7 +228,7 @@ async def _republish_one(
             count,
         )
     key = event.subject.encode() if correction is not None and event.subject else row["key"]
-    await add_raw_to_outbox(conn, [(topic, key, raw)])
+    await add_message_to_outbox(conn, topic, key, raw, headers)
     count = await conn.fetchval(
         """UPDATE dead_letters SET republished_at = now(), republish_count = republish_count + 1,
                republished_value = $2

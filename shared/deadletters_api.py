@@ -25,6 +25,7 @@ from . import deadletters as uc
 from .api import ERROR_RESPONSES, ApiError, Pool
 from .auth import Caller, Principal
 from .events import BadEvent
+from .events.kafka_binding import headers_from_json
 
 MAX_ID = 2**63 - 1
 TOPIC_PATTERN = r"^[A-Za-z0-9._-]{1,249}$"
@@ -34,6 +35,16 @@ Status = Literal["new", "republished"]
 DeadLetterId = Annotated[int, Field(ge=1, le=MAX_ID, description="A dead letter's id.")]
 
 router = APIRouter(prefix="/v1/dead-letters", tags=["dead letters"], responses=ERROR_RESPONSES)
+
+
+class HeaderItem(BaseModel):
+    """One Kafka header of the original message."""
+
+    key: str = Field(description="Header name, e.g. ce_id or content-type.")
+    value: str = Field(description="Header value (text, or base64: value_encoding).")
+    value_encoding: Literal["utf-8", "base64"] = Field(
+        description="How `value` is written: utf-8 text, or base64 of bytes that are not UTF-8."
+    )
 
 
 class DeadLetterItem(BaseModel):
@@ -58,6 +69,11 @@ class DeadLetterItem(BaseModel):
     )
     value_encoding: Literal["utf-8", "base64"] | None = Field(
         description="How `value` is written: utf-8 text, or base64 of bytes that are not UTF-8."
+    )
+    headers: list[HeaderItem] | None = Field(
+        description="The original Kafka headers in their order (a binary-mode CloudEvent's "
+        "attributes are its ce_* headers and `value` is its data); null when there were none. "
+        "Re-publishing the original sends them again."
     )
     received_at: datetime = Field(description="When the consumer rejected it.")
     republished_at: datetime | None = Field(description="When it was last re-published.")
@@ -171,6 +187,17 @@ def _text_or_b64(raw: bytes | None) -> tuple[str | None, Literal["utf-8", "base6
         return base64.b64encode(raw).decode(), "base64"
 
 
+def _headers(stored: str | None) -> list[HeaderItem] | None:
+    headers = headers_from_json(stored)
+    if headers is None:
+        return None
+    items = []
+    for name, raw in headers:
+        text, encoding = _text_or_b64(raw)
+        items.append(HeaderItem(key=name, value=text or "", value_encoding=encoding or "utf-8"))
+    return items
+
+
 def _item(service: str, row: asyncpg.Record) -> DeadLetterItem:
     key, key_encoding = _text_or_b64(row["key"])
     value, value_encoding = _text_or_b64(row["value"])
@@ -190,6 +217,7 @@ def _item(service: str, row: asyncpg.Record) -> DeadLetterItem:
         event_id=row["event_id"],
         value=value,
         value_encoding=value_encoding,
+        headers=_headers(row["headers"]),
         received_at=row["rejected_at"],
         republished_at=row["republished_at"],
         republish_count=row["republish_count"],

@@ -32,11 +32,12 @@ from .events import (
     BadEvent,
     CloudEvent,
     DeadLetter,
+    DeadLetterHeader,
     check_time,
     new_event,
-    parse_envelope,
     validate_data,
 )
+from .events.kafka_binding import Headers, decode_event, headers_to_json
 from .metrics import (
     BATCH_FAILURES,
     BATCH_SECONDS,
@@ -70,10 +71,12 @@ class Record:
     offset: int
     key: bytes | None
     value: bytes | None
+    # (name, value) pairs as they came; empty for a structured-mode record without headers
+    headers: Headers = ()
 
     @classmethod
     def of(cls, r: Any) -> Record:
-        return cls(r.topic, r.partition, r.offset, r.key, r.value)
+        return cls(r.topic, r.partition, r.offset, r.key, r.value, r.headers or ())
 
 
 @dataclass(frozen=True)
@@ -106,8 +109,9 @@ class BatchResult:
 
 
 def parse_record(record: Record) -> Incoming:
-    """Envelope, type-for-topic, data schema and time checks; raises BadEvent."""
-    event = parse_envelope(record.value)
+    """Envelope (either Kafka content mode), type-for-topic, data schema and time checks;
+    raises BadEvent."""
+    event = decode_event(record.headers, record.value)
     data = validate_data(event, record.topic)
     check_time(event)
     return Incoming(event=event, data=data, record=record, digest=event.digest())
@@ -135,7 +139,7 @@ class InboxConsumer:
             except BadEvent as exc:
                 event = None
                 try:
-                    event = parse_envelope(record.value)
+                    event = decode_event(record.headers, record.value)
                 except BadEvent:
                     pass
                 bad.append(Rejected(record, exc.reason, exc.detail, event))
@@ -242,8 +246,8 @@ class InboxConsumer:
         for r in rejected:
             row = await conn.fetchrow(
                 """INSERT INTO dead_letters (reason, detail, topic, kafka_partition, kafka_offset,
-                       event_type, event_source, event_id, key, value)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                       event_type, event_source, event_id, key, value, headers)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
                    ON CONFLICT DO NOTHING RETURNING dl_id, rejected_at""",
                 r.reason,
                 r.detail,
@@ -255,6 +259,7 @@ class InboxConsumer:
                 r.event.id if r.event else None,
                 r.record.key,
                 r.record.value,
+                headers_to_json(r.record.headers),
             )
             if row is None:
                 continue  # this exact message was dead-lettered before (a redelivery)
@@ -311,6 +316,7 @@ def dead_letter_event(
         event_source=r.event.source if r.event else None,
         event_id=r.event.id if r.event else None,
         event_type=r.event.type if r.event else None,
+        headers=[DeadLetterHeader.of(name, raw) for name, raw in r.record.headers] or None,
         rejected_at=rejected_at or datetime.now(UTC),
     )
     return new_event(type=DEADLETTER_TOPIC, source=source, data=data, subject=None)

@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaProducer
 
 from .db import Conn
 from .events import CloudEvent
+from .events.kafka_binding import Headers, headers_from_json, headers_to_json
 from .metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
 
 log = logging.getLogger(__name__)
@@ -27,17 +28,22 @@ log = logging.getLogger(__name__)
 RELAY_LOCK = 0x5047_5242  # one relay per service database publishes at a time
 NOTIFY_CHANNEL = "partygrid_outbox"
 
-# publish(rows) sends (topic, key, value) rows in order and returns once the broker has
-# acknowledged every one of them (raises otherwise).
-PublishBatch = Callable[[Sequence[tuple[str, bytes | None, bytes]]], Awaitable[None]]
+# publish(rows) sends (topic, key, value, headers) rows in order and returns once the broker
+# has acknowledged every one of them (raises otherwise). headers is None for the usual
+# structured-mode event; a re-published binary-mode dead letter carries its original ones.
+OutgoingRow = tuple[str, bytes | None, bytes, Headers | None]
+PublishBatch = Callable[[Sequence[OutgoingRow]], Awaitable[None]]
 
 
 def kafka_batch_publisher(producer: AIOKafkaProducer) -> PublishBatch:
     """Queue every row on the producer (it batches them per partition), then wait for all
     acknowledgements: one relay step costs a few produce requests, not one per event."""
 
-    async def publish(rows: Sequence[tuple[str, bytes | None, bytes]]) -> None:
-        pending = [await producer.send(topic, value, key=key) for topic, key, value in rows]
+    async def publish(rows: Sequence[OutgoingRow]) -> None:
+        pending = [
+            await producer.send(topic, value, key=key, headers=headers)
+            for topic, key, value, headers in rows
+        ]
         await asyncio.gather(*pending)
 
     return publish
@@ -72,6 +78,21 @@ async def add_raw_to_outbox(conn: Conn, rows: Sequence[tuple[str, bytes | None, 
         await conn.copy_records_to_table("outbox", records=rows, columns=["topic", "key", "value"])
     else:
         await conn.executemany("INSERT INTO outbox (topic, key, value) VALUES ($1, $2, $3)", rows)
+    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+
+async def add_message_to_outbox(
+    conn: Conn, topic: str, key: bytes | None, value: bytes | None, headers: Headers | None
+) -> None:
+    """Record one message to send exactly as given, Kafka headers included (a dead letter
+    re-published as it came, e.g. a binary-mode CloudEvent)."""
+    await conn.execute(
+        "INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)",
+        topic,
+        key,
+        value,
+        headers_to_json(headers),
+    )
     await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
 
 
@@ -151,7 +172,7 @@ class OutboxRelay:
 
     async def relay_once(self, conn: Conn) -> int:
         rows = await conn.fetch(
-            "SELECT seq, topic, key, value, extract(epoch FROM now() - created_at) AS age "
+            "SELECT seq, topic, key, value, headers, extract(epoch FROM now() - created_at) AS age "
             "FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1",
             self.batch,
         )
@@ -163,7 +184,9 @@ class OutboxRelay:
         epoch = await conn.fetchval("SELECT epoch FROM broker_incarnation")
         # Sends are queued in seq order; waiting for all acks before marking keeps the
         # guarantee: a row is marked sent only after the broker has it.
-        await self.publish([(r["topic"], r["key"], r["value"]) for r in rows])
+        await self.publish(
+            [(r["topic"], r["key"], r["value"], headers_from_json(r["headers"])) for r in rows]
+        )
         async with conn.transaction():
             # If the broker turned out to be a new incarnation meanwhile (shared.incarnation),
             # these may have gone to the old one: leave them unsent. FOR SHARE makes the

@@ -88,15 +88,24 @@ async def publish_raw(
 
 
 async def wait_until(
-    probe: Callable[[], Awaitable[T]], *, timeout: float = 20.0, interval: float = 0.05
+    probe: Callable[[], Awaitable[T]],
+    *,
+    timeout: float = 20.0,
+    interval: float = 0.05,
+    not_yet: tuple[type[Exception], ...] = (),
 ) -> T:
-    """Call `probe` until it returns something truthy; fail with the last value after timeout."""
+    """Call `probe` until it returns something truthy; fail with the last value after timeout.
+
+    A probe that raises AssertionError, or one of `not_yet` (e.g. a browser evaluation that
+    throws because the element it reads is not on the page yet), is tried again; any other
+    exception is a real failure and ends the wait at once."""
     deadline = time.monotonic() + timeout
     last: Any = None
+    retried: tuple[type[Exception], ...] = (AssertionError, *not_yet)
     while time.monotonic() < deadline:
         try:
             last = await probe()
-        except AssertionError as exc:
+        except retried as exc:
             last = exc
         else:
             if last:

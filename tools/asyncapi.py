@@ -70,7 +70,9 @@ def readme_section(documents: dict[str, dict[str, Any]]) -> str:
         f"of `shared/events/`. Committed: {links}. Served by each running service at "
         "`GET /asyncapi.json`, with a readable page at `GET /asyncapi` (no token), e.g. "
         "<http://127.0.0.1:8001/asyncapi> … <http://127.0.0.1:8004/asyncapi>. Outside systems "
-        "publish to the topics the services read; `make asyncapi` regenerates the documents.",
+        "publish to the topics the services read, in either CloudEvents content mode (each "
+        "topic a service reads documents both messages: structured, and binary with the "
+        "attributes as `ce_*` headers); `make asyncapi` regenerates the documents.",
         "",
         "| topic (= type) | key (`subject`) | sent by | read by |",
         "|---|---|---|---|",

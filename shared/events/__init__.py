@@ -15,7 +15,7 @@ from . import (
     units,
 )
 from .activities import ACTIVITY_LOGGED, ACTIVITY_REVOKED, ActivityLogged, ActivityRevoked, EventRef
-from .deadletters import DeadLetter
+from .deadletters import DeadLetter, DeadLetterHeader
 from .envelope import (
     BadEvent,
     CloudEvent,
@@ -57,6 +57,7 @@ __all__ = [
     "BadEvent",
     "CloudEvent",
     "DeadLetter",
+    "DeadLetterHeader",
     "DeregistrationReason",
     "EventRef",
     "EventSpec",

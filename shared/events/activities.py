@@ -19,7 +19,9 @@ class ActivityLogged(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     member_id: Id = Field(description="The member who took part.")
-    activity_type: ActivityType = Field(description="One of the activity types of docs/design.md §4.1.")
+    activity_type: ActivityType = Field(
+        description="One of the activity types of docs/design.md §4.1."
+    )
     activity_id: Id | None = Field(default=None, description="The activity, if it has an id.")
     community_id: Id | None = Field(default=None, description="Where it took place.")
     hours: Hours | None = Field(

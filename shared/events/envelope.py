@@ -1,4 +1,5 @@
-"""The CloudEvents 1.0 envelope (structured JSON mode) that every PartyGrid message uses.
+"""The CloudEvents 1.0 envelope that every PartyGrid message uses, in its structured JSON form
+(kafka_binding.py decodes a binary-mode Kafka record into the same model).
 
 `source` + `id` identify an event; `time` is when it happened in the world and is required;
 the Kafka topic is the event type and the key is the subject (docs/design.md §3). Parsing is strict and
@@ -47,7 +48,8 @@ class BadEvent(Exception):
 
 
 class CloudEvent(BaseModel):
-    """A CloudEvents 1.0 event in structured JSON mode."""
+    """A CloudEvents 1.0 event: what a structured-mode message holds, and what a binary-mode
+    one (attributes in headers) is decoded into."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 

@@ -12,6 +12,7 @@ import base64
 import fcntl
 import json
 import os
+import select
 import shutil
 import subprocess
 import tempfile
@@ -97,6 +98,7 @@ class Chromium:
         self._buffer = b""
         self._next_id = 0
         self._lock = threading.Lock()
+        self._loads = 0  # Page.loadEventFired events seen on our page
         self.console: list[str] = []
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
@@ -107,7 +109,9 @@ class Chromium:
 
     def _read_message(self, deadline: float) -> dict[str, Any]:
         while b"\0" not in self._buffer:
-            if time.monotonic() > deadline:
+            left = deadline - time.monotonic()
+            # wait with the deadline: a read alone would block for good if nothing comes
+            if left <= 0 or not select.select([self._from_browser], [], [], left)[0]:
                 raise TimeoutError("no reply from Chromium")
             chunk = os.read(self._from_browser, 1 << 16)
             if not chunk:
@@ -141,7 +145,9 @@ class Chromium:
                 self._event(reply)
 
     def _event(self, msg: dict[str, Any]) -> None:
-        if msg.get("method") == "Runtime.consoleAPICalled":
+        if msg.get("method") == "Page.loadEventFired" and msg.get("sessionId") == self.session:
+            self._loads += 1
+        elif msg.get("method") == "Runtime.consoleAPICalled":
             args = msg["params"].get("args", [])
             self.console.append(
                 " ".join(str(a.get("value", a.get("description", ""))) for a in args)
@@ -149,8 +155,32 @@ class Chromium:
         elif msg.get("method") == "Runtime.exceptionThrown":
             self.console.append("exception: " + json.dumps(msg["params"]["exceptionDetails"])[:500])
 
-    def navigate(self, url: str) -> None:
-        self.send("Page.navigate", {"url": url}, session=True)
+    def navigate(self, url: str, timeout: float = 30.0) -> None:
+        """Go to `url` and return once the new document has loaded: its load event fired and
+        `document.readyState` is "complete". Page.navigate itself answers as soon as the
+        navigation starts, when the old document or a half-parsed new one is still there (an
+        element the new page has can be missing); what a test does next must see the new one."""
+        loads = self._loads  # a load event may come before Page.navigate's own reply
+        reply = self.send("Page.navigate", {"url": url}, session=True, timeout=timeout)
+        if reply.get("errorText"):
+            raise CDPError(f"navigation to {url} failed: {reply['errorText']}")
+        deadline = time.monotonic() + timeout
+        self._wait_for(lambda: self._loads > loads, deadline)
+        while True:
+            try:
+                if self.evaluate("document.readyState") == "complete":
+                    return
+            except CDPError:
+                pass  # the execution context is being replaced: not yet
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not finish loading in {timeout} s")
+            time.sleep(0.05)
+
+    def _wait_for(self, condition: Any, deadline: float) -> None:
+        """Read the browser's events (no command pending) until `condition()` holds."""
+        with self._lock:
+            while not condition():
+                self._event(self._read_message(deadline))
 
     def evaluate(self, expression: str) -> Any:
         result = self.send(

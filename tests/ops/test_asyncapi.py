@@ -19,6 +19,7 @@ import shared.events
 from shared.asyncapi import published_topics
 from shared.events import DEADLETTER_TOPIC, EVENT_TYPES, parse_envelope, validate_data
 from shared.events.examples import EXAMPLES
+from shared.events.kafka_binding import REQUIRED_HEADERS, decode_event
 from shared.testing import running_app
 from tools import asyncapi as tool
 
@@ -59,10 +60,20 @@ def test_channels_are_real_topics_with_their_cloudevent() -> None:
         sends = tool.operations(doc, "send")
         assert set(receives) == consumes(service), service
         assert set(sends) >= {DEADLETTER_TOPIC}, service
-        for channel in doc["channels"].values():
+        read_channels = {
+            op["channel"]["$ref"].split("/")[-1]
+            for op in doc["operations"].values()
+            if op["action"] == "receive"
+        }
+        for name, channel in doc["channels"].items():
             topic = channel["address"]
             assert topic in EVENT_TYPES, (service, topic)
-            (message,) = channel["messages"].values()
+            messages = dict(channel["messages"])
+            binary = messages.pop("BinaryMessage", None)
+            assert (binary is not None) == (name in read_channels), (service, topic)
+            if binary is not None:
+                _check_binary_mode(resolve(binary, doc), topic, doc)
+            (message,) = messages.values()
             payload = resolve(resolve(message, doc)["payload"], doc)
             spec = EVENT_TYPES[topic]
             assert payload["title"] == f"{spec.model.__name__}Event"
@@ -82,6 +93,22 @@ def test_channels_are_real_topics_with_their_cloudevent() -> None:
             (example,) = payload["examples"]
             assert example == EXAMPLES[topic]
             validate_data(parse_envelope(json.dumps(example).encode()), topic)
+
+
+def _check_binary_mode(message: dict[str, Any], topic: str, doc: dict[str, Any]) -> None:
+    """A topic a service reads also documents the binary content mode: the attributes as
+    ce_* headers, the data schema alone as the payload; its example decodes to the
+    structured example's event."""
+    headers = message["headers"]
+    assert set(REQUIRED_HEADERS) <= set(headers["required"])
+    assert headers["properties"]["ce_type"]["const"] == topic
+    assert headers["properties"]["content-type"]["const"] == "application/json"
+    payload = resolve(message["payload"], doc)
+    assert payload["title"] == EVENT_TYPES[topic].model.__name__
+    (example,) = message["examples"]
+    raw_headers = [(k, v.encode()) for k, v in example["headers"].items()]
+    event = decode_event(raw_headers, json.dumps(example["payload"]).encode())
+    assert event == parse_envelope(json.dumps(EXAMPLES[topic]).encode())
 
 
 def _published_by_code(service: str) -> set[str]:

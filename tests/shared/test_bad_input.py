@@ -25,8 +25,11 @@ from shared.events import (
     MEMBER_REGISTERED,
     MEMBER_REPORTED,
 )
+from shared.events.kafka_binding import REQUIRED_HEADERS
 from shared.settings import Settings
 from shared.testing import TEST_TOKENS, cloud_event, running_app, wait_until
+
+from . import sdk
 
 NOV = "2026-11-05T10:00:00+08:00"
 
@@ -303,3 +306,31 @@ async def test_same_source_and_id_with_other_content_is_a_conflict(env: Env) -> 
 
 async def _is(probe: Callable[[], Any], expected: float) -> bool:
     return await probe() == expected
+
+
+@pytest.mark.parametrize("header", REQUIRED_HEADERS)
+async def test_binary_event_without_a_required_header_is_dead_lettered_with_its_headers(
+    env: Env, header: str
+) -> None:
+    member = f"M-{uuid.uuid4().hex[:10]}"
+    event = logged(member)
+    _, value, headers = sdk.sdk_message(event, "binary")
+    kept = [[name, raw.decode()] for name, raw in headers if name != header]
+    bad = await sdk.send(env.producer, ACTIVITY_LOGGED, event, "binary", drop=header)
+    good_event = logged(member)
+    good = await sdk.send(env.producer, ACTIVITY_LOGGED, good_event, "binary")
+    assert (good.topic, good.partition) == (bad.topic, bad.partition)
+
+    letter = await env.letter_for(bad)
+    assert letter["reason"] == "not_cloudevent", letter
+    assert f"without the {header} header" in letter["detail"], letter["detail"]
+    assert base64.b64decode(letter["value_b64"]) == value  # the data alone, as it came
+    assert [[h["key"], h["value_text"]] for h in letter["headers"]] == kept
+    assert await wait_until(lambda: env.applied(good_event["id"]))
+    listed = await env.client.get("/v1/dead-letters", params={"reason": "not_cloudevent"})
+    (item,) = [
+        i
+        for i in listed.json()["items"]
+        if (i["partition"], i["offset"]) == (bad.partition, bad.offset)
+    ]
+    assert [[h["key"], h["value"]] for h in item["headers"]] == kept

@@ -9,12 +9,22 @@ import json
 from pathlib import Path
 
 import asyncpg
+from aiokafka import AIOKafkaProducer
 
 from services.scoring.main import create_app
 from shared.events import ACTIVITY_LOGGED
 from shared.inbox import Incoming
 from shared.service import ServiceDefinition, create_service_app
-from shared.testing import TEST_TOKENS, cloud_event, publish_raw, running_app, wait_until
+from shared.testing import (
+    TEST_TOKENS,
+    cloud_event,
+    publish_raw,
+    read_topic,
+    running_app,
+    wait_until,
+)
+
+from . import sdk
 
 NOV = "2026-11-{:02d}T10:00:00+08:00"
 COMMUNITY_ADMIN = "test-community-admin-0001"
@@ -256,3 +266,50 @@ async def test_fix_in_the_code_republishes_the_original_bytes_once(settings_for,
             "SELECT count(*) FROM outbox WHERE topic = $1", ACTIVITY_LOGGED
         )
         assert outbox == 1  # one re-publish, none for the forced/duplicate attempts
+
+
+async def test_a_binary_dead_letter_is_republished_with_its_headers_and_applied(
+    settings_for, kafka
+) -> None:
+    definition = ServiceDefinition(
+        name="scoring",
+        title="dummy",
+        description="dummy",
+        migrations=Path(__file__).parent / "dummy_migrations",
+        consumes=[ACTIVITY_LOGGED],
+        apply=_apply,
+    )
+    app = create_service_app(definition, settings_for("scoring"))
+    BROKEN.add("BUG-BIN")
+    buggy = _logged("BUG-BIN", "study", 1, "bin-1")
+    key, value, headers = sdk.sdk_message(buggy, "binary")
+    async with running_app(app) as client:
+        pool = app.state.runtime.pool
+        producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, enable_idempotence=False)
+        await producer.start()
+        try:
+            original = await sdk.send(producer, ACTIVITY_LOGGED, buggy, "binary")
+        finally:
+            await producer.stop()
+
+        async def listed() -> list:
+            r = await client.get("/v1/dead-letters", params={"reason": "processing_error"})
+            return r.json()["items"]
+
+        (letter,) = await wait_until(listed)
+        assert letter["event_id"] == "bin-1" and letter["value"] == value.decode()
+        assert [(h["key"], h["value"].encode()) for h in letter["headers"]] == headers
+
+        BROKEN.clear()  # the fix is deployed
+        r = await client.post("/v1/dead-letters/republish", json={"ids": [letter["id"]]})
+        assert r.json()["results"][0]["outcome"] == "republished", r.text
+
+        async def applied() -> bool:
+            return bool(await pool.fetchval("SELECT count(*) FROM seen WHERE id = 'bin-1'"))
+
+        assert await wait_until(applied)
+        records = await read_topic(kafka.bootstrap, ACTIVITY_LOGGED, min_count=2)
+        (again,) = [
+            r for r in records if r.offset != original.offset or r.partition != original.partition
+        ]
+        assert (again.key, again.value, list(again.headers)) == (key, value, headers)
