@@ -32,6 +32,8 @@ from .asyncapi import (
     render_html,
 )
 from .auth import TokenStore
+from .links import LinkSigner
+from .oidc import OidcConfig, OidcVerifier
 from .db import create_pool, ensure_database, migrate
 from .deadletters_api import router as dead_letters_router
 from .inbox import Apply, InboxConsumer
@@ -149,6 +151,10 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
     )
     app.state.runtime = runtime
     app.state.tokens = TokenStore(settings.api_tokens, settings.api_tokens_file)
+    app.state.oidc = oidc_verifier(settings)
+    app.state.links = LinkSigner(
+        settings.link_secret, settings.link_minutes, settings.board_session_hours
+    )
     install_error_handlers(app)
     install_request_metrics(app, settings.service_name)
 
@@ -194,6 +200,29 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
         app.include_router(api)
     app.include_router(dead_letters_router)  # every service lists and re-publishes its own
     return app
+
+
+def oidc_verifier(settings: Settings) -> OidcVerifier | None:
+    """The identity provider's JWT verifier, or None when none is configured."""
+    given = (settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url)
+    if not any(given):
+        return None
+    if not all(given):
+        raise ValueError("set all of OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL, or none")
+    assert settings.oidc_issuer and settings.oidc_audience and settings.oidc_jwks_url
+    return OidcVerifier(
+        OidcConfig(
+            issuer=settings.oidc_issuer,
+            audience=settings.oidc_audience,
+            jwks_url=settings.oidc_jwks_url,
+            role_claim=settings.oidc_role_claim,
+            scope_claim=settings.oidc_scope_claim,
+            name_claim=settings.oidc_name_claim,
+            clock_skew_seconds=settings.oidc_clock_skew_seconds,
+            jwks_cache_seconds=settings.oidc_jwks_cache_seconds,
+            jwks_min_refresh_seconds=settings.oidc_jwks_min_refresh_seconds,
+        )
+    )
 
 
 async def connect_kafka(runtime: Runtime, max_delay: float = 15.0) -> None:
