@@ -32,8 +32,6 @@ from .asyncapi import (
     render_html,
 )
 from .auth import TokenStore
-from .links import LinkSigner
-from .oidc import OidcConfig, OidcVerifier
 from .db import create_pool, ensure_database, migrate
 from .deadletters_api import router as dead_letters_router
 from .inbox import Apply, InboxConsumer
@@ -44,8 +42,10 @@ from .kafka import (
     create_producer,
     ensure_topics,
 )
+from .links import LinkSigner
 from .logs import setup_logging
 from .metrics import REGISTRY
+from .oidc import OidcConfig, OidcVerifier
 from .outbox import OutboxRelay, kafka_batch_publisher
 from .settings import Settings
 
