@@ -70,6 +70,28 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=exc.headers)
 
 
+SECRET_PARAMS = ("token", "access_token", "api_token", "api_key")
+
+
+def install_no_secrets_in_urls(app: FastAPI) -> None:
+    """Refuse a credential in the query string: URLs end up in browser history, proxy logs and
+    screenshots. Pages get a short-lived board link or a session cookie instead."""
+
+    @app.middleware("http")
+    async def _no_token_in_url(request: Request, call_next: Any) -> Any:
+        given = [p for p in SECRET_PARAMS if p in request.query_params]
+        if not given:
+            return await call_next(request)
+        body = ErrorBody(
+            error="token_in_url",
+            message=f"credentials are not accepted in the URL ({', '.join(given)}=); send "
+            "Authorization: Bearer <token>, or open the ranking board with a link from "
+            "POST /v1/board-links",
+            details=[{"field": p, "rule": "not allowed in the query string"} for p in given],
+        )
+        return JSONResponse(body.model_dump(), status_code=400)
+
+
 def install_request_metrics(app: FastAPI, service: str) -> None:
     @app.middleware("http")
     async def _timed(request: Request, call_next: Any) -> Any:

@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from faststream.kafka import KafkaBroker, KafkaRouter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from .api import install_error_handlers, install_request_metrics
+from .api import install_error_handlers, install_no_secrets_in_urls, install_request_metrics
 from .asyncapi import (
     asyncapi_document,
     declare_publishers,
@@ -157,6 +157,7 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
     )
     install_error_handlers(app)
     install_request_metrics(app, settings.service_name)
+    install_no_secrets_in_urls(app)
 
     @app.get("/healthz", tags=["operations"], summary="Alive")
     async def healthz() -> dict[str, str]:
