@@ -11,7 +11,7 @@ their region), `service` (read-only, everywhere; the city portal, the big screen
 People use bearer JWTs from the city's identity provider instead (shared.oidc: signature,
 issuer, audience, expiry checked; role and scope from configured claims). A ranking-board
 screen uses neither: it holds a session cookie from a short-lived signed link (shared.links),
-which gives the read-only role `viewer` limited to the link's region, for GET requests only.
+read-only and limited to the link's region, for GET requests to the page's service only.
 Every principal has a `name` for the audit trail: a static token's optional fourth field
 (`token:role:scope:name`, else a fingerprint of the token), a JWT's `sub`. Never the token.
 """
@@ -49,7 +49,7 @@ class Principal:
 
     @property
     def read_only(self) -> bool:
-        return self.role in ("service", "viewer")
+        return self.role == "service" or self.kind == "link"
 
     def may_access(self, region_path: Iterable[str | None]) -> bool:
         """True if the resource lies in this principal's scope. `region_path` is the

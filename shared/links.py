@@ -6,8 +6,10 @@ set (HS256 via PyJWT, secret `LINK_SECRET`): purpose `link`, the region scope (n
 the caller's), who made it, and an expiry of `LINK_MINUTES`. Opening the link exchanges it once
 for an HttpOnly, SameSite=Strict session cookie (purpose `session`, `BOARD_SESSION_HOURS`) and
 redirects to the page without it, so the link leaves the address bar at once. The cookie is
-honoured only for GET requests and only as the read-only role `viewer`: a stolen cookie or
-link can read one region's rankings for a while, and change nothing.
+honoured only for GET requests, only by the service that serves the page, and only read-only:
+role `service` for a city-wide link, else the maker's admin role limited to the link's region,
+so every existing scope check applies. A stolen cookie or link can read one region's rankings
+for a while, and change nothing.
 """
 
 from __future__ import annotations
@@ -40,9 +42,16 @@ class LinkSigner:
         self.link_seconds = int(link_minutes * 60)
         self.session_seconds = int(session_hours * 3600)
 
-    def _issue(self, purpose: str, scope: str, by: str, seconds: int) -> Issued:
+    def _issue(self, purpose: str, scope: str, role: str, by: str, seconds: int) -> Issued:
         now = int(time.time())
-        claims = {"pur": purpose, "scope": scope, "by": by, "iat": now, "exp": now + seconds}
+        claims = {
+            "pur": purpose,
+            "scope": scope,
+            "role": role,
+            "by": by,
+            "iat": now,
+            "exp": now + seconds,
+        }
         value = jwt.encode(claims, self._secret, algorithm=_ALG)
         return Issued(value, datetime.fromtimestamp(now + seconds, UTC), seconds)
 
@@ -53,22 +62,35 @@ class LinkSigner:
             )
         except jwt.PyJWTError:
             return None
-        if claims.get("pur") != purpose or not isinstance(claims.get("scope"), str):
+        if claims.get("pur") != purpose or not all(
+            isinstance(claims.get(k), str) for k in ("scope", "role", "by")
+        ):
             return None
         return claims
 
     def make_link(self, caller: Principal, scope: str) -> Issued:
-        return self._issue("link", scope, caller.name, self.link_seconds)
+        """A link for `scope` (the caller checks it lies within its own scope)."""
+        if scope == "*":
+            role = "service"
+        elif caller.role in ("street_admin", "community_admin"):
+            role = caller.role
+        else:
+            role = "street_admin"  # a city-wide caller narrowing the board to one region
+        return self._issue("link", scope, role, caller.name, self.link_seconds)
 
     def exchange(self, link: str) -> Issued | None:
         """A valid link's session cookie value, or None for a forged or expired link."""
         claims = self._check(link, "link")
         if claims is None:
             return None
-        return self._issue("session", claims["scope"], claims["by"], self.session_seconds)
+        return self._issue(
+            "session", claims["scope"], claims["role"], claims["by"], self.session_seconds
+        )
 
     def session(self, value: str) -> Principal | None:
         claims = self._check(value, "session")
         if claims is None:
             return None
-        return Principal(f"board link by {claims['by']}", "viewer", claims["scope"], kind="link")
+        return Principal(
+            f"board link by {claims['by']}", claims["role"], claims["scope"], kind="link"
+        )

@@ -70,6 +70,8 @@ class ServiceDefinition:
     extra_subscribers: Callable[[KafkaRouter, Runtime], None] | None = None
     on_start: Callable[[Runtime], Awaitable[None]] | None = None
     on_stop: Callable[[Runtime], Awaitable[None]] | None = None
+    # serves browser pages (the ranking board): accepts their signed links and session cookies
+    pages: bool = False
 
 
 @dataclass
@@ -152,8 +154,10 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
     app.state.runtime = runtime
     app.state.tokens = TokenStore(settings.api_tokens, settings.api_tokens_file)
     app.state.oidc = oidc_verifier(settings)
-    app.state.links = LinkSigner(
-        settings.link_secret, settings.link_minutes, settings.board_session_hours
+    app.state.links = (
+        LinkSigner(settings.link_secret, settings.link_minutes, settings.board_session_hours)
+        if definition.pages
+        else None
     )
     install_error_handlers(app)
     install_request_metrics(app, settings.service_name)
