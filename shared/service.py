@@ -31,6 +31,8 @@ from .asyncapi import (
     published_topics,
     render_html,
 )
+from .audit import install_audit
+from .audit_api import router as audit_router
 from .auth import TokenStore
 from .db import create_pool, ensure_database, migrate
 from .deadletters_api import router as dead_letters_router
@@ -162,6 +164,7 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
     install_error_handlers(app)
     install_request_metrics(app, settings.service_name)
     install_no_secrets_in_urls(app)
+    install_audit(app)  # outermost: it also records requests refused by the checks above
 
     @app.get("/healthz", tags=["operations"], summary="Alive")
     async def healthz() -> dict[str, str]:
@@ -204,6 +207,7 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
     for api in definition.api:
         app.include_router(api)
     app.include_router(dead_letters_router)  # every service lists and re-publishes its own
+    app.include_router(audit_router)  # and shows its own audit trail
     return app
 
 
