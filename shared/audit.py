@@ -170,7 +170,7 @@ class AuditedPool:
         return _Acquire(self._pool, self._ctx, options)
 
     async def release(self, conn: Any, **options: Any) -> None:
-        raw = conn._conn if isinstance(conn, AuditedConnection) else conn
+        raw: Any = conn._conn if isinstance(conn, AuditedConnection) else conn
         await self._pool.release(raw, **options)
 
     def __getattr__(self, name: str) -> Any:
