@@ -16,8 +16,9 @@ from services.grids.main import create_app as grids_app
 from services.members.main import create_app as members_app
 from services.scoring.main import create_app as scoring_app
 from shared.auth import fingerprint
+from shared.events import ACTIVITY_LOGGED
 from shared.settings import Settings
-from shared.testing import TEST_TOKENS, running_app
+from shared.testing import TEST_TOKENS, cloud_event, publish_raw, running_app, wait_until
 
 SECRETARY = "test-secretary-token-0001"  # a named city admin token
 TOKENS = f"{TEST_TOKENS},{SECRETARY}:city_admin:*:李书记"
@@ -88,11 +89,51 @@ async def test_scoring_board_steps_are_audited_with_their_author(settings_for: M
         await client.post(f"/v1/boards/{board_id}/publish")
         steps = await trail(client, resource=f"/v1/boards/{board_id}")
         drafted = await trail(client, endpoint="/v1/boards")
+        shown = (await client.get(f"/v1/boards/{board_id}")).json()
     assert [(e["endpoint"], e["actor"]) for e in steps] == [
         ("/v1/boards/{board_id}/publish", "李书记"),
         ("/v1/boards/{board_id}/review", "李书记"),
     ]
     assert [e["actor"] for e in drafted] == ["李书记"]
+    # the board itself shows who did each step
+    assert (shown["drafted_by"], shown["review_entered_by"], shown["published_by"]) == (
+        "李书记",
+        "李书记",
+        "李书记",
+    )
+
+
+async def test_rule_versions_show_their_author(settings_for: Make) -> None:
+    app = scoring_app(settings_for("scoring", api_tokens=TOKENS))
+    rule = {"activity_type": "study", "points": 2, "effective_from": "2026-01-01T00:00:00+08:00"}
+    async with running_app(app, token=SECRETARY) as client:
+        added = await client.post("/v1/rules", json=rule)
+        assert added.status_code == 201, added.text
+        versions = (await client.get("/v1/rules")).json()["versions"]
+    authors = {(v["activity_type"], v["created_by"]) for v in versions if v["points"] == 2}
+    assert ("study", "李书记") in authors
+    assert all(v["created_by"] is None for v in versions if v["points"] != 2)  # defaults
+
+
+async def test_dead_letter_republication_shows_its_author(settings_for: Make, kafka: Any) -> None:
+    app = scoring_app(settings_for("scoring", api_tokens=TOKENS))
+    async with running_app(app, token=SECRETARY) as client:
+        bad = cloud_event(ACTIVITY_LOGGED, {"member_id": "M1", "activity_type": "dancing"}, id="d1")
+        await publish_raw(kafka.bootstrap, [(ACTIVITY_LOGGED, b"M1", bad)])
+
+        async def listed() -> list[dict[str, Any]]:
+            return (await client.get("/v1/dead-letters")).json()["items"]
+
+        [letter] = await wait_until(listed)
+        fixed = {**bad, "data": {"member_id": "M1", "activity_type": "study"}}
+        r = await client.post(
+            "/v1/dead-letters/republish", json={"ids": [letter["id"]], "value": fixed}
+        )
+        assert r.json()["results"][0]["outcome"] == "republished", r.text
+        shown = (await client.get(f"/v1/dead-letters/{letter['id']}")).json()
+        [entry] = await trail(client, endpoint="/v1/dead-letters/republish")
+    assert shown["republished_by"] == "李书记"
+    assert (entry["actor"], entry["outcome"]) == ("李书记", "ok")
 
 
 async def test_change_that_rolls_back_leaves_no_success_row(settings_for: Make) -> None:
