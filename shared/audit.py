@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -50,7 +51,6 @@ class AuditContext:
     scope: Scope
     row_id: int | None = None  # set once the request's row is written
     closed: bool = False  # the response is out: later transactions record nothing
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def who(self) -> tuple[str, str, str | None]:
         principal = self.scope.get("state", {}).get("principal")
@@ -175,6 +175,55 @@ class AuditedPool:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._pool, name)
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """Which entries to list; None means any. `resource` is a path prefix."""
+
+    actor: str | None = None
+    method: str | None = None
+    endpoint: str | None = None
+    resource: str | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        parts: list[str] = []
+        args: list[Any] = []
+        for column, value, op in (
+            ("actor", self.actor, "="),
+            ("method", self.method, "="),
+            ("endpoint", self.endpoint, "="),
+            ("outcome", self.outcome, "="),
+            ("at", self.since, ">="),
+            ("at", self.until, "<"),
+        ):
+            if value is not None:
+                args.append(value)
+                parts.append(f"{column} {op} ${len(args)}")
+        if self.resource is not None:
+            escaped = self.resource.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            args.append(escaped)
+            parts.append(f"resource LIKE ${len(args)} || '%'")
+        return " AND ".join(parts) or "true", args
+
+
+async def list_entries(
+    conn: Conn, filters: AuditFilters, limit: int, offset: int
+) -> tuple[int, list[asyncpg.Record]]:
+    """Matching entries, newest first, and how many match in all."""
+    where, args = filters.where()
+    total = await conn.fetchval(f"SELECT count(*) FROM audit_log WHERE {where}", *args)
+    rows = await conn.fetch(
+        f"""SELECT * FROM audit_log WHERE {where}
+            ORDER BY at DESC, id DESC LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}""",
+        *args,
+        limit,
+        offset,
+    )
+    return int(total or 0), rows
 
 
 def audited(pool: asyncpg.Pool, request: Request) -> asyncpg.Pool | AuditedPool:

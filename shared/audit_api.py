@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from .api import ERROR_RESPONSES, Pool
+from .audit import AuditFilters, list_entries
 from .auth import Caller
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=ERROR_RESPONSES)
@@ -73,31 +74,9 @@ async def list_audit(
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="Entries to skip.")] = 0,
 ) -> AuditPage:
     caller.require_city()
-    where, args = [], []
-    for column, value, op in (
-        ("actor", actor, "="),
-        ("method", method, "="),
-        ("endpoint", endpoint, "="),
-        ("outcome", outcome, "="),
-        ("at", _aware(since), ">="),
-        ("at", _aware(until), "<"),
-    ):
-        if value is not None:
-            args.append(value)
-            where.append(f"{column} {op} ${len(args)}")
-    if resource is not None:
-        args.append(resource.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
-        where.append(f"resource LIKE ${len(args)} || '%'")
-    condition = " AND ".join(where) or "true"
+    filters = AuditFilters(actor, method, endpoint, resource, outcome, _aware(since), _aware(until))
     async with pool.acquire() as conn:
-        total = await conn.fetchval(f"SELECT count(*) FROM audit_log WHERE {condition}", *args)
-        rows = await conn.fetch(
-            f"""SELECT * FROM audit_log WHERE {condition}
-                ORDER BY at DESC, id DESC LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}""",
-            *args,
-            limit,
-            offset,
-        )
+        total, rows = await list_entries(conn, filters, limit, offset)
     return AuditPage(
         service=request.app.state.runtime.settings.service_name,
         total=total,
