@@ -71,6 +71,7 @@ async def test_activities_change_is_audited_with_its_actor(settings_for: Make) -
     }
     async with running_app(app, token=SECRETARY) as client:
         r = await client.post("/v1/service-posts", json=body)
+        assert r.status_code == 201, r.text
         [entry] = await trail(client, since=(now - timedelta(minutes=1)).isoformat())
     assert (entry["actor"], entry["endpoint"]) == ("李书记", "/v1/service-posts")
     # whatever the service answered, the trail says so
