@@ -16,6 +16,7 @@ from .auth import Caller
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=ERROR_RESPONSES)
 
 Outcome = Literal["ok", "refused", "failed"]
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"  # no control characters (PostgreSQL text has no NUL)
 Method = Literal["POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -55,7 +56,9 @@ async def list_audit(
     request: Request,
     caller: Caller,
     pool: Pool,
-    actor: Annotated[str | None, Query(max_length=200, description="Exactly this actor.")] = None,
+    actor: Annotated[
+        str | None, Query(max_length=200, pattern=PRINTABLE, description="Exactly this actor.")
+    ] = None,
     method: Annotated[Method | None, Query(description="Only this HTTP method.")] = None,
     endpoint: Annotated[
         str | None,
@@ -65,7 +68,11 @@ async def list_audit(
     ] = None,
     resource: Annotated[
         str | None,
-        Query(max_length=300, description="Paths starting with this, e.g. /v1/members/M1."),
+        Query(
+            max_length=300,
+            pattern=PRINTABLE,
+            description="Paths starting with this, e.g. /v1/members/M1.",
+        ),
     ] = None,
     outcome: Annotated[Outcome | None, Query(description="ok, refused or failed.")] = None,
     since: Annotated[datetime | None, Query(description="At or after (ISO 8601).")] = None,

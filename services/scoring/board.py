@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from shared.api import ERROR_RESPONSES, ApiError
 from shared.auth import BOARD_COOKIE, Caller
+from shared.events.types import ID_PATTERN
 from shared.links import Issued, LinkSigner
 
 PAGE = Path(__file__).parent / "board" / "index.html"
@@ -54,7 +55,17 @@ def _set_session(request: Request, response: Response, session: Issued) -> None:
     )
 
 
-@router.get("/board", response_class=HTMLResponse, summary="Ranking board (HTML page)")
+@router.get(
+    "/board",
+    response_class=HTMLResponse,
+    summary="Ranking board (HTML page)",
+    responses={
+        303: {
+            "description": "A link was given: its session cookie is set (or, for a forged or "
+            "expired link, removed) and the page is opened without the link in its address."
+        }
+    },
+)
 async def board(
     request: Request,
     link: Annotated[
@@ -83,6 +94,7 @@ async def board(
 class BoardLinkIn(BaseModel):
     scope: str | None = Field(
         default=None,
+        pattern=ID_PATTERN,
         description="Region the board may show (a street or community id); default and upper "
         "bound: the caller's own scope ('*' = the whole city, only for city-wide tokens).",
     )
