@@ -75,6 +75,11 @@ async def http(served: str) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+def screen(http: httpx.AsyncClient, cookies: httpx.Cookies) -> httpx.AsyncClient:
+    """A browser on the screen: nothing but the board session cookie."""
+    return httpx.AsyncClient(base_url=http.base_url, cookies=cookies, timeout=10)
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -103,17 +108,15 @@ async def test_board_link_becomes_an_httponly_cookie_and_leaves_the_address(
     assert opened.headers["location"] == "/board?refresh=3"
     cookie = opened.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
-    http.cookies.clear()
-    r = await http.get("/v1/rankings/streets", cookies=opened.cookies)
+    async with screen(http, opened.cookies) as browser:
+        r = await browser.get("/v1/rankings/streets")
     assert r.status_code == 200, r.text
 
 
 async def test_board_session_cannot_change_anything(http: httpx.AsyncClient) -> None:
     cookies = await _session(http, ADMIN_TOKEN)  # even a link made by a city admin
-    http.cookies.clear()
-    r = await http.post(
-        "/v1/boards", json={"period": "2026-11", "subject": "members"}, cookies=cookies
-    )
+    async with screen(http, cookies) as browser:
+        r = await browser.post("/v1/boards", json={"period": "2026-11", "subject": "members"})
     assert r.status_code == 401
 
 
@@ -121,10 +124,10 @@ async def test_board_link_is_limited_to_the_region_of_its_maker(http: httpx.Asyn
     wider = await http.post("/v1/board-links", json={"scope": "S2"}, headers=bearer(STREET_S1))
     assert wider.status_code == 403
     cookies = await _session(http, STREET_S1)
-    http.cookies.clear()
-    own = await http.get("/v1/rankings/members?street_id=S1", cookies=cookies)
+    async with screen(http, cookies) as browser:
+        own = await browser.get("/v1/rankings/members?street_id=S1")
+        other = await browser.get("/v1/rankings/members?street_id=S2")
     assert own.status_code == 200, own.text
-    other = await http.get("/v1/rankings/members?street_id=S2", cookies=cookies)
     assert other.status_code == 403
 
 
@@ -143,8 +146,8 @@ async def test_forged_or_expired_link_is_refused_and_ends_the_session(
 async def test_token_exchange_sets_the_board_session(http: httpx.AsyncClient) -> None:
     r = await http.post("/board/session", headers=bearer(READONLY))
     assert r.status_code == 204
-    http.cookies.clear()
-    assert (await http.get("/v1/rankings/streets", cookies=r.cookies)).status_code == 200
+    async with screen(http, r.cookies) as browser:
+        assert (await browser.get("/v1/rankings/streets")).status_code == 200
 
 
 async def test_logs_never_contain_a_token(http: httpx.AsyncClient) -> None:
