@@ -30,7 +30,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .api import ApiError
-from .oidc import OidcVerifier, TokenRefused, looks_like_jwt
+from .oidc import KeysUnavailable, OidcVerifier, TokenRefused, looks_like_jwt
 
 ROLES = ("city_admin", "street_admin", "community_admin", "service")
 BOARD_COOKIE = "partygrid_board"
@@ -164,6 +164,8 @@ async def _principal(
             who = await verifier.verify(token)
         except TokenRefused as exc:
             raise ApiError(401, "unauthorized", f"identity provider token refused: {exc}") from None
+        except KeysUnavailable as exc:
+            raise ApiError(503, "identity_provider_unavailable", f"{exc}; try again") from None
         name = f"{who.subject} ({who.name})" if who.name else who.subject
         return Principal(name, who.role, who.scope, kind="jwt")
     store: TokenStore = request.app.state.tokens

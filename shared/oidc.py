@@ -39,6 +39,10 @@ class TokenRefused(Exception):
     """The JWT is not acceptable; the message says why (never contains the token)."""
 
 
+class KeysUnavailable(Exception):
+    """The provider's keys could not be fetched and none are cached: not the caller's fault."""
+
+
 @dataclass(frozen=True)
 class OidcConfig:
     issuer: str
@@ -106,7 +110,7 @@ class JwksCache:
                         await self._fetch()
                     except (httpx.HTTPError, ValueError) as exc:
                         if not self._keys:
-                            raise TokenRefused(
+                            raise KeysUnavailable(
                                 f"the identity provider's keys are unavailable ({exc})"
                             ) from None
                         log.warning("JWKS refresh failed, keeping cached keys: %s", exc)

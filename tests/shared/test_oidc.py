@@ -224,3 +224,21 @@ async def test_token_without_a_known_role_is_refused(api: httpx.AsyncClient, jwk
 async def test_static_tokens_still_work_beside_provider_tokens(api: httpx.AsyncClient) -> None:
     r = await api.get("/v1/rankings/streets", headers=bearer("test-readonly-token-00001"))
     assert r.status_code == 200
+
+
+async def test_provider_identity_is_the_actor_in_the_audit_trail(
+    api: httpx.AsyncClient, jwks: Jwks
+) -> None:
+    kid = jwks.add_key()
+    token = jwks.token(kid, sub="u-2002", name="林主任")
+    period = (await api.get("/v1/rankings/streets", headers=bearer(token))).json()["period"]
+    drafted = await api.post(
+        "/v1/boards", json={"period": period, "subject": "members"}, headers=bearer(token)
+    )
+    assert drafted.status_code == 201, drafted.text
+    assert drafted.json()["drafted_by"] == "u-2002 (林主任)"
+    trail = await api.get(
+        "/v1/audit", params={"actor": "u-2002 (林主任)"}, headers=bearer(jwks.token(kid))
+    )
+    [entry] = trail.json()["items"]
+    assert (entry["actor_kind"], entry["endpoint"], entry["outcome"]) == ("jwt", "/v1/boards", "ok")
