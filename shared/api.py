@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import asyncpg
 from fastapi import Depends, FastAPI, Request
@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .audit import audited
 from .metrics import HTTP_LATENCY
 
 
@@ -48,12 +49,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        request.state.error_code = exc.error  # for the audit trail
         body = ErrorBody(error=exc.error, message=exc.message, details=exc.details)
         return JSONResponse(body.model_dump(), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        request.state.error_code = "invalid_request"
         details = [
             {"field": ".".join(str(p) for p in e["loc"]), "rule": e["msg"]} for e in exc.errors()
         ]
@@ -68,6 +71,29 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         body = ErrorBody(error=code, message=str(exc.detail))
         return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=exc.headers)
+
+
+SECRET_PARAMS = ("token", "access_token", "api_token", "api_key")
+
+
+def install_no_secrets_in_urls(app: FastAPI) -> None:
+    """Refuse a credential in the query string: URLs end up in browser history, proxy logs and
+    screenshots. Pages get a short-lived board link or a session cookie instead."""
+
+    @app.middleware("http")
+    async def _no_token_in_url(request: Request, call_next: Any) -> Any:
+        given = [p for p in SECRET_PARAMS if p in request.query_params]
+        if not given:
+            return await call_next(request)
+        body = ErrorBody(
+            error="token_in_url",
+            message=f"credentials are not accepted in the URL ({', '.join(given)}=); send "
+            "Authorization: Bearer <token>, or open the ranking board with a link from "
+            "POST /v1/board-links",
+            details=[{"field": p, "rule": "not allowed in the query string"} for p in given],
+        )
+        request.state.error_code = body.error
+        return JSONResponse(body.model_dump(), status_code=400)
 
 
 def install_request_metrics(app: FastAPI, service: str) -> None:
@@ -87,7 +113,8 @@ def get_pool(request: Request) -> asyncpg.Pool:
     pool = request.app.state.runtime.pool
     if pool is None:
         raise ApiError(503, "starting", "the service is starting; try again shortly")
-    return pool
+    # a state-changing request gets the pool whose transactions write its audit row
+    return cast(asyncpg.Pool, audited(pool, request))
 
 
 Pool = Annotated[asyncpg.Pool, Depends(get_pool)]

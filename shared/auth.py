@@ -10,10 +10,18 @@ their region), `service` (read-only, everywhere; the city portal, the big screen
 `publisher` (an outside system: may only send events to `POST /v1/events`, and only the event
 types its scope lists, separated by `|`, e.g.
 `token:publisher:partygrid.activity.logged|partygrid.activity.revoked`; `*` for every type).
+
+People use bearer JWTs from the city's identity provider instead (shared.oidc: signature,
+issuer, audience, expiry checked; role and scope from configured claims). A ranking-board
+screen uses neither: it holds a session cookie from a short-lived signed link (shared.links),
+read-only and limited to the link's region, for GET requests to the page's service only.
+Every principal has a `name` for the audit trail: a static token's optional fourth field
+(`token:role:scope:name`, else a fingerprint of the token), a JWT's `sub`. Never the token.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 from collections.abc import Iterable
@@ -25,20 +33,26 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .api import ApiError
+from .oidc import KeysUnavailable, OidcVerifier, TokenRefused, looks_like_jwt
 
 ROLES = ("city_admin", "street_admin", "community_admin", "service", "publisher")
-_bearer = HTTPBearer(auto_error=False, description="A token configured in API_TOKENS.")
+BOARD_COOKIE = "partygrid_board"
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="A token configured in API_TOKENS, or a JWT from the city's identity provider.",
+)
 
 
 @dataclass(frozen=True)
 class Principal:
-    token_id: str  # first characters only, for logs; never the token
+    name: str  # who, for the audit trail and logs: a token's name or a JWT's sub; never the token
     role: str
     scope: str  # a region id, or "*" for the whole city
+    kind: str = "token"  # token (static), jwt (identity provider), link (board session)
 
     @property
     def read_only(self) -> bool:
-        return self.role == "service"
+        return self.role == "service" or self.kind == "link"
 
     def may_access(self, region_path: Iterable[str | None]) -> bool:
         """True if the resource lies in this principal's scope. `region_path` is the
@@ -49,7 +63,7 @@ class Principal:
 
     def require_write(self) -> None:
         if self.read_only:
-            raise ApiError(403, "forbidden", "this token is read-only (role service)")
+            raise ApiError(403, "forbidden", f"this token is read-only (role {self.role})")
 
     def require_region(self, region_path: Iterable[str | None]) -> None:
         path = list(region_path)
@@ -82,10 +96,10 @@ def parse_tokens(text: str) -> dict[str, Principal]:
         if not item or item.startswith("#"):
             continue
         parts = item.split(":")
-        if len(parts) != 3 or parts[1] not in ROLES or len(parts[0]) < 16:
+        if len(parts) not in (3, 4) or parts[1] not in ROLES or len(parts[0]) < 16:
             raise ValueError(
-                "each token entry must be token:role:scope with a token of 16+ characters and "
-                f"role one of {', '.join(ROLES)}"
+                "each token entry must be token:role:scope[:name] with a token of 16+ characters "
+                f"and role one of {', '.join(ROLES)}"
             )
         if parts[1] == "publisher" and parts[2] != "*":
             from .events import EVENT_TYPES  # the registry, not the envelope: no import cycle
@@ -96,8 +110,14 @@ def parse_tokens(text: str) -> dict[str, Principal]:
                     f"a publisher token's scope lists event types separated by | (or *); "
                     f"unknown: {', '.join(sorted(unknown))}"
                 )
-        tokens[parts[0]] = Principal(parts[0][:4] + "…", parts[1], parts[2])
+        name = parts[3] if len(parts) == 4 and parts[3] else fingerprint(parts[0])
+        tokens[parts[0]] = Principal(name, parts[1], parts[2])
     return tokens
+
+
+def fingerprint(token: str) -> str:
+    """A name for an unnamed token: a hash prefix, which does not reveal the token."""
+    return "token-" + hashlib.sha256(token.encode()).hexdigest()[:10]
 
 
 class TokenStore:
@@ -140,10 +160,37 @@ async def any_token(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    principal = await _principal(request, credentials)
+    request.state.principal = principal  # the audit trail's "who"
+    return principal
+
+
+async def _principal(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
+    if credentials is None:
+        session = request.cookies.get(BOARD_COOKIE)
+        links = getattr(request.app.state, "links", None)
+        if session and links is not None and request.method in ("GET", "HEAD"):
+            viewer = links.session(session)
+            if viewer is not None:
+                return viewer
+            raise ApiError(401, "unauthorized", "the board session has expired; open a new link")
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>")
+    token = credentials.credentials
+    verifier: OidcVerifier | None = getattr(request.app.state, "oidc", None)
+    if verifier is not None and looks_like_jwt(token):
+        try:
+            who = await verifier.verify(token)
+        except TokenRefused as exc:
+            raise ApiError(401, "unauthorized", f"identity provider token refused: {exc}") from None
+        except KeysUnavailable as exc:
+            raise ApiError(503, "identity_provider_unavailable", f"{exc}; try again") from None
+        name = f"{who.subject} ({who.name})" if who.name else who.subject
+        return Principal(name, who.role, who.scope, kind="jwt")
     store: TokenStore = request.app.state.tokens
-    principal = store.lookup(credentials.credentials)
+    principal = store.lookup(token)
     if principal is None:
         raise ApiError(401, "unauthorized", "unknown or revoked token")
     return principal

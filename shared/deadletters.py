@@ -38,7 +38,7 @@ NOT_AN_EVENT = ("not_json", "not_cloudevent")
 
 _COLUMNS = """dl_id, reason, detail, topic, kafka_partition, kafka_offset, event_type,
     event_source, event_id, key, value, headers, rejected_at, republished_at, republish_count,
-    republished_value"""
+    republished_value, republished_by"""
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,9 @@ class DeadLetterItem(BaseModel):
     received_at: datetime = Field(description="When the consumer rejected it.")
     republished_at: datetime | None = Field(description="When it was last re-published.")
     republish_count: int = Field(description="How many times it was re-published.")
+    republished_by: str | None = Field(
+        default=None, description="Who last re-published it (the audit trail's actor)."
+    )
     republished_value: str | None = Field(
         description="The corrected message last re-published instead of the original, if any."
     )
@@ -221,6 +224,7 @@ def _item(service: str, row: asyncpg.Record) -> DeadLetterItem:
         received_at=row["rejected_at"],
         republished_at=row["republished_at"],
         republish_count=row["republish_count"],
+        republished_by=row["republished_by"],
         republished_value=bytes(corrected).decode(errors="replace") if corrected else None,
     )
 

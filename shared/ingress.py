@@ -173,7 +173,7 @@ async def accept(conn: Conn, events: list[Accepted], caller: Principal) -> list[
             [e.event.id for e in first.values()],
             [e.event.type for e in first.values()],
             [e.event.digest() for e in first.values()],
-            caller.token_id,
+            caller.name,
         )
     }
     old = [e for key, e in first.items() if key not in new]

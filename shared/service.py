@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from faststream.kafka import KafkaBroker, KafkaRouter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from .api import install_error_handlers, install_request_metrics
+from .api import install_error_handlers, install_no_secrets_in_urls, install_request_metrics
 from .asyncapi import (
     asyncapi_document,
     declare_publishers,
@@ -31,6 +31,8 @@ from .asyncapi import (
     published_topics,
     render_html,
 )
+from .audit import install_audit
+from .audit_api import router as audit_router
 from .auth import TokenStore
 from .db import SHARED_MIGRATIONS, create_pool, ensure_database, migrate
 from .deadletters_api import router as dead_letters_router
@@ -43,8 +45,10 @@ from .kafka import (
     create_broker,
     create_producer,
 )
+from .links import LinkSigner
 from .logs import setup_logging
 from .metrics import REGISTRY, SERVICE_READY
+from .oidc import OidcConfig, OidcVerifier
 from .outbox import OutboxRelay, kafka_batch_publisher
 from .settings import Settings
 
@@ -67,6 +71,8 @@ class ServiceDefinition:
     extra_subscribers: Callable[[KafkaRouter, Runtime], None] | None = None
     on_start: Callable[[Runtime], Awaitable[None]] | None = None
     on_stop: Callable[[Runtime], Awaitable[None]] | None = None
+    # serves browser pages (the ranking board): accepts their signed links and session cookies
+    pages: bool = False
 
 
 @dataclass
@@ -151,8 +157,16 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
     )
     app.state.runtime = runtime
     app.state.tokens = TokenStore(settings.api_tokens, settings.api_tokens_file)
+    app.state.oidc = oidc_verifier(settings)
+    app.state.links = (
+        LinkSigner(settings.link_secret, settings.link_minutes, settings.board_session_hours)
+        if definition.pages
+        else None
+    )
     install_error_handlers(app)
     install_request_metrics(app, settings.service_name)
+    install_no_secrets_in_urls(app)
+    install_audit(app)  # outermost: it also records requests refused by the checks above
 
     @app.get("/healthz", tags=["operations"], summary="Alive")
     async def healthz() -> dict[str, str]:
@@ -200,7 +214,31 @@ def create_service_app(definition: ServiceDefinition, settings: Settings | None 
     for api in definition.api:
         app.include_router(api)
     app.include_router(dead_letters_router)  # every service lists and re-publishes its own
+    app.include_router(audit_router)  # and shows its own audit trail
     return app
+
+
+def oidc_verifier(settings: Settings) -> OidcVerifier | None:
+    """The identity provider's JWT verifier, or None when none is configured."""
+    given = (settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url)
+    if not any(given):
+        return None
+    if not all(given):
+        raise ValueError("set all of OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL, or none")
+    assert settings.oidc_issuer and settings.oidc_audience and settings.oidc_jwks_url
+    return OidcVerifier(
+        OidcConfig(
+            issuer=settings.oidc_issuer,
+            audience=settings.oidc_audience,
+            jwks_url=settings.oidc_jwks_url,
+            role_claim=settings.oidc_role_claim,
+            scope_claim=settings.oidc_scope_claim,
+            name_claim=settings.oidc_name_claim,
+            clock_skew_seconds=settings.oidc_clock_skew_seconds,
+            jwks_cache_seconds=settings.oidc_jwks_cache_seconds,
+            jwks_min_refresh_seconds=settings.oidc_jwks_min_refresh_seconds,
+        )
+    )
 
 
 async def connect_kafka(runtime: Runtime, max_delay: float = 15.0) -> None:

@@ -98,6 +98,50 @@ class Settings(BaseSettings):
     api_tokens_file: str | None = Field(
         default=None, description="File of token:role:scope lines, re-read when it changes."
     )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="The identity provider's issuer (the iss claim); set with OIDC_AUDIENCE and "
+        "OIDC_JWKS_URL to accept its bearer JWTs besides the static tokens.",
+    )
+    oidc_audience: str | None = Field(
+        default=None, description="The aud claim the provider puts in tokens meant for PartyGrid."
+    )
+    oidc_jwks_url: str | None = Field(
+        default=None, description="URL of the provider's JSON Web Key Set (its signing keys)."
+    )
+    oidc_role_claim: str = Field(
+        default="partygrid_role",
+        description="Claim holding the role (a string or a list; the strongest known role wins).",
+    )
+    oidc_scope_claim: str = Field(
+        default="partygrid_scope",
+        description="Claim holding the region id a street or community admin acts in.",
+    )
+    oidc_name_claim: str = Field(
+        default="name", description="Claim with a readable name shown next to sub in the audit."
+    )
+    oidc_clock_skew_seconds: float = Field(
+        default=60, ge=0, le=600, description="Leeway for exp and nbf against clock drift."
+    )
+    oidc_jwks_cache_seconds: float = Field(
+        default=300, gt=0, description="How long fetched keys are used before refetching them."
+    )
+    oidc_jwks_min_refresh_seconds: float = Field(
+        default=10,
+        ge=0,
+        description="An unknown key id refetches the keys at most this often (rotation).",
+    )
+    link_secret: str | None = Field(
+        default=None,
+        description="Secret signing board links and board sessions; the same on every replica. "
+        "Unset: a random one per process (links work only on the replica that made them).",
+    )
+    link_minutes: float = Field(
+        default=10, gt=0, le=60, description="How long a board link may be opened."
+    )
+    board_session_hours: float = Field(
+        default=12, gt=0, le=168, description="How long a board session cookie lasts."
+    )
     event_source: str | None = Field(
         default=None, description="CloudEvents source of events this service publishes."
     )

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from aiokafka import AIOKafkaProducer
 
 from shared.events import (
@@ -735,6 +736,23 @@ async def wait_for_scoring(url: str, expected: int, stall: float = 60.0) -> None
         await asyncio.sleep(1)
 
 
+async def board_link(base: str, token: str, env: dict[str, str]) -> str:
+    """A short-lived read-only link to the ranking board (tokens never go into URLs)."""
+    how = f"POST {base}/v1/board-links with your token, then open the url it gives"
+    if not token or token not in env.get("API_TOKENS", ""):
+        return how
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            r = await client.post(
+                f"{base}/v1/board-links", json={}, headers={"Authorization": f"Bearer {token}"}
+            )
+            r.raise_for_status()
+            link = r.json()
+    except (httpx.HTTPError, ValueError, KeyError):
+        return how
+    return f"{base}{link['url']} (open within {env.get('LINK_MINUTES', '10')} minutes)"
+
+
 async def load_and_simulate(env: dict[str, str], data: Path) -> None:
     """Called by `make run` (DEMO=1) once every service is ready: load once, then simulate
     until cancelled."""
@@ -751,8 +769,7 @@ async def load_and_simulate(env: dict[str, str], data: Path) -> None:
     port = 8004 + int(env.get("PORT_OFFSET", "0"))
     token_file = data / "dev-token"
     token = token_file.read_text().strip() if token_file.exists() else ""
-    shown = token if token and token in env.get("API_TOKENS", "") else "<your token>"
-    say(f"ranking board: http://127.0.0.1:{port}/board?token={shown}")
+    say(f"ranking board: {await board_link(f'http://127.0.0.1:{port}', token, env)}")
     say(f"simulating {rate:g} events/s (activities, moves, revocations, 1 bad message in 500)")
     # make run goes on to supervise the services: simulate in the background until it stops
     task = asyncio.create_task(simulate(bootstrap, city, rate), name="demo-simulator")

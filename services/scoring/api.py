@@ -406,6 +406,9 @@ class RuleOut(BaseModel):
     per: Literal["event", "hour"] = Field(description="event or hour.")
     monthly_cap: Points | None = Field(description="Monthly cap per member, null for none.")
     effective_from: datetime = Field(description="Applies to events at or after this time.")
+    created_by: str | None = Field(
+        default=None, description="Who added this version (audit actor; null for defaults)."
+    )
 
 
 class RuleIn(BaseModel):
@@ -428,26 +431,32 @@ class RuleChangeOut(BaseModel):
     members_affected: int = Field(description="Members whose points changed.")
 
 
-def _rule_out(r: Rule) -> RuleOut:
+def _rule_out(r: Rule, created_by: str | None = None) -> RuleOut:
     return RuleOut(
         activity_type=r.activity_type,
         points=r.points,
         per=r.per,  # type: ignore[arg-type]
         monthly_cap=r.monthly_cap,
         effective_from=r.effective_from,
+        created_by=created_by,
     )
 
 
 @router.get("/rules", response_model=RulesOut)
 async def list_rules(pool: Pool, caller: Caller) -> RulesOut:
-    from .persistence import load_rules
+    from .persistence import load_rules, rule_authors
 
     async with pool.acquire() as conn:
         book = await load_rules(conn)
+        authors = await rule_authors(conn)
     versions = sorted(book.versions(), key=lambda r: (r.activity_type, r.effective_from))
+
+    def out(r: Rule) -> RuleOut:
+        return _rule_out(r, authors.get((r.activity_type, r.effective_from)))
+
     return RulesOut(
-        current=[_rule_out(r) for r in book.current(datetime.now(UTC))],
-        versions=[_rule_out(r) for r in versions],
+        current=[out(r) for r in book.current(datetime.now(UTC))],
+        versions=[out(r) for r in versions],
     )
 
 
@@ -463,7 +472,7 @@ async def add_rule(request: Request, pool: Pool, caller: Caller, body: RuleIn) -
     except InvalidRule as exc:
         raise ApiError(422, "invalid_rule", str(exc), field=exc.field, rule=str(exc)) from None
     return RuleChangeOut(
-        rule=_rule_out(change.rule),
+        rule=_rule_out(change.rule, caller.name),
         buckets_reevaluated=change.buckets_reevaluated,
         members_affected=change.members_affected,
     )
@@ -493,6 +502,11 @@ class BoardOut(BaseModel):
     created_at: datetime = Field(description="When drafted (the snapshot's time).")
     reviewed_by: str | None = Field(description="Reviewer.")
     published_at: datetime | None = Field(description="When published; immutable after.")
+    drafted_by: str | None = Field(default=None, description="Who drafted it (audit actor).")
+    review_entered_by: str | None = Field(
+        default=None, description="Who entered the review (audit actor)."
+    )
+    published_by: str | None = Field(default=None, description="Who published it (audit actor).")
 
 
 class ReviewIn(BaseModel):
@@ -513,6 +527,9 @@ def _board_out(r: Any) -> BoardOut:
         created_at=r["created_at"],
         reviewed_by=r["reviewed_by"],
         published_at=r["published_at"],
+        drafted_by=r["drafted_by"],
+        review_entered_by=r["review_entered_by"],
+        published_by=r["published_by"],
     )
 
 
@@ -559,15 +576,16 @@ async def draft_board(request: Request, pool: Pool, caller: Caller, body: BoardI
         caller.require_city()
     period = _period(request, body.period)
     snapshot = await _snapshot(pool, body, period)
-    row = await pool.fetchrow(
-        """INSERT INTO boards (period, subject, size, street_id, status, snapshot)
-           VALUES ($1, $2, $3, $4, 'draft', $5::jsonb) RETURNING *""",
-        period.label,
-        body.subject,
-        body.size,
-        body.street_id,
-        json.dumps(snapshot),
-    )
+    async with pool.acquire() as conn, conn.transaction():  # audited with the change
+        row = await conn.fetchrow(
+            """INSERT INTO boards (period, subject, size, street_id, status, snapshot)
+               VALUES ($1, $2, $3, $4, 'draft', $5::jsonb) RETURNING *""",
+            period.label,
+            body.subject,
+            body.size,
+            body.street_id,
+            json.dumps(snapshot),
+        )
     return _board_out(row)
 
 

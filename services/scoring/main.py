@@ -36,5 +36,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         publishes=(POINTS_CHANGED,),  # sent through the outbox (the AsyncAPI document lists it)
         apply=make_apply(settings.tz, settings.source),
         on_start=_on_start,
+        pages=True,  # the ranking board
     )
     return create_service_app(definition, settings)

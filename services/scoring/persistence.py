@@ -66,6 +66,12 @@ async def load_rules(conn: Conn) -> RuleBook:
     )
 
 
+async def rule_authors(conn: Conn) -> dict[tuple[str, datetime], str | None]:
+    """Who added each rule version (the audit actor; None for defaults and older rows)."""
+    rows = await conn.fetch("SELECT activity_type, effective_from, created_by FROM rule_versions")
+    return {(r["activity_type"], r["effective_from"]): r["created_by"] for r in rows}
+
+
 async def lock_members(conn: Conn, member_ids: Sequence[str]) -> dict[str, MemberRow]:
     """Create missing member rows and lock all of them, in id order (no deadlocks)."""
     ids = sorted(set(member_ids))

@@ -41,6 +41,7 @@ MUST_SET = {
     "topic_replication_factor",
     "kafka_idempotent_producer",
     "timezone",
+    "link_secret",
 }
 # Settings whose default is right on a cluster too (tuning, logging, names).
 SAFE_DEFAULTS = {
@@ -62,6 +63,18 @@ SAFE_DEFAULTS = {
     "event_source",
     "outbox_retention_hours",  # sent events kept for re-sending to a new broker
     "incarnation_check_seconds",  # on a real Kafka the marker never changes
+    "link_minutes",
+    "board_session_hours",
+    # the identity provider is off until an overlay sets these (deploy/kubernetes/README.md)
+    "oidc_issuer",
+    "oidc_audience",
+    "oidc_jwks_url",
+    "oidc_role_claim",
+    "oidc_scope_claim",
+    "oidc_name_claim",
+    "oidc_clock_skew_seconds",
+    "oidc_jwks_cache_seconds",
+    "oidc_jwks_min_refresh_seconds",
 }
 SECRET_NAMES = re.compile(r"(PASSWORD|SECRET|TOKENS?$|DATABASE_URL$|CREDENTIAL|PRIVATE_KEY)")
 
@@ -302,7 +315,11 @@ def test_secrets_are_never_in_config_maps(rendered: list[dict[str, Any]]) -> Non
         for var in app_container(deployment)["env"]:
             if SECRET_NAMES.search(var["name"]):
                 assert "secretKeyRef" in var.get("valueFrom", {}), var["name"]
-                assert var["valueFrom"]["secretKeyRef"]["name"] in made_by_cloudnativepg
+                name = var["valueFrom"]["secretKeyRef"]["name"]
+                assert (
+                    name in made_by_cloudnativepg
+                    or f"kubectl create secret generic {name}" in readme
+                ), name
         for volume in pod["volumes"]:
             if "secret" in volume:
                 name = volume["secret"]["secretName"]

@@ -232,8 +232,13 @@ async def test_board_shows_streets_in_rank_order_and_updates_live(
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
         assert "街道排名" in page.text  # the static page needs no token
 
-        # the page, with a read-only service token given once in the URL
-        await asyncio.to_thread(browser.navigate, f"{scoring.url}/board?token={READONLY}&refresh=1")
+        # the page, opened with a short-lived read-only link made with a service token
+        link = (
+            await http.post(
+                "/v1/board-links", json={}, headers={"Authorization": f"Bearer {READONLY}"}
+            )
+        ).json()
+        await asyncio.to_thread(browser.navigate, f"{scoring.url}{link['url']}&refresh=1")
         board = await dom_until(browser, BOARD, lambda v: v["loaded"] >= 1)
         rows = board["streets"]
         assert rows == [
@@ -247,14 +252,9 @@ async def test_board_shows_streets_in_rank_order_and_updates_live(
             )
             == "3"
         )
-        # the token left the address bar but stays in the tab
+        # the link left the address bar at once; the page holds no token
         assert await asyncio.to_thread(browser.evaluate, "location.search") == "?refresh=1"
-        assert (
-            await asyncio.to_thread(
-                browser.evaluate, "sessionStorage.getItem('partygrid.board.token')"
-            )
-            == READONLY
-        )
+        assert await asyncio.to_thread(browser.evaluate, "sessionStorage.length") == 0
         # no published board yet: the live top and bottom
         red = await asyncio.to_thread(
             browser.evaluate, "document.querySelector('#red tbody tr').cells[1].textContent"
@@ -307,14 +307,14 @@ async def test_board_shows_streets_in_rank_order_and_updates_live(
     await asyncio.to_thread(browser.screenshot, shot)
     assert shot.stat().st_size > 10_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    # a refused token shows the token form instead of data
-    await asyncio.to_thread(browser.evaluate, "sessionStorage.clear()")
-    await asyncio.to_thread(browser.navigate, f"{scoring.url}/board?token=wrong-token-000000")
+    # a forged link ends the session and shows the form instead of data
+    await asyncio.to_thread(browser.navigate, f"{scoring.url}/board?link=forged.link.value")
     await dom_until(
         browser,
+        "!!document.getElementById('login') && "
         "!document.getElementById('login').classList.contains('hidden')",
         lambda v: v is True,
     )
-    assert "token refused" in await asyncio.to_thread(
+    assert "link refused" in await asyncio.to_thread(
         browser.evaluate, "document.getElementById('status').textContent"
     )
