@@ -170,14 +170,13 @@ class BulkApply:
             return 0, []
         await db.lock_rules(conn, exclusive=False)
         await sql.stage(conn, [s.row for s in items])
-        old = await sql.claim(conn, ACTIVITY_LOGGED)
+        old = await sql.claim_and_record(conn, ACTIVITY_LOGGED)
         applied = len(items) - len(old)
         by_seq = {s.row[0]: s for s in items}
         old_items = [(by_seq[seq], digest) for seq, digest in old]
         if applied == 0:
             return 0, old_items
         await sql.lock_members(conn)
-        await sql.ledger_and_buckets(conn)
         slow = await sql.extend_buckets(conn)
         if slow:
             await self._exact_buckets(conn, slow)

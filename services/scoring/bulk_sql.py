@@ -40,7 +40,7 @@ _TEMP_TABLES = """
 CREATE TEMP TABLE IF NOT EXISTS scoring_stage (
     seq int NOT NULL, source text NOT NULL, id text NOT NULL, digest bytea NOT NULL,
     member_id text NOT NULL, activity_type text NOT NULL, time timestamptz NOT NULL,
-    month text NOT NULL, hours numeric(6,2), fresh boolean NOT NULL DEFAULT false
+    month text NOT NULL, hours numeric(6,2)
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS scoring_stage_buckets (
     member_id text, month text, activity_type text, n int, hours numeric, first_time timestamptz,
@@ -59,38 +59,69 @@ CREATE TEMP TABLE IF NOT EXISTS scoring_totals (
 async def stage(conn: Conn, rows: Sequence[StageRow]) -> None:
     # IF NOT EXISTS costs a catalog lookup per batch; the tables live as long as the session
     await conn.execute(_TEMP_TABLES)
+    await conn.execute("SET LOCAL work_mem = '64MB'")  # the batch's sorts and hashes in memory
     await conn.copy_records_to_table("scoring_stage", records=rows, columns=STAGE_COLUMNS)
+    # temporary tables get no statistics by themselves; without them the planner takes the
+    # batch for a few rows and joins it with nested loops
+    await conn.execute("ANALYZE scoring_stage")
 
 
-async def claim(conn: Conn, type_: str) -> list[tuple[int, bytes | None]]:
-    """Record the staged (source, id) pairs new to the inbox; return (seq, stored digest) of
-    the ones that were not new (a redelivery or a conflicting reuse). Rows inserted by this
-    statement are not in its snapshot, so the join below sees only the earlier ones."""
+async def claim_and_record(conn: Conn, type_: str) -> list[tuple[int, bytes | None]]:
+    """One statement: record the staged (source, id) pairs new to the inbox, insert those
+    events into the ledger (revoked if their revocation came first), and sum the ones that
+    count per bucket with the rule version in force at each event. Returns (seq, stored
+    digest) of the staged events that were not new (a redelivery or a conflicting reuse)."""
     rows = await conn.fetch(
         """WITH ins AS (
                INSERT INTO inbox (source, id, type, digest)
                SELECT source, id, $1, digest FROM scoring_stage
                ORDER BY source COLLATE "C", id COLLATE "C"
                ON CONFLICT DO NOTHING RETURNING source, id),
-           marked AS (
-               UPDATE scoring_stage s SET fresh = true FROM ins
-               WHERE s.source = ins.source AND s.id = ins.id RETURNING s.seq)
-           SELECT s.seq, i.digest FROM scoring_stage s
-           LEFT JOIN inbox i ON i.source = s.source AND i.id = s.id
-           WHERE s.seq NOT IN (SELECT seq FROM marked)""",
+           led AS (
+               INSERT INTO ledger (source, id, member_id, kind, activity_type, time, month,
+                                   hours, revoked)
+               SELECT s.source, s.id, s.member_id, 'activity', s.activity_type, s.time, s.month,
+                      s.hours, rv.target_id IS NOT NULL
+               FROM scoring_stage s
+               JOIN ins ON ins.source = s.source AND ins.id = s.id
+               LEFT JOIN revocations rv ON rv.target_source = s.source AND rv.target_id = s.id
+               ON CONFLICT DO NOTHING
+               RETURNING member_id, month, activity_type, time, source, id, hours, revoked),
+           agg AS (
+               INSERT INTO scoring_stage_buckets
+               SELECT l.member_id, l.month, l.activity_type, count(*),
+                      coalesce(sum(l.hours), 0), min(l.time),
+                      max(l.time),
+                      (array_agg(l.source ORDER BY l.time DESC, l.source COLLATE "C" DESC,
+                                                   l.id COLLATE "C" DESC))[1],
+                      (array_agg(l.id ORDER BY l.time DESC, l.source COLLATE "C" DESC,
+                                               l.id COLLATE "C" DESC))[1],
+                      count(DISTINCT r.version_id),
+                      sum(CASE WHEN r.per = 'hour' THEN round(r.points * coalesce(l.hours, 0), 2)
+                               ELSE r.points END),
+                      min(r.points), min(r.monthly_cap), count(r.version_id)
+               FROM led l
+               LEFT JOIN LATERAL (
+                   SELECT version_id, points, per, monthly_cap FROM rule_versions v
+                   WHERE v.activity_type = l.activity_type AND v.effective_from <= l.time
+                   ORDER BY v.effective_from DESC LIMIT 1) r ON true
+               WHERE NOT l.revoked
+               GROUP BY l.member_id, l.month, l.activity_type)
+           SELECT s.seq FROM scoring_stage s
+           WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.source = s.source AND ins.id = s.id)""",
         type_,
     )
-    out = [(r["seq"], r["digest"]) for r in rows]
-    if any(d is None for _, d in out):
-        # inserted by a concurrent transaction that committed after this statement began
-        later = await conn.fetch(
-            """SELECT s.seq, i.digest FROM scoring_stage s JOIN inbox i USING (source, id)
-               WHERE s.seq = ANY($1::int[])""",
-            [s for s, d in out if d is None],
-        )
-        found = {r["seq"]: r["digest"] for r in later}
-        out = [(s, d if d is not None else found.get(s)) for s, d in out]
-    return [(s, bytes(d) if d is not None else None) for s, d in out]
+    await conn.execute("ANALYZE scoring_stage_buckets")
+    if not rows:
+        return []
+    # the stored digests of those (already committed, by this or another consumer)
+    stored = await conn.fetch(
+        """SELECT s.seq, i.digest FROM scoring_stage s JOIN inbox i USING (source, id)
+           WHERE s.seq = ANY($1::int[])""",
+        [r["seq"] for r in rows],
+    )
+    found = {r["seq"]: bytes(r["digest"]) for r in stored}
+    return [(r["seq"], found.get(r["seq"])) for r in rows]
 
 
 async def lock_members(conn: Conn) -> None:
@@ -103,42 +134,6 @@ async def lock_members(conn: Conn) -> None:
     await conn.execute(
         """SELECT 1 FROM members WHERE member_id IN (SELECT member_id FROM scoring_stage)
            ORDER BY member_id FOR UPDATE"""
-    )
-
-
-async def ledger_and_buckets(conn: Conn) -> None:
-    """Insert the fresh events into the ledger (revoked if their revocation came first) and
-    sum the ones that count per bucket, with the rule version in force at each event."""
-    await conn.execute(
-        """WITH led AS (
-               INSERT INTO ledger (source, id, member_id, kind, activity_type, time, month,
-                                   hours, revoked)
-               SELECT s.source, s.id, s.member_id, 'activity', s.activity_type, s.time, s.month,
-                      s.hours, rv.target_id IS NOT NULL
-               FROM scoring_stage s
-               LEFT JOIN revocations rv ON rv.target_source = s.source AND rv.target_id = s.id
-               WHERE s.fresh
-               ON CONFLICT DO NOTHING
-               RETURNING member_id, month, activity_type, time, source, id, hours, revoked)
-           INSERT INTO scoring_stage_buckets
-           SELECT l.member_id, l.month, l.activity_type, count(*),
-                  coalesce(sum(l.hours), 0), min(l.time),
-                  max(l.time),
-                  (array_agg(l.source ORDER BY l.time DESC, l.source COLLATE "C" DESC,
-                                               l.id COLLATE "C" DESC))[1],
-                  (array_agg(l.id ORDER BY l.time DESC, l.source COLLATE "C" DESC,
-                                           l.id COLLATE "C" DESC))[1],
-                  count(DISTINCT r.version_id),
-                  sum(CASE WHEN r.per = 'hour' THEN round(r.points * coalesce(l.hours, 0), 2)
-                           ELSE r.points END),
-                  min(r.points), min(r.monthly_cap), count(r.version_id)
-           FROM led l
-           LEFT JOIN LATERAL (
-               SELECT version_id, points, per, monthly_cap FROM rule_versions v
-               WHERE v.activity_type = l.activity_type AND v.effective_from <= l.time
-               ORDER BY v.effective_from DESC LIMIT 1) r ON true
-           WHERE NOT l.revoked
-           GROUP BY l.member_id, l.month, l.activity_type"""
     )
 
 
@@ -184,6 +179,7 @@ async def extend_buckets(conn: Conn) -> list[BucketKey]:
     """Extend the buckets the new entries append to; return the others (out of order, or a
     rule version taking effect among the new entries), which the exact path recomputes."""
     rows = await conn.fetch(_EXTEND)
+    await conn.execute("ANALYZE scoring_changes")
     return [(r["member_id"], r["month"], r["activity_type"]) for r in rows]
 
 
@@ -232,6 +228,7 @@ async def propagate(conn: Conn, source: str) -> dict[str, Decimal]:
             SELECT up.member_id, up.period, up.points, pd.delta
             FROM up JOIN pd USING (member_id, period)"""
     )
+    await conn.execute("ANALYZE scoring_totals")
     await conn.execute(
         """WITH t AS (
                 SELECT st.period, st.points AS new_total, st.points - st.delta AS old_total,
