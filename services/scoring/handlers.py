@@ -15,7 +15,7 @@ from shared.events import (
 )
 from shared.inbox import Apply, Incoming
 
-from .bulk import BulkApply
+from .bulk import MIN_BATCH, BulkApply
 from .usecases import apply_events
 
 CONSUMES = (
@@ -32,14 +32,17 @@ class ScoringApply:
     """The exact per-event use case, with the set-based path for batches of activity.logged
     as its `bulk` (see services.scoring.bulk)."""
 
-    def __init__(self, tz: ZoneInfo, source: str, *, bulk: bool = True) -> None:
+    def __init__(self, tz: ZoneInfo, source: str, *, bulk: bool = True, min_batch: int) -> None:
         self.tz, self.source = tz, source
-        self.bulk = BulkApply(tz, source) if bulk else None
+        self.bulk = BulkApply(tz, source, min_batch=min_batch) if bulk else None
 
     async def __call__(self, conn: Conn, events: list[Incoming]) -> None:
         await apply_events(conn, events, tz=self.tz, source=self.source)
 
 
-def make_apply(tz: ZoneInfo, source: str, *, bulk: bool = True) -> Apply:
-    """bulk=False: the exact path only (the reference the set-based path is tested against)."""
-    return ScoringApply(tz, source, bulk=bulk)
+def make_apply(
+    tz: ZoneInfo, source: str, *, bulk: bool = True, min_batch: int = MIN_BATCH
+) -> Apply:
+    """bulk=False: the exact path only (the reference the set-based path is tested against);
+    min_batch: the smallest batch of activity.logged that takes the set-based path."""
+    return ScoringApply(tz, source, bulk=bulk, min_batch=min_batch)

@@ -28,6 +28,7 @@ from services.scoring.domain.rules import Rule
 from services.scoring.handlers import make_apply
 from services.scoring.usecases import add_rule_version
 from shared.db import create_pool, ensure_database, migrate
+from shared.events import POINTS_CHANGED, parse_envelope, validate_data
 from shared.inbox import InboxConsumer, Record
 from shared.service import SHARED_MIGRATIONS
 from shared.settings import with_database
@@ -201,7 +202,7 @@ async def _run(url: str, steps: list[tuple[str, object]], bulk: bool) -> dict[st
         async with pool.acquire() as conn:
             await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
             await conn.execute("DELETE FROM rule_versions WHERE note = 'test'")
-        apply = make_apply(TZ, SOURCE, bulk=bulk)
+        apply = make_apply(TZ, SOURCE, bulk=bulk, min_batch=1)
         consumer = InboxConsumer(pool, apply, service="scoring", source=SOURCE)
         await consumer.handle(_records(_setup(), 0))
         offset = 100
@@ -234,6 +235,8 @@ async def _state(pool: asyncpg.Pool) -> dict[str, list]:
         changed = await conn.fetch(
             "SELECT value FROM outbox WHERE topic = 'partygrid.points.changed' ORDER BY seq"
         )
+        for r in changed:  # each one a valid points.changed CloudEvent
+            validate_data(parse_envelope(r["value"]), POINTS_CHANGED)
         out["points.changed"] = [
             (d["member_id"], d["period"], d["points"], d["delta"])
             for d in (json.loads(r["value"])["data"] for r in changed)
