@@ -16,7 +16,9 @@ QUICK = dict(
     events=3000,
     members=400,
     read_members=20_000,
-    rebuild_events=3000,
+    replay_events=3000,
+    naive_events=200,
+    ledger_events=20_000,
     max_records=2000,
     fresh_rate=300,
     fresh_seconds=2.0,
@@ -30,12 +32,14 @@ def parse(argv: list[str] | None = None) -> Options:
     p.add_argument("--events", type=int, help="activity.logged events for ingest (300,000)")
     p.add_argument("--members", type=int, help="members the events are about (20,000)")
     p.add_argument("--read-members", type=int, help="population for the reads (1,000,000)")
-    p.add_argument("--rebuild-events", type=int, help="activity.logged replayed (1,000,000)")
+    p.add_argument("--replay-events", type=int, help="activity.logged replayed (2,000,000)")
+    p.add_argument("--naive-events", type=int, help="events of the naive baseline (3,000)")
+    p.add_argument("--ledger-events", type=int, help="ledger the rebuild runs on (10,000,000)")
     p.add_argument("--max-records", type=int, help="CONSUMER_MAX_RECORDS (10,000)")
     p.add_argument("--read-requests", type=int, help="requests per read endpoint (300)")
     p.add_argument(
         "--phases",
-        help="comma-separated subset of: ceilings,ingest,freshness,reads,rebuild (default all)",
+        help="comma-separated subset of: ceilings,ingest,freshness,reads,replay,rebuild (default all)",
     )
     p.add_argument("--quick", action="store_true", help="small sizes: a smoke run, < 60 s")
     a = p.parse_args(argv)
@@ -44,7 +48,9 @@ def parse(argv: list[str] | None = None) -> Options:
         "events",
         "members",
         "read_members",
-        "rebuild_events",
+        "replay_events",
+        "naive_events",
+        "ledger_events",
         "max_records",
         "read_requests",
     ):

@@ -38,9 +38,10 @@ from shared.service import SHARED_MIGRATIONS
 from shared.settings import Settings, with_database
 from shared.testing import TEST_TOKENS, running_app
 
-from . import population, workload
+from . import floors, population, workload
 from .workload import Message
 
+POINT_READ = "member's points (floor)"
 SCORING_MIGRATIONS = Path(__file__).resolve().parent.parent / "services" / "scoring" / "migrations"
 TEN_MILLION = 10_000_000
 
@@ -50,14 +51,16 @@ class Options:
     events: int = 300_000
     members: int = 20_000
     read_members: int = 1_000_000
-    rebuild_events: int = 1_000_000
+    replay_events: int = 2_000_000
+    naive_events: int = 3_000
+    ledger_events: int = TEN_MILLION
     max_records: int = 10_000
     partitions: int = 4
     fresh_rate: int = 1000
     fresh_seconds: float = 10.0
     read_requests: int = 300
     read_time_cap: float = 60.0
-    phases: Sequence[str] = ("ceilings", "ingest", "freshness", "reads", "rebuild")
+    phases: Sequence[str] = ("ceilings", "ingest", "freshness", "reads", "replay", "rebuild")
 
 
 @dataclass
@@ -178,13 +181,14 @@ async def wait_inbox(
     timeout: float,
     every: float = 5.0,
     started: float | None = None,
+    base: int | None = None,
 ) -> tuple[float, float | None]:
     """Poll until the inbox holds `target` rows; returns (seconds since `started`, default
-    now, and seconds until the first new row showed up)."""
+    now, and seconds until the first new row showed up). `base` is the count before the run;
+    without it, the first poll's count (a run finished before its first poll has no start)."""
     started = started if started is not None else time.perf_counter()
     first: float | None = None
     last_say = started
-    base = None
     while True:
         n = await inbox_count(conn)
         now = time.perf_counter()
@@ -338,7 +342,7 @@ async def ingest(
         started = time.perf_counter()
         async with running_app(app) as client:
             elapsed, first = await wait_inbox(
-                conn, base + len(activity), "ingest", timeout=3600, started=started
+                conn, base + len(activity), "ingest", timeout=3600, started=started, base=base
             )
             eps = len(activity) / elapsed
             span = elapsed - (first or 0.0)
@@ -482,6 +486,13 @@ async def reads(env: Env, opts: Options, res: Results) -> None:
     say(res.lines[-1])
     rng = random.Random(5)
     endpoints: list[tuple[str, Callable[[], tuple[str, dict[str, Any]]]]] = [
+        (
+            POINT_READ,
+            lambda: (
+                f"/v1/members/{workload.member_id(rng.randrange(opts.read_members))}/points",
+                {"period": month},
+            ),
+        ),
         ("street ranking", lambda: ("/v1/rankings/streets", {"period": month})),
         (
             "community ranking in a street",
@@ -522,60 +533,78 @@ async def reads(env: Env, opts: Options, res: Results) -> None:
                 if r.status_code != 200:
                     raise AssertionError(f"{path}: {r.status_code} {r.text[:300]}")
             p50, p99 = pct(lat, 50), pct(lat, 99)
-            worst = max(worst, p99)
+            if name == POINT_READ:
+                res.figures["point_read_p99_ms"] = p99
+            else:
+                worst = max(worst, p99)
             res.lines.append(
                 f"reads: {name:32s} n={len(lat):4d}  p50 {p50:7.1f} ms  "
                 f"p99 {p99:7.1f} ms  mean {statistics.fmean(lat):7.1f} ms"
             )
             say(res.lines[-1])
     res.figures["read_p99_ms"] = worst
-    res.lines.append("reads: read_p99_ms below is the worst p99 of these endpoints")
+    res.lines.append(
+        "reads: read_p99_ms below is the worst p99 of the ranking endpoints; point_read_p99_ms "
+        "the member's points (the read floor)"
+    )
 
 
-# --- rebuild ----------------------------------------------------------------------------------
+# --- replay -----------------------------------------------------------------------------------
 
 
-async def rebuild(env: Env, opts: Options, res: Results) -> None:
-    """A fresh broker holding the full history (regions, reports, N activity.logged), a fresh
-    database: the service replays everything from offset 0."""
+async def replay(env: Env, opts: Options, res: Results) -> None:
+    """A fresh broker holding a backlog (regions, reports, N activity.logged, published in
+    chunks of consecutive time), a fresh database: the service replays everything from
+    offset 0, from a cold start."""
     broker = env.new_broker()
     end = datetime.now(UTC) - timedelta(hours=1)
     tree = workload.region_tree(opts.members)
     history = workload.region_messages(tree, end - timedelta(days=400))
     history += workload.report_messages(opts.members, tree, end - timedelta(days=60))
+    total = len(history) + opts.replay_events
     say(
-        f"  rebuild: generating and publishing {opts.rebuild_events:,} activity.logged "
+        f"  replay: generating and publishing {opts.replay_events:,} activity.logged "
         f"(+{len(history):,} regions/reports) to a fresh broker"
-    )
-    history += workload.activity_messages(
-        opts.rebuild_events, opts.members, end=end, seed=99, id_prefix="r"
     )
     await ensure_topics(broker.bootstrap, opts.partitions)
     await publish(broker.bootstrap, history)
+    chunk, span = 200_000, timedelta(days=30)
+    chunks = max(1, -(-opts.replay_events // chunk))
+    for c in range(chunks):
+        n = min(chunk, opts.replay_events - c * chunk)
+        await publish(
+            broker.bootstrap,
+            workload.activity_messages(
+                n,
+                opts.members,
+                end=end - span + span * (c + 1) / chunks,
+                span=span / chunks,
+                seed=99 + c,
+                id_prefix=f"r{c}-",
+            ),
+        )
     app = scoring_app(
         env.settings(
-            "bench_rebuild",
+            "bench_replay",
             broker.bootstrap,
             partitions=opts.partitions,
             consumer_max_records=opts.max_records,
         )
     )
-    await ensure_database(env.url("bench_rebuild"))
-    async with connect(env.url("bench_rebuild")) as conn:
+    await ensure_database(env.url("bench_replay"))
+    async with connect(env.url("bench_replay")) as conn:
         started = time.perf_counter()
         async with running_app(app):
             elapsed, _ = await wait_inbox(
-                conn, len(history), "rebuild", timeout=3600, every=10, started=started
+                conn, total, "replay", timeout=3600, every=10, started=started
             )
         ledger = await conn.fetchval("SELECT count(*) FROM ledger")
-    rate = len(history) / elapsed
-    ten_m = TEN_MILLION / rate
-    res.figures["rebuild_s"] = ten_m
+    rate = total / elapsed
+    res.figures["replay_eps"] = rate
     res.lines.append(
-        f"rebuild: replayed {len(history):,} events ({opts.rebuild_events:,} activity.logged, "
-        f"ledger {ledger:,} rows) from an empty database in {elapsed:.1f}s → {rate:,.0f} events/s;"
-        f" extrapolated for 10,000,000 events: {ten_m:,.0f}s ({ten_m / 60:.1f} min) — "
-        "rebuild_s below is this extrapolation"
+        f"replay: {total:,} events ({opts.replay_events:,} activity.logged, ledger {ledger:,} "
+        f"rows) from a cold start on an empty database in {elapsed:.1f}s → {rate:,.0f} events/s"
+        " (counting the start)"
     )
     say(res.lines[-1])
 
@@ -626,6 +655,7 @@ async def run(opts: Options) -> Results:
 
             async def after(client: Any, app: Any) -> None:
                 if "freshness" in opts.phases:
+                    await floors.raw_freshness(env, opts, res)
                     await freshness(env, opts, res, client, app)
 
             await ingest(env, opts, res, activity, base, after)
@@ -640,11 +670,37 @@ async def run(opts: Options) -> Results:
                             f"{res.figures['ingest_eps'] / res.figures[k]:.3f}"
                         )
                         say(res.lines[-1])
+            if "ingest" in opts.phases:
+                await floors.naive(env, opts, res, end)
         if "reads" in opts.phases:
             await reads(env, opts, res)
+        if "replay" in opts.phases:
+            await replay(env, opts, res)
         if "rebuild" in opts.phases:
-            await rebuild(env, opts, res)
+            await floors.ledger_rebuild(env, opts, res)
+        ratios(res)
     return res
+
+
+def ratios(res: Results) -> None:
+    """The targets, as ratios to floors measured in the same run."""
+    f = res.figures
+    pairs = (
+        ("ingest_naive_ratio", "ingest_eps", "naive_eps", "ingest / naive_eps", "≥ 10"),
+        ("replay_ingest_ratio", "replay_eps", "ingest_eps", "replay / ingest", "≥ 0.8"),
+        ("fresh_raw_ratio", "fresh_p99_ms", "raw_fresh_p99_ms", "fresh p99 / raw", "≤ 3"),
+        ("read_point_ratio", "read_p99_ms", "point_read_p99_ms", "ranking p99 / point", "≤ 4"),
+    )
+    for key, a, b, label, target in pairs:
+        if a in f and b in f and f[b] > 0:
+            f[key] = f[a] / f[b]
+            res.lines.append(f"ratio: {label} = {f[key]:.2f} (target {target})")
+            say(res.lines[-1])
+    if "rebuild_load_ratio" in f:
+        res.lines.append(
+            f"ratio: rebuild / ledger load = {f['rebuild_load_ratio']:.2f} (target ≤ 2)"
+        )
+        say(res.lines[-1])
 
 
 KEYS = (
@@ -657,7 +713,17 @@ KEYS = (
     "fresh_p50_ms",
     "fresh_p99_ms",
     "read_p99_ms",
+    "naive_eps",
+    "raw_fresh_p99_ms",
+    "point_read_p99_ms",
+    "replay_eps",
+    "ledger_load_s",
     "rebuild_s",
+    "ingest_naive_ratio",
+    "replay_ingest_ratio",
+    "fresh_raw_ratio",
+    "read_point_ratio",
+    "rebuild_load_ratio",
 )
 
 

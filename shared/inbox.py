@@ -100,6 +100,13 @@ class Rejected:
 # apply(conn, events) runs inside the batch transaction; it may add to the outbox.
 Apply = Callable[[Conn, list[Incoming]], Awaitable[None]]
 
+# An apply may carry a `bulk` path: bulk(consumer, records) takes a whole batch of raw records
+# (claim, apply, dead letters, all in one transaction) and returns its result, or None when the
+# batch is not one it takes — then the batch goes the per-record way below. It must give the
+# same database state as that way; it raising (other than a lost connection) also sends the
+# batch the per-record way, in a new transaction.
+BulkPath = Callable[["InboxConsumer", list[Record]], Awaitable["BatchResult | None"]]
+
 
 @dataclass
 class BatchResult:
@@ -117,6 +124,16 @@ def parse_record(record: Record) -> Incoming:
     return Incoming(event=event, data=data, record=record, digest=event.digest())
 
 
+def rejection(record: Record, exc: BadEvent) -> Rejected:
+    """A message parse_record refused, with its envelope when that much parses."""
+    event = None
+    try:
+        event = decode_event(record.headers, record.value)
+    except BadEvent:
+        pass
+    return Rejected(record, exc.reason, exc.detail, event)
+
+
 class InboxConsumer:
     def __init__(self, pool: asyncpg.Pool, apply: Apply, *, service: str, source: str) -> None:
         self.pool = pool
@@ -131,18 +148,27 @@ class InboxConsumer:
     async def handle(self, raw_records: Sequence[Any]) -> BatchResult:
         started = time.perf_counter()
         records = [Record.of(r) for r in raw_records]
+        bulk: BulkPath | None = getattr(self.apply, "bulk", None)
+        if bulk is not None:
+            try:
+                done = await bulk(self, records)
+            except CONNECTION_ERRORS:
+                log.warning("database unreachable; batch of %d will be re-consumed", len(records))
+                await asyncio.sleep(1)
+                raise
+            except Exception:
+                log.exception("bulk path failed for a batch of %d; exact path", len(records))
+                done = None
+            if done is not None:
+                self._observe(len(records), started)
+                return done
         good: list[Incoming] = []
         bad: list[Rejected] = []
         for record in records:
             try:
                 good.append(parse_record(record))
             except BadEvent as exc:
-                event = None
-                try:
-                    event = decode_event(record.headers, record.value)
-                except BadEvent:
-                    pass
-                bad.append(Rejected(record, exc.reason, exc.detail, event))
+                bad.append(rejection(record, exc))
         try:
             result = await self._in_one_transaction(good, bad)
         except CONNECTION_ERRORS:
@@ -154,10 +180,13 @@ class InboxConsumer:
             BATCH_FAILURES.labels(self.service, "one_by_one").inc()
             log.exception("batch of %d failed; applying one message at a time", len(records))
             result = await self._one_by_one(good, bad)
-        BATCH_SIZE.labels(self.service).observe(len(records))
+        self._observe(len(records), started)
+        return result
+
+    def _observe(self, size: int, started: float) -> None:
+        BATCH_SIZE.labels(self.service).observe(size)
         BATCH_SECONDS.labels(self.service).observe(time.perf_counter() - started)
         self.last_batch_at = time.time()
-        return result
 
     async def _in_one_transaction(self, good: list[Incoming], bad: list[Rejected]) -> BatchResult:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -241,6 +270,10 @@ class InboxConsumer:
                 sort_out(item, digests[item.event.identity])
         return fresh, duplicates, conflicts
 
+    async def dead_letter(self, conn: Conn, rejected: list[Rejected]) -> int:
+        """Record rejected messages as dead letters (inside the caller's transaction)."""
+        return await self._dead_letter(conn, rejected)
+
     async def _dead_letter(self, conn: Conn, rejected: list[Rejected]) -> int:
         events = []
         for r in rejected:
@@ -279,15 +312,26 @@ class InboxConsumer:
         self, fresh: list[Incoming], duplicates: list[Incoming], rejected: list[Rejected]
     ) -> None:
         # one counter update per type and batch, not per event
-        if fresh:
-            newest = max(i.event.time.timestamp() for i in fresh)
-            if newest > self.newest_applied:
-                self.newest_applied = newest
-                NEWEST_APPLIED.labels(self.service).set(newest)
-        for t, n in Counter(i.event.type for i in fresh).items():
+        self.count_types(
+            Counter(i.event.type for i in fresh),
+            Counter(i.event.type for i in duplicates),
+            max((i.event.time.timestamp() for i in fresh), default=None),
+        )
+        self.count_rejected(rejected)
+
+    def count_types(
+        self, applied: Counter[str], duplicates: Counter[str], newest: float | None = None
+    ) -> None:
+        """Counters for a committed batch; `newest` is the latest event time it applied."""
+        if newest is not None and newest > self.newest_applied:
+            self.newest_applied = newest
+            NEWEST_APPLIED.labels(self.service).set(newest)
+        for t, n in applied.items():
             EVENTS_APPLIED.labels(self.service, t).inc(n)
-        for t, n in Counter(i.event.type for i in duplicates).items():
+        for t, n in duplicates.items():
             EVENTS_DUPLICATE.labels(self.service, t).inc(n)
+
+    def count_rejected(self, rejected: list[Rejected]) -> None:
         for (t, reason), n in Counter(
             (type_label(r.event.type if r.event else None), r.reason) for r in rejected
         ).items():

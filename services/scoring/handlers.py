@@ -15,6 +15,7 @@ from shared.events import (
 )
 from shared.inbox import Apply, Incoming
 
+from .bulk import MIN_BATCH, BulkApply
 from .usecases import apply_events
 
 CONSUMES = (
@@ -27,8 +28,21 @@ CONSUMES = (
 )
 
 
-def make_apply(tz: ZoneInfo, source: str) -> Apply:
-    async def apply(conn: Conn, events: list[Incoming]) -> None:
-        await apply_events(conn, events, tz=tz, source=source)
+class ScoringApply:
+    """The exact per-event use case, with the set-based path for batches of activity.logged
+    as its `bulk` (see services.scoring.bulk)."""
 
-    return apply
+    def __init__(self, tz: ZoneInfo, source: str, *, bulk: bool = True, min_batch: int) -> None:
+        self.tz, self.source = tz, source
+        self.bulk = BulkApply(tz, source, min_batch=min_batch) if bulk else None
+
+    async def __call__(self, conn: Conn, events: list[Incoming]) -> None:
+        await apply_events(conn, events, tz=self.tz, source=self.source)
+
+
+def make_apply(
+    tz: ZoneInfo, source: str, *, bulk: bool = True, min_batch: int = MIN_BATCH
+) -> Apply:
+    """bulk=False: the exact path only (the reference the set-based path is tested against);
+    min_batch: the smallest batch of activity.logged that takes the set-based path."""
+    return ScoringApply(tz, source, bulk=bulk, min_batch=min_batch)

@@ -148,7 +148,7 @@ async def apply_events(conn: Conn, items: list[Incoming], *, tz: ZoneInfo, sourc
         key = (d.member_id, month_of(e.time, tz), d.activity_type.value)
         appended[key].append(Entry(e.time, e.source, e.id, d.activity_type.value, d.hours))
 
-    changes = await _recompute(conn, rules, appended, set(hit))
+    changes = await recompute_buckets(conn, rules, appended, set(hit))
     changes.update(
         await _recompute_reports(
             conn, rules, {(d.member_id, int(month_of(e.time, tz)[:4])) for e, d in reported}
@@ -201,7 +201,7 @@ def _update_members(
 Changes = dict[BucketKey, tuple[BucketTotal, BucketTotal]]
 
 
-async def _recompute(
+async def recompute_buckets(
     conn: Conn,
     rules: RuleBook,
     appended: dict[BucketKey, list[Entry]],
@@ -411,7 +411,7 @@ async def add_rule_version(conn: Conn, rule: Rule, note: str | None, source: str
         )
     else:
         dirty = {(r["member_id"], r["month"], rule.activity_type) for r in rows}
-        changes = await _recompute(conn, rules, {}, dirty)
+        changes = await recompute_buckets(conn, rules, {}, dirty)
     outcome = await _propagate(conn, changes, locations, source)
     observe_applied(outcome)
     return RuleChange(rule, len(changes), len({k[0] for k in changes}))

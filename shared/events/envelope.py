@@ -72,18 +72,25 @@ class CloudEvent(BaseModel):
 
     def digest(self) -> bytes:
         """A stable fingerprint of the content, to tell a redelivery from a conflicting reuse."""
-        body = {
-            "type": self.type,
-            "time": self.time.astimezone(UTC).isoformat(),
-            "subject": self.subject,
-            "data": self.data,
-        }
-        return hashlib.sha256(
-            json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
-        ).digest()[:16]
+        return event_digest(self.type, self.time, self.subject, self.data)
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json(exclude_none=True).encode()
+
+
+_DIGEST_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
+def event_digest(type: str, time: datetime, subject: str | None, data: dict[str, Any]) -> bytes:
+    """`CloudEvent.digest` from its parts (the raw `data` dict as received), for decoders that
+    validate into other models; one definition, so both paths store and compare the same."""
+    body = {
+        "type": type,
+        "time": time.astimezone(UTC).isoformat(),
+        "subject": subject,
+        "data": data,
+    }
+    return hashlib.sha256(_DIGEST_ENCODER.encode(body).encode()).digest()[:16]
 
 
 def _format_errors(exc: ValidationError) -> str:
