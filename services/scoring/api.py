@@ -38,10 +38,12 @@ from shared.auth import Caller, Principal
 from shared.events import ID_PATTERN, RegionLevel
 from shared.regions import require_region
 
+from . import closed_queries as cq
 from . import queries as q
 from .domain.periods import InvalidPeriod, Period, month_of, parse_period
 from .domain.ranking import METRICS
 from .domain.rules import RULE_TYPES, InvalidRule, Rule
+from .figures import FIGURES_DOC, Figures, FiguresParam, choose
 from .usecases import add_rule_version
 
 router = APIRouter(prefix="/v1", tags=["scoring"], responses=ERROR_RESPONSES)
@@ -134,19 +136,28 @@ class MemberPoints(BaseModel):
     period: str = Field(description="The period asked for.")
     points: Points = Field(description="Total points in the period (2 decimals).")
     by_type: dict[str, Points] = Field(description="Points per activity type in the period.")
+    figures: Figures = Field(default="live", description=FIGURES_DOC)
 
 
 @router.get("/members/{member_id}/points", response_model=MemberPoints)
 async def get_member_points(
-    request: Request, pool: Pool, caller: Caller, member_id: IdParam, period: PeriodParam = None
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+    member_id: IdParam,
+    period: PeriodParam = None,
+    figures: FiguresParam = None,
 ) -> MemberPoints:
     p = _period(request, period)
+    src, fig = await choose(pool, p.label, figures)
     member = await q.member_exists(pool, member_id)
     if member is None:
         raise ApiError(404, "not_found", f"no events about member {member_id} have been received")
     await _check_scope(pool, caller, member["community_id"] or "-")
-    total, by_type = await q.member_points(pool, member_id, p)
-    return MemberPoints(member_id=member_id, period=p.label, points=total, by_type=by_type)
+    total, by_type = await src.member_points(pool, member_id, p)
+    return MemberPoints(
+        member_id=member_id, period=p.label, points=total, by_type=by_type, figures=fig
+    )
 
 
 class ScopeRank(BaseModel):
@@ -162,18 +173,27 @@ class MemberRank(BaseModel):
     points: Points = Field(description="The member's points in the period.")
     counted: bool = Field(description="False if not reported or deregistered (no ranks then).")
     ranks: list[ScopeRank] = Field(description="Rank in each scope the member counts in.")
+    figures: Figures = Field(default="live", description=FIGURES_DOC)
 
 
 @router.get("/members/{member_id}/rank", response_model=MemberRank)
 async def get_member_rank(
-    request: Request, pool: Pool, caller: Caller, member_id: IdParam, period: PeriodParam = None
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+    member_id: IdParam,
+    period: PeriodParam = None,
+    figures: FiguresParam = None,
 ) -> MemberRank:
     p = _period(request, period)
+    src, fig = await choose(pool, p.label, figures)
     m = await q.member_exists(pool, member_id)
     if m is None:
         raise ApiError(404, "not_found", f"no events about member {member_id} have been received")
     await _check_scope(pool, caller, m["community_id"] or "-")
-    total, _ = await q.member_points(pool, member_id, p)
+    if src is cq:  # where the member counted at the close
+        m = await cq.member_exists(pool, member_id, p.label) or m
+    total, _ = await src.member_points(pool, member_id, p)
     ranks: list[ScopeRank] = []
     if m["counted"]:
         path = await q.region_path(pool, m["community_id"])
@@ -188,10 +208,15 @@ async def get_member_rank(
             scopes.append(("street", street, q.MemberScope(street_id=street)))
         scopes.append(("city", None, q.MemberScope()))
         for name, sid, scope in scopes:
-            rank, size = await q.rank_in_scope(pool, p.label, scope, total)
+            rank, size = await src.rank_in_scope(pool, p.label, scope, total)
             ranks.append(ScopeRank(scope=name, scope_id=sid, rank=rank, members=size))  # type: ignore[arg-type]
     return MemberRank(
-        member_id=member_id, period=p.label, points=total, counted=m["counted"], ranks=ranks
+        member_id=member_id,
+        period=p.label,
+        points=total,
+        counted=m["counted"],
+        ranks=ranks,
+        figures=fig,
     )
 
 
@@ -213,10 +238,11 @@ class RegionRanking(BaseModel):
     metric: str = Field(description="The metric ranked by.")
     total: int = Field(description="Items before paging.")
     items: list[RegionItem] = Field(description="The ranked items of this page.")
+    figures: Figures = Field(default="live", description=FIGURES_DOC)
 
 
 def _region_ranking(
-    period: Period, metric: str, rows: list[q.RegionRow], limit: int, offset: int
+    period: Period, metric: str, rows: list[q.RegionRow], limit: int, offset: int, fig: Figures
 ) -> RegionRanking:
     ranked = q.rank_regions(rows, metric)
     items = [
@@ -231,7 +257,9 @@ def _region_ranking(
         )
         for rank, r, score in ranked[offset : offset + limit]
     ]
-    return RegionRanking(period=period.label, metric=metric, total=len(ranked), items=items)
+    return RegionRanking(
+        period=period.label, metric=metric, total=len(ranked), items=items, figures=fig
+    )
 
 
 @router.get("/rankings/streets", response_model=RegionRanking)
@@ -243,9 +271,11 @@ async def rank_streets(
     metric: MetricParam = "avg_points",
     limit: Limit = 100,
     offset: Offset = 0,
+    figures: FiguresParam = None,
 ) -> RegionRanking:
     p, m = _period(request, period), _metric(metric)
-    return _region_ranking(p, m, await q.street_rows(pool, p.label), limit, offset)
+    src, fig = await choose(pool, p.label, figures)
+    return _region_ranking(p, m, await src.street_rows(pool, p.label), limit, offset, fig)
 
 
 @router.get("/rankings/communities", response_model=RegionRanking)
@@ -258,11 +288,13 @@ async def rank_communities(
     metric: MetricParam = "avg_points",
     limit: Limit = 100,
     offset: Offset = 0,
+    figures: FiguresParam = None,
 ) -> RegionRanking:
     p, m = _period(request, period), _metric(metric)
+    src, fig = await choose(pool, p.label, figures)
     await _known(pool, street_id, RegionLevel.STREET, "street_id")
     return _region_ranking(
-        p, m, await q.child_rows(pool, p.label, "community", street_id), limit, offset
+        p, m, await src.child_rows(pool, p.label, "community", street_id), limit, offset, fig
     )
 
 
@@ -276,11 +308,13 @@ async def rank_grids(
     metric: MetricParam = "avg_points",
     limit: Limit = 100,
     offset: Offset = 0,
+    figures: FiguresParam = None,
 ) -> RegionRanking:
     p, m = _period(request, period), _metric(metric)
+    src, fig = await choose(pool, p.label, figures)
     await _known(pool, community_id, RegionLevel.COMMUNITY, "community_id")
     return _region_ranking(
-        p, m, await q.child_rows(pool, p.label, "grid", community_id), limit, offset
+        p, m, await src.child_rows(pool, p.label, "grid", community_id), limit, offset, fig
     )
 
 
@@ -298,6 +332,7 @@ class MemberRanking(BaseModel):
     metric: str = Field(description="Always points.")
     total: int = Field(description="Members in the scope.")
     items: list[MemberItem] = Field(description="The ranked members of this page.")
+    figures: Figures = Field(default="live", description=FIGURES_DOC)
 
 
 @router.get("/rankings/members", response_model=MemberRanking)
@@ -308,10 +343,13 @@ async def rank_members(
     period: PeriodParam = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    figures: FiguresParam = None,
 ) -> MemberRanking:
     p = _period(request, period)
-    total, rows = await q.member_ranking(pool, p.label, scope, limit, offset)
+    src, fig = await choose(pool, p.label, figures)
+    total, rows = await src.member_ranking(pool, p.label, scope, limit, offset)
     return MemberRanking(
+        figures=fig,
         period=p.label,
         metric="points",
         total=total,
@@ -340,6 +378,7 @@ class ZeroPoints(BaseModel):
     period: str = Field(description="The period.")
     count: int = Field(description="Number of counted members with points <= 0.")
     items: list[ZeroItem] = Field(description="Those members, by member id.")
+    figures: Figures = Field(default="live", description=FIGURES_DOC)
 
 
 @router.get("/zero-points", response_model=ZeroPoints)
@@ -348,10 +387,13 @@ async def zero_points(
     pool: Pool,
     scope: ScopeParams,
     period: PeriodParam = None,
+    figures: FiguresParam = None,
 ) -> ZeroPoints:
     p = _period(request, period)
-    rows = await q.zero_point_members(pool, p.label, scope)
+    src, fig = await choose(pool, p.label, figures)
+    rows = await src.zero_point_members(pool, p.label, scope)
     return ZeroPoints(
+        figures=fig,
         period=p.label,
         count=len(rows),
         items=[
@@ -376,6 +418,7 @@ class MissingOrganizationLife(BaseModel):
     period: str = Field(description="The quarter (or other period) checked.")
     count: int = Field(description="Counted members with no organization_life in the period.")
     items: list[MissingItem] = Field(description="Those members, by member id.")
+    figures: Figures = Field(default="live", description=FIGURES_DOC)
 
 
 @router.get("/organization-life/missing", response_model=MissingOrganizationLife)
@@ -384,10 +427,13 @@ async def organization_life_missing(
     pool: Pool,
     scope: ScopeParams,
     period: Annotated[str, Query(description="Usually a quarter: 2026-Q4.")],
+    figures: FiguresParam = None,
 ) -> MissingOrganizationLife:
     p = _period(request, period)
-    rows = await q.missing_organization_life(pool, p, scope)
+    src, fig = await choose(pool, p.label, figures)
+    rows = await src.missing_organization_life(pool, p, scope)
     return MissingOrganizationLife(
+        figures=fig,
         period=p.label,
         count=len(rows),
         items=[
@@ -534,10 +580,13 @@ def _board_out(r: Any) -> BoardOut:
 
 
 async def _snapshot(pool: Any, body: BoardIn, period: Period) -> dict[str, Any]:
+    src, _ = await choose(pool, period.label, None)  # a closed period's board: closed figures
     if body.subject == "members":
         scope = q.MemberScope(street_id=body.street_id)
-        _, top = await q.member_ranking(pool, period.label, scope, body.size, 0)
-        _, bottom = await q.member_ranking(pool, period.label, scope, body.size, 0, ascending=True)
+        _, top = await src.member_ranking(pool, period.label, scope, body.size, 0)
+        _, bottom = await src.member_ranking(
+            pool, period.label, scope, body.size, 0, ascending=True
+        )
 
         def item(r: Any) -> dict[str, Any]:
             return {
@@ -550,7 +599,7 @@ async def _snapshot(pool: Any, body: BoardIn, period: Period) -> dict[str, Any]:
 
         return {"red": [item(r) for r in top], "black": [item(r) for r in bottom]}
     ranked = q.rank_regions(
-        await q.child_rows(pool, period.label, "community", body.street_id), "avg_points"
+        await src.child_rows(pool, period.label, "community", body.street_id), "avg_points"
     )
     items = [
         {
@@ -671,6 +720,7 @@ class Feedback(BaseModel):
     party_org_id: str = Field(description="The member's own Party organisation.")
     period: str = Field(description="The half, e.g. 2026-H2.")
     members: list[FeedbackItem] = Field(description="Its in-service members.")
+    figures: Figures = Field(default="live", description=FIGURES_DOC)
 
 
 @router.get(
@@ -683,11 +733,13 @@ async def feedback(
     party_org_id: Annotated[str, Query(pattern=ID_PATTERN, description="所属党组织 id.")],
     period: Annotated[str, Query(description="A half: 2026-H2 (other periods accepted).")],
     format: Annotated[Literal["json", "csv"], Query(description="json or csv.")] = "json",
+    figures: FiguresParam = None,
 ) -> Any:
     if caller.role not in ("city_admin", "service"):
         raise ApiError(403, "forbidden", "feedback reports are for city_admin and service tokens")
     p = _period(request, period)
-    rows = await q.feedback_rows(pool, party_org_id, p)
+    src, fig = await choose(pool, p.label, figures)
+    rows = await src.feedback_rows(pool, party_org_id, p)
     items = [
         FeedbackItem(
             member_id=r["member_id"],
@@ -736,4 +788,4 @@ async def feedback(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
-    return Feedback(party_org_id=party_org_id, period=p.label, members=items)
+    return Feedback(party_org_id=party_org_id, period=p.label, members=items, figures=fig)

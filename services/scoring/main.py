@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from shared.events import POINTS_CHANGED
+from shared.events.scoring import FEEDBACK_ISSUED, PERIOD_CLOSED
 from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
 
@@ -17,6 +18,8 @@ from .api import router
 from .board import router as board_router
 from .handlers import CONSUMES, make_apply
 from .metrics import MEMBERS_COUNTED
+from .periods_api import router as periods_router
+from .record import router as record_router
 
 
 async def _on_start(runtime: Runtime) -> None:
@@ -31,9 +34,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="PartyGrid scoring",
         description=__doc__ or "",
         migrations=Path(__file__).parent / "migrations",
-        api=[router, board_router],
+        api=[router, periods_router, record_router, board_router],
         consumes=CONSUMES,
-        publishes=(POINTS_CHANGED,),  # sent through the outbox (the AsyncAPI document lists it)
+        publishes=(
+            POINTS_CHANGED,
+            PERIOD_CLOSED,
+            FEEDBACK_ISSUED,
+        ),  # sent through the outbox (the AsyncAPI document lists it)
         apply=make_apply(settings.tz, settings.source),
         on_start=_on_start,
         pages=True,  # the ranking board
