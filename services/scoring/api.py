@@ -44,6 +44,7 @@ from .domain.periods import InvalidPeriod, Period, month_of, parse_period
 from .domain.ranking import METRICS
 from .domain.rules import RULE_TYPES, InvalidRule, Rule
 from .figures import FIGURES_DOC, Figures, FiguresParam, choose
+from .rules_history import require_note_for_correction
 from .usecases import add_rule_version
 
 router = APIRouter(prefix="/v1", tags=["scoring"], responses=ERROR_RESPONSES)
@@ -512,6 +513,7 @@ async def add_rule(request: Request, pool: Pool, caller: Caller, body: RuleIn) -
     rule = Rule(body.activity_type, body.points, body.per, body.monthly_cap, body.effective_from)
     try:
         async with pool.acquire() as conn, conn.transaction():
+            await require_note_for_correction(conn, rule, body.note)
             change = await add_rule_version(
                 conn, rule, body.note, request.app.state.runtime.settings.source
             )
@@ -662,7 +664,9 @@ async def get_board(pool: Pool, caller: Caller, board_id: int) -> BoardOut:
     return _board_out(row)
 
 
-async def _transition(pool: Any, board_id: int, expected: str, sql: str, *args: Any) -> BoardOut:
+async def _transition(
+    pool: Any, caller: Principal, board_id: int, expected: str, sql: str, *args: Any
+) -> BoardOut:
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow("SELECT * FROM boards WHERE board_id = $1 FOR UPDATE", board_id)
         if row is None:
@@ -674,6 +678,14 @@ async def _transition(pool: Any, board_id: int, expected: str, sql: str, *args: 
                 f"board {board_id} is {row['status']}; this step needs a {expected} board"
                 + (" (published boards are immutable)" if row["status"] == "published" else ""),
             )
+        if row["drafted_by"] is not None and row["drafted_by"] == caller.name:
+            # separation of duties: a board is checked and published by someone else
+            raise ApiError(
+                403,
+                "same_author",
+                f"board {board_id} was drafted by {caller.name}; another person must review "
+                "and publish it",
+            )
         return _board_out(await conn.fetchrow(sql, board_id, *args))
 
 
@@ -682,6 +694,7 @@ async def review_board(pool: Pool, caller: Caller, board_id: int, body: ReviewIn
     caller.require_write()
     return await _transition(
         pool,
+        caller,
         board_id,
         "draft",
         "UPDATE boards SET status = 'reviewed', reviewed_by = $2, reviewed_at = now() "
@@ -695,6 +708,7 @@ async def publish_board(pool: Pool, caller: Caller, board_id: int) -> BoardOut:
     caller.require_write()
     return await _transition(
         pool,
+        caller,
         board_id,
         "reviewed",
         "UPDATE boards SET status = 'published', published_at = now() WHERE board_id = $1 RETURNING *",

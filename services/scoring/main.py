@@ -20,6 +20,7 @@ from .handlers import CONSUMES, make_apply
 from .metrics import MEMBERS_COUNTED
 from .periods_api import router as periods_router
 from .record import router as record_router
+from .rules_history import router as rules_router
 
 
 async def _on_start(runtime: Runtime) -> None:
@@ -34,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="PartyGrid scoring",
         description=__doc__ or "",
         migrations=Path(__file__).parent / "migrations",
-        api=[router, periods_router, record_router, board_router],
+        api=[rules_router, router, periods_router, record_router, board_router],
         consumes=CONSUMES,
         publishes=(
             POINTS_CHANGED,

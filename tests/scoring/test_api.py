@@ -60,6 +60,7 @@ async def test_points_rankings_and_member_scopes(settings_for) -> None:
             "period": "2026-11",
             "points": 50.0,
             "by_type": {"member_reported": 10.0, "volunteer_service": 40.0},
+            "figures": "live",
         }
         assert Decimal(str(r.json()["points"])) == ref.points("M1", ("2026-11",))
         # a year and a quarter contain November
