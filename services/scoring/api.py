@@ -44,6 +44,7 @@ from .domain.periods import InvalidPeriod, Period, month_of, parse_period
 from .domain.ranking import METRICS
 from .domain.rules import RULE_TYPES, InvalidRule, Rule
 from .figures import FIGURES_DOC, Figures, FiguresParam, choose
+from .orglife import missed_among
 from .rules_history import require_note_for_correction
 from .usecases import add_rule_version
 
@@ -326,6 +327,9 @@ class MemberItem(BaseModel):
     score: Points = Field(description="Points in the period.")
     community_id: str | None = Field(description="The member's current community.")
     grid_id: str | None = Field(description="The member's current grid.")
+    org_life_missed: bool = Field(
+        default=False, description="Missed organisation life in the period (hard criterion)."
+    )
 
 
 class MemberRanking(BaseModel):
@@ -349,6 +353,7 @@ async def rank_members(
     p = _period(request, period)
     src, fig = await choose(pool, p.label, figures)
     total, rows = await src.member_ranking(pool, p.label, scope, limit, offset)
+    missed = await missed_among(pool, p, [r["member_id"] for r in rows], fig == "closed")
     return MemberRanking(
         figures=fig,
         period=p.label,
@@ -362,6 +367,7 @@ async def rank_members(
                 score=r["points"],
                 community_id=r["community_id"],
                 grid_id=r["grid_id"],
+                org_life_missed=r["member_id"] in missed,
             )
             for r in rows
         ],
@@ -582,10 +588,10 @@ def _board_out(r: Any) -> BoardOut:
 
 
 async def _snapshot(pool: Any, body: BoardIn, period: Period) -> dict[str, Any]:
-    src, _ = await choose(pool, period.label, None)  # a closed period's board: closed figures
+    src, fig = await choose(pool, period.label, None)  # a closed period's board: closed figures
     if body.subject == "members":
         scope = q.MemberScope(street_id=body.street_id)
-        _, top = await src.member_ranking(pool, period.label, scope, body.size, 0)
+        top = await _red_members(pool, src, period, scope, body.size, fig == "closed")
         _, bottom = await src.member_ranking(
             pool, period.label, scope, body.size, 0, ascending=True
         )
@@ -614,6 +620,23 @@ async def _snapshot(pool: Any, body: BoardIn, period: Period) -> dict[str, Any]:
         for rank, r, s in ranked
     ]
     return {"red": items[: body.size], "black": list(reversed(items[-body.size :]))}
+
+
+async def _red_members(
+    pool: Any, src: Any, period: Period, scope: q.MemberScope, size: int, closed: bool
+) -> list[Any]:
+    """The top `size` members who did not miss organisation life (a hard criterion: they
+    cannot be on a red board), keeping their rank among everyone."""
+    out: list[Any] = []
+    offset, page = 0, max(size * 2, 50)
+    while len(out) < size:
+        _, rows = await src.member_ranking(pool, period.label, scope, page, offset)
+        if not rows:
+            break
+        missed = await missed_among(pool, period, [r["member_id"] for r in rows], closed)
+        out += [r for r in rows if r["member_id"] not in missed]
+        offset += page
+    return out[:size]
 
 
 @router.post("/boards", response_model=BoardOut, status_code=201)

@@ -16,6 +16,7 @@ import asyncpg
 
 from shared.db import Conn
 
+from . import orglife
 from .domain.periods import Period
 from .persistence import lock_rules
 
@@ -68,6 +69,7 @@ async def snapshot(conn: Conn, period: Period) -> datetime:
            LEFT JOIN regions c ON c.region_id = m.community_id""",
         period.label,
     )
+    await orglife.freeze(conn, period)
     await conn.execute(
         """INSERT INTO closed_types (period, member_id, activity_type, points, events, hours)
            SELECT $1, member_id, activity_type, sum(points), sum(events), sum(hours)

@@ -44,6 +44,7 @@ CREATE TABLE closed_members (
     counted      boolean NOT NULL,
     deregistered boolean NOT NULL,
     points       numeric(12,2) NOT NULL,
+    org_life_missed boolean NOT NULL DEFAULT false,
     PRIMARY KEY (period, member_id)
 );
 CREATE INDEX closed_members_community ON closed_members (period, community_id);
@@ -116,3 +117,15 @@ CREATE TABLE followups (
     recorded_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX followups_member ON followups (member_id, period);
+
+-- Organisation life as a hard criterion, as the city sets it: a member misses it in a period
+-- when a quarter of the period (a month: its quarter) has no organization_life, or when the
+-- period has more organization_life_absent than allowed.
+CREATE TABLE org_life_rule (
+    singleton      boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    every_quarter  boolean NOT NULL,
+    max_absences   integer NOT NULL CHECK (max_absences >= 0),
+    set_by         text DEFAULT partygrid_actor(),
+    set_at         timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO org_life_rule (every_quarter, max_absences, set_by) VALUES (true, 0, NULL);
