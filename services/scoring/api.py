@@ -45,6 +45,7 @@ from .domain.ranking import METRICS
 from .domain.rules import RULE_TYPES, InvalidRule, Rule
 from .figures import FIGURES_DOC, Figures, FiguresParam, choose
 from .orglife import missed_among
+from .partyorgs import subtree
 from .rules_history import require_note_for_correction
 from .usecases import add_rule_version
 
@@ -743,6 +744,7 @@ async def publish_board(pool: Pool, caller: Caller, board_id: int) -> BoardOut:
 
 class FeedbackItem(BaseModel):
     member_id: str = Field(description="An in-service member of the organisation.")
+    party_org_id: str = Field(default="", description="Their own organisation (in the subtree).")
     name: str | None = Field(description="Name.")
     community_id: str | None = Field(description="Community reported to (双报到), if any.")
     community_name: str | None = Field(description="Its name, if known.")
@@ -767,19 +769,37 @@ async def feedback(
     request: Request,
     pool: Pool,
     caller: Caller,
-    party_org_id: Annotated[str, Query(pattern=ID_PATTERN, description="所属党组织 id.")],
     period: Annotated[str, Query(description="A half: 2026-H2 (other periods accepted).")],
+    party_org_id: Annotated[
+        str | None,
+        Query(
+            pattern=ID_PATTERN,
+            description="所属党组织 id; its sub-organisations' members are included. "
+            "Default for a party_org token: its own.",
+        ),
+    ] = None,
     format: Annotated[Literal["json", "csv"], Query(description="json or csv.")] = "json",
     figures: FiguresParam = None,
 ) -> Any:
-    if caller.role not in ("city_admin", "service"):
-        raise ApiError(403, "forbidden", "feedback reports are for city_admin and service tokens")
+    if caller.role not in ("city_admin", "service", "party_org"):
+        raise ApiError(
+            403, "forbidden", "feedback reports are for city_admin, service and party_org tokens"
+        )
+    party_org_id = party_org_id or (caller.scope if caller.role == "party_org" else None)
+    if party_org_id is None:
+        raise ApiError(422, "missing_party_org", "give party_org_id", field="party_org_id")
+    orgs = await subtree(pool, party_org_id)
+    if caller.role == "party_org" and party_org_id not in await subtree(pool, caller.scope):
+        raise ApiError(
+            403, "forbidden", f"a party_org token for {caller.scope} may not read {party_org_id}"
+        )
     p = _period(request, period)
     src, fig = await choose(pool, p.label, figures)
-    rows = await src.feedback_rows(pool, party_org_id, p)
+    rows = await src.feedback_rows(pool, orgs, p)
     items = [
         FeedbackItem(
             member_id=r["member_id"],
+            party_org_id=r["party_org_id"],
             name=r["name"],
             community_id=r["community_id"],
             community_name=r["community_name"],

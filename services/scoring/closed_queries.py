@@ -151,7 +151,7 @@ async def missing_organization_life(
     )
 
 
-async def feedback_rows(conn: Db, party_org_id: str, period: Period) -> list[asyncpg.Record]:
+async def feedback_rows(conn: Db, party_org_ids: list[str], period: Period) -> list[asyncpg.Record]:
     return list(
         await conn.fetch(
             """SELECT m.member_id, m.name, m.party_org_id, m.community_id,
@@ -166,10 +166,10 @@ async def feedback_rows(conn: Db, party_org_id: str, period: Period) -> list[asy
                                 AND t.member_id = m.member_id
                                 AND t.activity_type <> 'member_reported'), 0) AS activities
                FROM closed_members m LEFT JOIN regions c ON c.region_id = m.community_id
-               WHERE m.period = $2 AND m.party_org_id = $1
+               WHERE m.period = $2 AND m.party_org_id = ANY($1::text[])
                  AND m.category = 'in_service'
                ORDER BY m.member_id""",
-            party_org_id,
+            party_org_ids,
             period.label,
         )
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from shared.events import POINTS_CHANGED
+from shared.events.members import PARTY_ORG_DEFINED
 from shared.events.scoring import FEEDBACK_ISSUED, PERIOD_CLOSED
 from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
@@ -19,6 +20,7 @@ from .board import router as board_router
 from .followups import router as followups_router
 from .handlers import CONSUMES, make_apply
 from .metrics import MEMBERS_COUNTED
+from .partyorgs import with_party_orgs
 from .periods_api import router as periods_router
 from .record import router as record_router
 from .rules_history import router as rules_router
@@ -37,13 +39,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=__doc__ or "",
         migrations=Path(__file__).parent / "migrations",
         api=[rules_router, router, periods_router, record_router, followups_router, board_router],
-        consumes=CONSUMES,
+        consumes=(*CONSUMES, PARTY_ORG_DEFINED),
         publishes=(
             POINTS_CHANGED,
             PERIOD_CLOSED,
             FEEDBACK_ISSUED,
         ),  # sent through the outbox (the AsyncAPI document lists it)
-        apply=make_apply(settings.tz, settings.source),
+        apply=with_party_orgs(make_apply(settings.tz, settings.source)),
         on_start=_on_start,
         pages=True,  # the ranking board
     )

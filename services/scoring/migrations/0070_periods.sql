@@ -129,3 +129,15 @@ CREATE TABLE org_life_rule (
     set_at         timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO org_life_rule (every_quarter, max_absences, set_by) VALUES (true, 0, NULL);
+
+-- The tree of Party organisations (from partygrid.party_org.defined, latest by time, source,
+-- id): the half-yearly feedback of an organisation covers its sub-organisations' members.
+CREATE TABLE party_orgs (
+    party_org_id text PRIMARY KEY,
+    name         text NOT NULL,
+    parent_id    text,
+    def_time     timestamptz NOT NULL,
+    def_source   text NOT NULL,
+    def_id       text NOT NULL
+);
+CREATE INDEX party_orgs_parent ON party_orgs (parent_id);
