@@ -17,6 +17,7 @@ from shared.settings import Settings
 
 from .api import router
 from .board import router as board_router
+from .boards_api import router as boards_router
 from .followups import router as followups_router
 from .handlers import CONSUMES, make_apply
 from .metrics import MEMBERS_COUNTED
@@ -38,7 +39,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="PartyGrid scoring",
         description=__doc__ or "",
         migrations=Path(__file__).parent / "migrations",
-        api=[rules_router, router, periods_router, record_router, followups_router, board_router],
+        api=[
+            rules_router,
+            router,
+            boards_router,
+            periods_router,
+            record_router,
+            followups_router,
+            board_router,
+        ],
         consumes=(*CONSUMES, PARTY_ORG_DEFINED),
         publishes=(
             POINTS_CHANGED,
