@@ -10,7 +10,6 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from shared.events import POINTS_CHANGED
-from shared.events.members import PARTY_ORG_DEFINED
 from shared.events.scoring import FEEDBACK_ISSUED, PERIOD_CLOSED
 from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
@@ -48,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             followups_router,
             board_router,
         ],
-        consumes=(*CONSUMES, PARTY_ORG_DEFINED),
+        consumes=CONSUMES,
         publishes=(
             POINTS_CHANGED,
             PERIOD_CLOSED,
