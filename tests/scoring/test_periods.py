@@ -165,3 +165,22 @@ async def test_a_members_record_adds_up_to_their_points(settings_for) -> None:
             ("volunteer_service", 2.0, 0.0, 0.0, True),
         ]
         assert rec["lines"][1]["rule"]["monthly_cap"] == 40.0
+
+
+async def test_boards_and_feedback_of_a_closed_period_read_its_closed_figures(
+    settings_for,
+) -> None:
+    app = create_app(settings_for("scoring"))
+    async with running_app(app) as client:
+        await feed(app, BEFORE)
+        assert (await client.post("/v1/periods/2026-11/close")).status_code == 200
+        # M3 overtakes everyone after the close: 30 theme Party days
+        await feed(app, [logged("M3", "theme_party_day", NOV.format(9)) for _ in range(30)])
+        board = await client.post(
+            "/v1/boards", json={"period": "2026-11", "subject": "communities", "size": 1}
+        )
+        assert [i["region_id"] for i in board.json()["red"]] == ["C1"]  # C2 leads live
+        fb = await client.get(
+            "/v1/reports/feedback", params={"party_org_id": "ORG2", "period": "2026-11"}
+        )
+        assert [(i["member_id"], i["points"]) for i in fb.json()["members"]] == [("M3", 10.0)]
