@@ -2,8 +2,9 @@
 period, by the rule the city sets (org_life_rule). A member who missed it is flagged in member
 rankings, is left off a red board and is listed for follow-up.
 
-The same SQL answers for live figures (over buckets) and is run at a period's close to freeze
-the flag beside the closed points (closed_members.org_life_missed).
+Live figures ask about a page of members (a correlated query each); a period's close computes
+the flag for everyone in one pass over the buckets and freezes it beside the closed points
+(closed_members.org_life_missed). Both apply the same rule.
 """
 
 from __future__ import annotations
@@ -69,15 +70,28 @@ async def missed_among(
     return {r["member_id"] for r in rows}
 
 
-async def freeze(conn: Any, period: Period) -> None:
-    """At the close: flag the closed members who missed it."""
-    cond, args = missed_condition(period)
-    await conn.execute(
-        f"""UPDATE closed_members c SET org_life_missed = true FROM members m
-            WHERE c.period = $4 AND c.member_id = m.member_id AND ({cond})""",
-        *args,
-        period.label,
-    )
+def attendance(period: Period, first_param: int) -> tuple[str, list[Any]]:
+    """Set-based form for the close (one pass over the buckets, not one per member): per
+    member, the quarters attended in the window and the absences in the period. Pair with
+    MISSED_FROM_ATTENDANCE over `att a` LEFT JOINed to the members."""
+    months, quarters = window(period)
+    w, n, pm = first_param, first_param + 1, first_param + 2
+    sql = f"""SELECT member_id,
+                  count(DISTINCT left(month, 4) || ((substr(month, 6, 2)::int + 2) / 3))
+                      FILTER (WHERE activity_type = 'organization_life' AND events > 0
+                              AND month = ANY(${w}::text[])) >= ${n}::int AS attended,
+                  coalesce(sum(events) FILTER (WHERE activity_type = 'organization_life_absent'
+                                               AND month = ANY(${pm}::text[])), 0) AS absences
+              FROM buckets
+              WHERE activity_type IN ('organization_life', 'organization_life_absent')
+                AND (month = ANY(${w}::text[]) OR month = ANY(${pm}::text[]))
+              GROUP BY member_id"""
+    return sql, [months, quarters, list(period.months)]
+
+
+MISSED_FROM_ATTENDANCE = """(((SELECT every_quarter FROM org_life_rule)
+                              AND NOT coalesce(a.attended, false))
+                             OR coalesce(a.absences, 0) > (SELECT max_absences FROM org_life_rule))"""
 
 
 async def rule(conn: Any) -> asyncpg.Record:

@@ -58,18 +58,22 @@ async def snapshot(conn: Conn, period: Period) -> datetime:
     closed_at: datetime = await conn.fetchval("SELECT clock_timestamp()")
     for table in ("closed_members", "closed_types", "closed_regions"):
         await conn.execute(f"DELETE FROM {table} WHERE period = $1", period.label)
+    attendance, args = orglife.attendance(period, first_param=2)
     await conn.execute(
-        """INSERT INTO closed_members (period, member_id, name, category, party_org_id,
+        f"""WITH att AS ({attendance})
+           INSERT INTO closed_members (period, member_id, name, category, party_org_id,
                                        community_id, grid_id, street_id, counted, deregistered,
-                                       points)
+                                       points, org_life_missed)
            SELECT $1, m.member_id, m.name, m.category, m.party_org_id, m.community_id,
-                  m.grid_id, c.parent_id, m.counted, m.deregistered, coalesce(p.points, 0)
+                  m.grid_id, c.parent_id, m.counted, m.deregistered, coalesce(p.points, 0),
+                  {orglife.MISSED_FROM_ATTENDANCE}
            FROM members m
            LEFT JOIN member_points p ON p.member_id = m.member_id AND p.period = $1
-           LEFT JOIN regions c ON c.region_id = m.community_id""",
+           LEFT JOIN regions c ON c.region_id = m.community_id
+           LEFT JOIN att a ON a.member_id = m.member_id""",
         period.label,
+        *args,
     )
-    await orglife.freeze(conn, period)
     await conn.execute(
         """INSERT INTO closed_types (period, member_id, activity_type, points, events, hours)
            SELECT $1, member_id, activity_type, sum(points), sum(events), sum(hours)
