@@ -10,7 +10,6 @@ ALTER TABLE ledger ADD COLUMN received_at timestamptz NOT NULL DEFAULT 'epoch';
 ALTER TABLE ledger ALTER COLUMN received_at SET DEFAULT clock_timestamp();
 ALTER TABLE revocations ADD COLUMN received_at timestamptz NOT NULL DEFAULT 'epoch';
 ALTER TABLE revocations ALTER COLUMN received_at SET DEFAULT clock_timestamp();
-CREATE INDEX ledger_received ON ledger (received_at);
 
 CREATE TABLE periods (
     period    text PRIMARY KEY,
