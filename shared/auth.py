@@ -9,7 +9,9 @@ Roles: `city_admin` (everything), `street_admin` and `community_admin` (write an
 their region), `service` (read-only, everywhere; the city portal, the big screen, reports),
 `publisher` (an outside system: may only send events to `POST /v1/events`, and only the event
 types its scope lists, separated by `|`, e.g.
-`token:publisher:partygrid.activity.logged|partygrid.activity.revoked`; `*` for every type).
+`token:publisher:partygrid.activity.logged|partygrid.activity.revoked`; `*` for every type),
+`party_org` (a Party organisation's own reader, scope = its party_org_id: only the half-yearly
+feedback of its members, sub-organisations included).
 
 People use bearer JWTs from the city's identity provider instead (shared.oidc: signature,
 issuer, audience, expiry checked; role and scope from configured claims). A ranking-board
@@ -35,7 +37,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from .api import ApiError
 from .oidc import KeysUnavailable, OidcVerifier, TokenRefused, looks_like_jwt
 
-ROLES = ("city_admin", "street_admin", "community_admin", "service", "publisher")
+ROLES = ("city_admin", "street_admin", "community_admin", "service", "publisher", "party_org")
+# what a party_org token (scope: a Party organisation id) may read: its own feedback
+PARTY_ORG_PATHS = frozenset({"/v1/reports/feedback"})
 BOARD_COOKIE = "partygrid_board"
 _bearer = HTTPBearer(
     auto_error=False,
@@ -52,7 +56,7 @@ class Principal:
 
     @property
     def read_only(self) -> bool:
-        return self.role == "service" or self.kind == "link"
+        return self.role in ("service", "party_org") or self.kind == "link"
 
     def may_access(self, region_path: Iterable[str | None]) -> bool:
         """True if the resource lies in this principal's scope. `region_path` is the
@@ -196,11 +200,21 @@ async def _principal(
     return principal
 
 
-async def authenticate(principal: Annotated[Principal, Depends(any_token)]) -> Principal:
-    """Every API but the event ingress: a publisher token opens nothing else."""
+async def authenticate(
+    request: Request, principal: Annotated[Principal, Depends(any_token)]
+) -> Principal:
+    """Every API but the event ingress: a publisher token opens nothing else; a party_org
+    token only its organisation's feedback."""
     if principal.role == "publisher":
         raise ApiError(
             403, "forbidden", "a publisher token may only send events to POST /v1/events"
+        )
+    if principal.role == "party_org" and request.url.path not in PARTY_ORG_PATHS:
+        raise ApiError(
+            403,
+            "forbidden",
+            "a party_org token may only read its organisation's feedback "
+            f"({', '.join(sorted(PARTY_ORG_PATHS))})",
         )
     return principal
 

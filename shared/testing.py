@@ -23,7 +23,12 @@ T = TypeVar("T")
 
 # Tokens the test settings configure (see tests/conftest.py).
 ADMIN_TOKEN = "test-city-admin-token-0001"
-TEST_TOKENS = f"{ADMIN_TOKEN}:city_admin:*,test-readonly-token-00001:service:*"
+# a second city admin: boards are reviewed and published by someone other than their drafter
+REVIEWER_TOKEN = "test-city-reviewer-token-01"
+TEST_TOKENS = (
+    f"{ADMIN_TOKEN}:city_admin:*,test-readonly-token-00001:service:*,"
+    f"{REVIEWER_TOKEN}:city_admin:*:reviewer"
+)
 
 
 @contextlib.asynccontextmanager

@@ -10,10 +10,12 @@
 - GET  /v1/zero-points?period=&community_id=|grid_id=|street_id=      零分党员
 - GET  /v1/organization-life/missing?period=2026-Q4&community_id=      hard criterion
 - GET  /v1/rules, POST /v1/rules                           versioned rules
-- POST /v1/boards, GET /v1/boards[/{id}], POST /v1/boards/{id}/review|publish   红黑榜
+- 红黑榜 boards: boards_api.py; periods: periods_api.py; record: record.py; follow-up: followups.py
 - GET  /v1/reports/feedback?party_org_id=&period=2026-H2&format=json|csv       每半年反馈
 
 Periods: 2026-11, 2026-Q4, 2026-H2 or 2026 (city time zone); default the current month.
+A closed period is read from the figures frozen at its close unless `figures=live` is asked
+for (services.scoring.figures); every response says which figures it carries.
 Every endpoint needs a bearer token; rankings read maintained aggregates and never recompute.
 A community_id, grid_id or street_id filter must name a region of that level known from
 partygrid.region.defined (a retired one is accepted: its past stays readable); anything else is
@@ -38,10 +40,15 @@ from shared.auth import Caller, Principal
 from shared.events import ID_PATTERN, RegionLevel
 from shared.regions import require_region
 
+from . import closed_queries as cq
 from . import queries as q
 from .domain.periods import InvalidPeriod, Period, month_of, parse_period
 from .domain.ranking import METRICS
 from .domain.rules import RULE_TYPES, InvalidRule, Rule
+from .figures import FIGURES_DOC, Figures, FiguresParam, choose
+from .orglife import missed_among
+from .partyorgs import subtree
+from .rules_history import require_note_for_correction
 from .usecases import add_rule_version
 
 router = APIRouter(prefix="/v1", tags=["scoring"], responses=ERROR_RESPONSES)
@@ -134,19 +141,28 @@ class MemberPoints(BaseModel):
     period: str = Field(description="The period asked for.")
     points: Points = Field(description="Total points in the period (2 decimals).")
     by_type: dict[str, Points] = Field(description="Points per activity type in the period.")
+    figures: Figures = Field(default="live", description=FIGURES_DOC)
 
 
 @router.get("/members/{member_id}/points", response_model=MemberPoints)
 async def get_member_points(
-    request: Request, pool: Pool, caller: Caller, member_id: IdParam, period: PeriodParam = None
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+    member_id: IdParam,
+    period: PeriodParam = None,
+    figures: FiguresParam = None,
 ) -> MemberPoints:
     p = _period(request, period)
+    src, fig = await choose(pool, p.label, figures)
     member = await q.member_exists(pool, member_id)
     if member is None:
         raise ApiError(404, "not_found", f"no events about member {member_id} have been received")
     await _check_scope(pool, caller, member["community_id"] or "-")
-    total, by_type = await q.member_points(pool, member_id, p)
-    return MemberPoints(member_id=member_id, period=p.label, points=total, by_type=by_type)
+    total, by_type = await src.member_points(pool, member_id, p)
+    return MemberPoints(
+        member_id=member_id, period=p.label, points=total, by_type=by_type, figures=fig
+    )
 
 
 class ScopeRank(BaseModel):
@@ -162,18 +178,27 @@ class MemberRank(BaseModel):
     points: Points = Field(description="The member's points in the period.")
     counted: bool = Field(description="False if not reported or deregistered (no ranks then).")
     ranks: list[ScopeRank] = Field(description="Rank in each scope the member counts in.")
+    figures: Figures = Field(default="live", description=FIGURES_DOC)
 
 
 @router.get("/members/{member_id}/rank", response_model=MemberRank)
 async def get_member_rank(
-    request: Request, pool: Pool, caller: Caller, member_id: IdParam, period: PeriodParam = None
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+    member_id: IdParam,
+    period: PeriodParam = None,
+    figures: FiguresParam = None,
 ) -> MemberRank:
     p = _period(request, period)
+    src, fig = await choose(pool, p.label, figures)
     m = await q.member_exists(pool, member_id)
     if m is None:
         raise ApiError(404, "not_found", f"no events about member {member_id} have been received")
     await _check_scope(pool, caller, m["community_id"] or "-")
-    total, _ = await q.member_points(pool, member_id, p)
+    if src is cq:  # where the member counted at the close
+        m = await cq.member_exists(pool, member_id, p.label) or m
+    total, _ = await src.member_points(pool, member_id, p)
     ranks: list[ScopeRank] = []
     if m["counted"]:
         path = await q.region_path(pool, m["community_id"])
@@ -188,10 +213,15 @@ async def get_member_rank(
             scopes.append(("street", street, q.MemberScope(street_id=street)))
         scopes.append(("city", None, q.MemberScope()))
         for name, sid, scope in scopes:
-            rank, size = await q.rank_in_scope(pool, p.label, scope, total)
+            rank, size = await src.rank_in_scope(pool, p.label, scope, total)
             ranks.append(ScopeRank(scope=name, scope_id=sid, rank=rank, members=size))  # type: ignore[arg-type]
     return MemberRank(
-        member_id=member_id, period=p.label, points=total, counted=m["counted"], ranks=ranks
+        member_id=member_id,
+        period=p.label,
+        points=total,
+        counted=m["counted"],
+        ranks=ranks,
+        figures=fig,
     )
 
 
@@ -213,10 +243,11 @@ class RegionRanking(BaseModel):
     metric: str = Field(description="The metric ranked by.")
     total: int = Field(description="Items before paging.")
     items: list[RegionItem] = Field(description="The ranked items of this page.")
+    figures: Figures = Field(default="live", description=FIGURES_DOC)
 
 
 def _region_ranking(
-    period: Period, metric: str, rows: list[q.RegionRow], limit: int, offset: int
+    period: Period, metric: str, rows: list[q.RegionRow], limit: int, offset: int, fig: Figures
 ) -> RegionRanking:
     ranked = q.rank_regions(rows, metric)
     items = [
@@ -231,7 +262,9 @@ def _region_ranking(
         )
         for rank, r, score in ranked[offset : offset + limit]
     ]
-    return RegionRanking(period=period.label, metric=metric, total=len(ranked), items=items)
+    return RegionRanking(
+        period=period.label, metric=metric, total=len(ranked), items=items, figures=fig
+    )
 
 
 @router.get("/rankings/streets", response_model=RegionRanking)
@@ -243,9 +276,11 @@ async def rank_streets(
     metric: MetricParam = "avg_points",
     limit: Limit = 100,
     offset: Offset = 0,
+    figures: FiguresParam = None,
 ) -> RegionRanking:
     p, m = _period(request, period), _metric(metric)
-    return _region_ranking(p, m, await q.street_rows(pool, p.label), limit, offset)
+    src, fig = await choose(pool, p.label, figures)
+    return _region_ranking(p, m, await src.street_rows(pool, p.label), limit, offset, fig)
 
 
 @router.get("/rankings/communities", response_model=RegionRanking)
@@ -258,11 +293,13 @@ async def rank_communities(
     metric: MetricParam = "avg_points",
     limit: Limit = 100,
     offset: Offset = 0,
+    figures: FiguresParam = None,
 ) -> RegionRanking:
     p, m = _period(request, period), _metric(metric)
+    src, fig = await choose(pool, p.label, figures)
     await _known(pool, street_id, RegionLevel.STREET, "street_id")
     return _region_ranking(
-        p, m, await q.child_rows(pool, p.label, "community", street_id), limit, offset
+        p, m, await src.child_rows(pool, p.label, "community", street_id), limit, offset, fig
     )
 
 
@@ -276,11 +313,13 @@ async def rank_grids(
     metric: MetricParam = "avg_points",
     limit: Limit = 100,
     offset: Offset = 0,
+    figures: FiguresParam = None,
 ) -> RegionRanking:
     p, m = _period(request, period), _metric(metric)
+    src, fig = await choose(pool, p.label, figures)
     await _known(pool, community_id, RegionLevel.COMMUNITY, "community_id")
     return _region_ranking(
-        p, m, await q.child_rows(pool, p.label, "grid", community_id), limit, offset
+        p, m, await src.child_rows(pool, p.label, "grid", community_id), limit, offset, fig
     )
 
 
@@ -291,6 +330,9 @@ class MemberItem(BaseModel):
     score: Points = Field(description="Points in the period.")
     community_id: str | None = Field(description="The member's current community.")
     grid_id: str | None = Field(description="The member's current grid.")
+    org_life_missed: bool = Field(
+        default=False, description="Missed organisation life in the period (hard criterion)."
+    )
 
 
 class MemberRanking(BaseModel):
@@ -298,6 +340,7 @@ class MemberRanking(BaseModel):
     metric: str = Field(description="Always points.")
     total: int = Field(description="Members in the scope.")
     items: list[MemberItem] = Field(description="The ranked members of this page.")
+    figures: Figures = Field(default="live", description=FIGURES_DOC)
 
 
 @router.get("/rankings/members", response_model=MemberRanking)
@@ -308,10 +351,14 @@ async def rank_members(
     period: PeriodParam = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    figures: FiguresParam = None,
 ) -> MemberRanking:
     p = _period(request, period)
-    total, rows = await q.member_ranking(pool, p.label, scope, limit, offset)
+    src, fig = await choose(pool, p.label, figures)
+    total, rows = await src.member_ranking(pool, p.label, scope, limit, offset)
+    missed = await missed_among(pool, p, [r["member_id"] for r in rows], fig == "closed")
     return MemberRanking(
+        figures=fig,
         period=p.label,
         metric="points",
         total=total,
@@ -323,6 +370,7 @@ async def rank_members(
                 score=r["points"],
                 community_id=r["community_id"],
                 grid_id=r["grid_id"],
+                org_life_missed=r["member_id"] in missed,
             )
             for r in rows
         ],
@@ -340,6 +388,7 @@ class ZeroPoints(BaseModel):
     period: str = Field(description="The period.")
     count: int = Field(description="Number of counted members with points <= 0.")
     items: list[ZeroItem] = Field(description="Those members, by member id.")
+    figures: Figures = Field(default="live", description=FIGURES_DOC)
 
 
 @router.get("/zero-points", response_model=ZeroPoints)
@@ -348,10 +397,13 @@ async def zero_points(
     pool: Pool,
     scope: ScopeParams,
     period: PeriodParam = None,
+    figures: FiguresParam = None,
 ) -> ZeroPoints:
     p = _period(request, period)
-    rows = await q.zero_point_members(pool, p.label, scope)
+    src, fig = await choose(pool, p.label, figures)
+    rows = await src.zero_point_members(pool, p.label, scope)
     return ZeroPoints(
+        figures=fig,
         period=p.label,
         count=len(rows),
         items=[
@@ -376,6 +428,7 @@ class MissingOrganizationLife(BaseModel):
     period: str = Field(description="The quarter (or other period) checked.")
     count: int = Field(description="Counted members with no organization_life in the period.")
     items: list[MissingItem] = Field(description="Those members, by member id.")
+    figures: Figures = Field(default="live", description=FIGURES_DOC)
 
 
 @router.get("/organization-life/missing", response_model=MissingOrganizationLife)
@@ -384,10 +437,13 @@ async def organization_life_missing(
     pool: Pool,
     scope: ScopeParams,
     period: Annotated[str, Query(description="Usually a quarter: 2026-Q4.")],
+    figures: FiguresParam = None,
 ) -> MissingOrganizationLife:
     p = _period(request, period)
-    rows = await q.missing_organization_life(pool, p, scope)
+    src, fig = await choose(pool, p.label, figures)
+    rows = await src.missing_organization_life(pool, p, scope)
     return MissingOrganizationLife(
+        figures=fig,
         period=p.label,
         count=len(rows),
         items=[
@@ -466,6 +522,7 @@ async def add_rule(request: Request, pool: Pool, caller: Caller, body: RuleIn) -
     rule = Rule(body.activity_type, body.points, body.per, body.monthly_cap, body.effective_from)
     try:
         async with pool.acquire() as conn, conn.transaction():
+            await require_note_for_correction(conn, rule, body.note)
             change = await add_rule_version(
                 conn, rule, body.note, request.app.state.runtime.settings.source
             )
@@ -478,185 +535,12 @@ async def add_rule(request: Request, pool: Pool, caller: Caller, body: RuleIn) -
     )
 
 
-# --- red and black boards --------------------------------------------------------------------
-
-
-class BoardIn(BaseModel):
-    period: str = Field(description="Period of the board, e.g. 2026-11.")
-    subject: Literal["members", "communities"] = Field(description="Rank members or communities.")
-    size: int = Field(default=10, ge=1, le=100, description="Entries on each of the two boards.")
-    street_id: str | None = Field(
-        default=None, pattern=ID_PATTERN, description="Limit to a street."
-    )
-
-
-class BoardOut(BaseModel):
-    board_id: int = Field(description="The board.")
-    period: str = Field(description="Its period.")
-    subject: str = Field(description="members or communities.")
-    size: int = Field(description="Entries per board.")
-    street_id: str | None = Field(description="Street it is limited to, if any.")
-    status: Literal["draft", "reviewed", "published"] = Field(description="Workflow state.")
-    red: list[dict[str, Any]] = Field(description="Top entries (红榜).")
-    black: list[dict[str, Any]] = Field(description="Bottom entries (黑榜).")
-    created_at: datetime = Field(description="When drafted (the snapshot's time).")
-    reviewed_by: str | None = Field(description="Reviewer.")
-    published_at: datetime | None = Field(description="When published; immutable after.")
-    drafted_by: str | None = Field(default=None, description="Who drafted it (audit actor).")
-    review_entered_by: str | None = Field(
-        default=None, description="Who entered the review (audit actor)."
-    )
-    published_by: str | None = Field(default=None, description="Who published it (audit actor).")
-
-
-class ReviewIn(BaseModel):
-    reviewer: str = Field(min_length=1, max_length=100, description="Who reviewed the draft.")
-
-
-def _board_out(r: Any) -> BoardOut:
-    snap = json.loads(r["snapshot"]) if isinstance(r["snapshot"], str) else r["snapshot"]
-    return BoardOut(
-        board_id=r["board_id"],
-        period=r["period"],
-        subject=r["subject"],
-        size=r["size"],
-        street_id=r["street_id"],
-        status=r["status"],
-        red=snap["red"],
-        black=snap["black"],
-        created_at=r["created_at"],
-        reviewed_by=r["reviewed_by"],
-        published_at=r["published_at"],
-        drafted_by=r["drafted_by"],
-        review_entered_by=r["review_entered_by"],
-        published_by=r["published_by"],
-    )
-
-
-async def _snapshot(pool: Any, body: BoardIn, period: Period) -> dict[str, Any]:
-    if body.subject == "members":
-        scope = q.MemberScope(street_id=body.street_id)
-        _, top = await q.member_ranking(pool, period.label, scope, body.size, 0)
-        _, bottom = await q.member_ranking(pool, period.label, scope, body.size, 0, ascending=True)
-
-        def item(r: Any) -> dict[str, Any]:
-            return {
-                "rank": r["rank"],
-                "member_id": r["member_id"],
-                "name": r["name"],
-                "community_id": r["community_id"],
-                "score": float(r["points"]),
-            }
-
-        return {"red": [item(r) for r in top], "black": [item(r) for r in bottom]}
-    ranked = q.rank_regions(
-        await q.child_rows(pool, period.label, "community", body.street_id), "avg_points"
-    )
-    items = [
-        {
-            "rank": rank,
-            "region_id": r.region_id,
-            "name": r.name,
-            "score": float(s),
-            "members": r.members,
-        }
-        for rank, r, s in ranked
-    ]
-    return {"red": items[: body.size], "black": list(reversed(items[-body.size :]))}
-
-
-@router.post("/boards", response_model=BoardOut, status_code=201)
-async def draft_board(request: Request, pool: Pool, caller: Caller, body: BoardIn) -> BoardOut:
-    caller.require_write()
-    if body.street_id:
-        # the board only selects what to rank, like a filter: a retired street is accepted
-        await _known(pool, body.street_id, RegionLevel.STREET, "street_id")
-        await _check_scope(pool, caller, body.street_id)
-    else:
-        caller.require_city()
-    period = _period(request, body.period)
-    snapshot = await _snapshot(pool, body, period)
-    async with pool.acquire() as conn, conn.transaction():  # audited with the change
-        row = await conn.fetchrow(
-            """INSERT INTO boards (period, subject, size, street_id, status, snapshot)
-               VALUES ($1, $2, $3, $4, 'draft', $5::jsonb) RETURNING *""",
-            period.label,
-            body.subject,
-            body.size,
-            body.street_id,
-            json.dumps(snapshot),
-        )
-    return _board_out(row)
-
-
-@router.get("/boards", response_model=list[BoardOut])
-async def list_boards(
-    pool: Pool,
-    caller: Caller,
-    period: Annotated[str | None, Query()] = None,
-    status: Annotated[Literal["draft", "reviewed", "published"] | None, Query()] = None,
-) -> list[BoardOut]:
-    rows = await pool.fetch(
-        """SELECT * FROM boards WHERE ($1::text IS NULL OR period = $1)
-           AND ($2::text IS NULL OR status = $2) ORDER BY board_id DESC LIMIT 200""",
-        period,
-        status,
-    )
-    return [_board_out(r) for r in rows]
-
-
-@router.get("/boards/{board_id}", response_model=BoardOut)
-async def get_board(pool: Pool, caller: Caller, board_id: int) -> BoardOut:
-    row = await pool.fetchrow("SELECT * FROM boards WHERE board_id = $1", board_id)
-    if row is None:
-        raise ApiError(404, "not_found", f"no board {board_id}")
-    return _board_out(row)
-
-
-async def _transition(pool: Any, board_id: int, expected: str, sql: str, *args: Any) -> BoardOut:
-    async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow("SELECT * FROM boards WHERE board_id = $1 FOR UPDATE", board_id)
-        if row is None:
-            raise ApiError(404, "not_found", f"no board {board_id}")
-        if row["status"] != expected:
-            raise ApiError(
-                409,
-                "invalid_state",
-                f"board {board_id} is {row['status']}; this step needs a {expected} board"
-                + (" (published boards are immutable)" if row["status"] == "published" else ""),
-            )
-        return _board_out(await conn.fetchrow(sql, board_id, *args))
-
-
-@router.post("/boards/{board_id}/review", response_model=BoardOut)
-async def review_board(pool: Pool, caller: Caller, board_id: int, body: ReviewIn) -> BoardOut:
-    caller.require_write()
-    return await _transition(
-        pool,
-        board_id,
-        "draft",
-        "UPDATE boards SET status = 'reviewed', reviewed_by = $2, reviewed_at = now() "
-        "WHERE board_id = $1 RETURNING *",
-        body.reviewer,
-    )
-
-
-@router.post("/boards/{board_id}/publish", response_model=BoardOut)
-async def publish_board(pool: Pool, caller: Caller, board_id: int) -> BoardOut:
-    caller.require_write()
-    return await _transition(
-        pool,
-        board_id,
-        "reviewed",
-        "UPDATE boards SET status = 'published', published_at = now() WHERE board_id = $1 RETURNING *",
-    )
-
-
 # --- half-yearly feedback --------------------------------------------------------------------
 
 
 class FeedbackItem(BaseModel):
     member_id: str = Field(description="An in-service member of the organisation.")
+    party_org_id: str = Field(default="", description="Their own organisation (in the subtree).")
     name: str | None = Field(description="Name.")
     community_id: str | None = Field(description="Community reported to (双报到), if any.")
     community_name: str | None = Field(description="Its name, if known.")
@@ -671,6 +555,7 @@ class Feedback(BaseModel):
     party_org_id: str = Field(description="The member's own Party organisation.")
     period: str = Field(description="The half, e.g. 2026-H2.")
     members: list[FeedbackItem] = Field(description="Its in-service members.")
+    figures: Figures = Field(default="live", description=FIGURES_DOC)
 
 
 @router.get(
@@ -680,17 +565,37 @@ async def feedback(
     request: Request,
     pool: Pool,
     caller: Caller,
-    party_org_id: Annotated[str, Query(pattern=ID_PATTERN, description="所属党组织 id.")],
     period: Annotated[str, Query(description="A half: 2026-H2 (other periods accepted).")],
+    party_org_id: Annotated[
+        str | None,
+        Query(
+            pattern=ID_PATTERN,
+            description="所属党组织 id; its sub-organisations' members are included. "
+            "Default for a party_org token: its own.",
+        ),
+    ] = None,
     format: Annotated[Literal["json", "csv"], Query(description="json or csv.")] = "json",
+    figures: FiguresParam = None,
 ) -> Any:
-    if caller.role not in ("city_admin", "service"):
-        raise ApiError(403, "forbidden", "feedback reports are for city_admin and service tokens")
+    if caller.role not in ("city_admin", "service", "party_org"):
+        raise ApiError(
+            403, "forbidden", "feedback reports are for city_admin, service and party_org tokens"
+        )
+    party_org_id = party_org_id or (caller.scope if caller.role == "party_org" else None)
+    if party_org_id is None:
+        raise ApiError(422, "missing_party_org", "give party_org_id", field="party_org_id")
+    orgs = await subtree(pool, party_org_id)
+    if caller.role == "party_org" and party_org_id not in await subtree(pool, caller.scope):
+        raise ApiError(
+            403, "forbidden", f"a party_org token for {caller.scope} may not read {party_org_id}"
+        )
     p = _period(request, period)
-    rows = await q.feedback_rows(pool, party_org_id, p)
+    src, fig = await choose(pool, p.label, figures)
+    rows = await src.feedback_rows(pool, orgs, p)
     items = [
         FeedbackItem(
             member_id=r["member_id"],
+            party_org_id=r["party_org_id"],
             name=r["name"],
             community_id=r["community_id"],
             community_name=r["community_name"],
@@ -736,4 +641,4 @@ async def feedback(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
-    return Feedback(party_org_id=party_org_id, period=p.label, members=items)
+    return Feedback(party_org_id=party_org_id, period=p.label, members=items, figures=fig)

@@ -13,6 +13,7 @@ from shared.events import (
     MEMBER_REPORTED,
     REGION_DEFINED,
 )
+from shared.events.members import PARTY_ORG_DEFINED
 from shared.inbox import Apply, Incoming
 
 from .bulk import MIN_BATCH, BulkApply
@@ -25,6 +26,7 @@ CONSUMES = (
     MEMBER_REPORTED,
     MEMBER_DEREGISTERED,
     REGION_DEFINED,
+    PARTY_ORG_DEFINED,  # the organisation tree (partyorgs.with_party_orgs applies it)
 )
 
 

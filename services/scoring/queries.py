@@ -250,11 +250,12 @@ async def missing_organization_life(
 
 
 async def feedback_rows(
-    conn: Conn | asyncpg.Pool, party_org_id: str, period: Period
+    conn: Conn | asyncpg.Pool, party_org_ids: list[str], period: Period
 ) -> list[asyncpg.Record]:
     return list(
         await conn.fetch(
-            """SELECT m.member_id, m.name, m.community_id, c.name AS community_name,
+            """SELECT m.member_id, m.party_org_id, m.name, m.community_id,
+                      c.name AS community_name,
                       m.deregistered,
                       coalesce((SELECT jsonb_object_agg(t.activity_type, t.points)
                                 FROM (SELECT activity_type, sum(points) AS points FROM buckets b
@@ -271,9 +272,9 @@ async def feedback_rows(
                                 AND b.month = ANY($2::text[])
                                 AND b.activity_type <> 'member_reported'), 0) AS activities
                FROM members m LEFT JOIN regions c ON c.region_id = m.community_id
-               WHERE m.party_org_id = $1 AND m.category = 'in_service'
+               WHERE m.party_org_id = ANY($1::text[]) AND m.category = 'in_service'
                ORDER BY m.member_id""",
-            party_org_id,
+            party_org_ids,
             list(period.months),
         )
     )

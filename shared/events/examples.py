@@ -43,7 +43,7 @@ from .members import (
 from .regions import REGION_DEFINED
 from .registry import DEADLETTER_TOPIC
 from .satisfaction import SATISFACTION_RATED
-from .scoring import POINTS_CHANGED
+from .scoring import FEEDBACK_ISSUED, PERIOD_CLOSED, POINTS_CHANGED
 from .timebank import TIMEBANK_CHANGED, TIMEBANK_OFFER_CHANGED
 from .units import UNIT_COMMITMENT_UPDATED, UNIT_COMMITTEE_MEMBER_CHANGED, UNIT_REVIEWED
 
@@ -467,6 +467,36 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "2026-11-21T09:30:01+08:00",
             "M000123",
             {"member_id": "M000123", "period": "2026-11", "points": "37.00", "delta": "5.00"},
+        ),
+        _event(
+            PERIOD_CLOSED,
+            "/partygrid/scoring",
+            "5b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e",
+            "2026-12-02T09:00:00+08:00",
+            "2026-11",
+            {
+                "period": "2026-11",
+                "closed_at": "2026-12-02T01:00:00Z",
+                "closed_by": "city-office",
+                "members": 1200,
+                "total_points": "18420.50",
+                "active_members": 1100,
+                "zero_point_members": 100,
+            },
+        ),
+        _event(
+            FEEDBACK_ISSUED,
+            "/partygrid/scoring",
+            "6c2d3e4f-5a6b-4c7d-9e8f-0a1b2c3d4e5f",
+            "2027-01-04T09:00:00+08:00",
+            "ORG-017",
+            {
+                "party_org_id": "ORG-017",
+                "period": "2026-H2",
+                "members": 42,
+                "total_points": "3120.00",
+                "zero_point_members": 3,
+            },
         ),
         _event(
             DEADLETTER_TOPIC,

@@ -10,7 +10,14 @@ from decimal import Decimal
 
 from services.scoring.main import create_app
 from shared.events import DEADLETTER_TOPIC
-from shared.testing import TEST_TOKENS, publish_raw, read_topic, running_app, wait_until
+from shared.testing import (
+    REVIEWER_TOKEN,
+    TEST_TOKENS,
+    publish_raw,
+    read_topic,
+    running_app,
+    wait_until,
+)
 
 from .helpers import logged, records, region, registered, reported, revoked
 from .reference import Reference
@@ -60,6 +67,7 @@ async def test_points_rankings_and_member_scopes(settings_for) -> None:
             "period": "2026-11",
             "points": 50.0,
             "by_type": {"member_reported": 10.0, "volunteer_service": 40.0},
+            "figures": "live",
         }
         assert Decimal(str(r.json()["points"])) == ref.points("M1", ("2026-11",))
         # a year and a quarter contain November
@@ -285,21 +293,24 @@ async def test_boards_feedback_and_token_scopes(settings_for) -> None:
         )
         assert draft.status_code == 201, draft.text
         board = draft.json()
-        assert [i["member_id"] for i in board["red"]] == ["M3", "M1"]  # 15 and 10 in November
+        # M3 has 15 in November; M1 and M2 (10) had no organisation life: never on a red board
+        assert [i["member_id"] for i in board["red"]] == ["M3"]
         assert board["status"] == "draft"
         bid = board["board_id"]
-        assert (await client.post(f"/v1/boards/{bid}/publish")).status_code == 409
-        assert (await client.post(f"/v1/boards/{bid}/review", json={"reviewer": "王主任"})).json()[
-            "status"
-        ] == "reviewed"
-        published = (await client.post(f"/v1/boards/{bid}/publish")).json()
+        checker = {"Authorization": f"Bearer {REVIEWER_TOKEN}"}  # not the drafter
+        assert (await client.post(f"/v1/boards/{bid}/publish", headers=checker)).status_code == 409
+        reviewed = await client.post(
+            f"/v1/boards/{bid}/review", json={"reviewer": "王主任"}, headers=checker
+        )
+        assert reviewed.json()["status"] == "reviewed"
+        published = (await client.post(f"/v1/boards/{bid}/publish", headers=checker)).json()
         assert published["status"] == "published"
         # the snapshot does not move when points do
         await feed(app, [logged("M2", "organization_life", NOV.format(3)) for _ in range(1)])
         again = (await client.get(f"/v1/boards/{bid}")).json()
         assert again["red"] == board["red"]
         assert (
-            await client.post(f"/v1/boards/{bid}/review", json={"reviewer": "x"})
+            await client.post(f"/v1/boards/{bid}/review", json={"reviewer": "x"}, headers=checker)
         ).status_code == 409
 
         fb = (

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
+from services.scoring.handlers import CONSUMES
 from services.scoring.main import create_app
 from shared.events import ACTIVITY_LOGGED
 from shared.testing import cloud_event, publish_raw, running_app, wait_until
@@ -92,7 +93,7 @@ async def test_two_scoring_replicas_split_partitions_and_agree_with_a_recomputat
 
         async def split() -> bool:
             a, b = assignment(first), assignment(second)
-            return bool(a) and bool(b) and not (a & b) and len(a | b) == 4 * 6
+            return bool(a) and bool(b) and not (a & b) and len(a | b) == 4 * len(CONSUMES)
 
         await wait_until(split, timeout=60)
         mine = {tp.topic for tp in assignment(first)} | {tp.topic for tp in assignment(second)}

@@ -25,7 +25,14 @@ from shared.auth import fingerprint
 from shared.embedded import EmbeddedPostgres, free_port, start_kafka
 from shared.events import ACTIVITY_LOGGED
 from shared.settings import Settings
-from shared.testing import TEST_TOKENS, cloud_event, publish_raw, running_app, wait_until
+from shared.testing import (
+    REVIEWER_TOKEN,
+    TEST_TOKENS,
+    cloud_event,
+    publish_raw,
+    running_app,
+    wait_until,
+)
 from tests.activities.helpers import COMMUNITY, seed_regions
 
 SECRETARY = "test-secretary-token-0001"  # a named city admin token
@@ -146,21 +153,22 @@ async def test_scoring_board_steps_are_audited_with_their_author(
     board = await client.post("/v1/boards", json={"period": period, "subject": "members"})
     assert board.status_code == 201, board.text
     board_id = board.json()["board_id"]
-    await client.post(f"/v1/boards/{board_id}/review", json={"reviewer": "组织部"})
-    await client.post(f"/v1/boards/{board_id}/publish")
+    checker = {"Authorization": f"Bearer {REVIEWER_TOKEN}"}  # not the drafter
+    await client.post(f"/v1/boards/{board_id}/review", json={"reviewer": "组织部"}, headers=checker)
+    await client.post(f"/v1/boards/{board_id}/publish", headers=checker)
     steps = await trail(client, resource=f"/v1/boards/{board_id}")
     drafted = await trail(client, endpoint="/v1/boards")
     shown = (await client.get(f"/v1/boards/{board_id}")).json()
     assert [(e["endpoint"], e["actor"]) for e in steps] == [
-        ("/v1/boards/{board_id}/publish", "李书记"),
-        ("/v1/boards/{board_id}/review", "李书记"),
+        ("/v1/boards/{board_id}/publish", "reviewer"),
+        ("/v1/boards/{board_id}/review", "reviewer"),
     ]
     assert [e["actor"] for e in drafted] == ["李书记"]
     # the board itself shows who did each step
     assert (shown["drafted_by"], shown["review_entered_by"], shown["published_by"]) == (
         "李书记",
-        "李书记",
-        "李书记",
+        "reviewer",
+        "reviewer",
     )
 
 

@@ -62,3 +62,12 @@ def periods_of_month(month: str) -> tuple[str, str, str, str]:
 
 def current_month(now: datetime, tz: ZoneInfo) -> str:
     return month_of(now, tz)
+
+
+def period_bounds(period: Period, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end) of the period in the city's time zone."""
+    first, last = period.months[0], period.months[-1]
+    start = datetime(int(first[:4]), int(first[5:7]), 1, tzinfo=tz)
+    y, m = int(last[:4]), int(last[5:7])
+    end = datetime(y + (m == 12), m % 12 + 1, 1, tzinfo=tz)
+    return start, end

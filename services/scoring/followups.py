@@ -1,0 +1,187 @@
+"""Follow-up of members who missed organisation life or have zero points (批评教育 of 零分
+党员): the city sets the organisation-life rule; community admins record the talks they held
+(谈心谈话 heart_to_heart, 批评教育 criticism_education); the due list shows which members have
+had one.
+
+- GET /v1/organization-life/rule, PUT /v1/organization-life/rule     the city's rule
+- GET /v1/followups/due?period=&community_id=|grid_id=|street_id=     who is due, talks held
+- POST /v1/followups                                                  record a talk
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from shared.api import ERROR_RESPONSES, ApiError, Pool
+from shared.auth import Caller
+from shared.events import ID_PATTERN
+
+from . import orglife
+from . import queries as q
+from .api import PeriodParam, ScopeParams, _check_scope, _period
+from .figures import FiguresParam, choose
+
+router = APIRouter(prefix="/v1", tags=["follow-up"], responses=ERROR_RESPONSES)
+Kind = Literal["heart_to_heart", "criticism_education"]
+
+
+class OrgLifeRule(BaseModel):
+    every_quarter: bool = Field(description="Each quarter needs an organization_life entry.")
+    max_absences: int = Field(ge=0, le=100, description="organization_life_absent allowed.")
+
+
+@router.get("/organization-life/rule", response_model=OrgLifeRule)
+async def get_rule(pool: Pool, caller: Caller) -> OrgLifeRule:
+    r = await orglife.rule(pool)
+    return OrgLifeRule(every_quarter=r["every_quarter"], max_absences=r["max_absences"])
+
+
+@router.put("/organization-life/rule", response_model=OrgLifeRule)
+async def set_rule(pool: Pool, caller: Caller, body: OrgLifeRule) -> OrgLifeRule:
+    caller.require_city()
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            """UPDATE org_life_rule SET every_quarter = $1, max_absences = $2,
+                   set_by = partygrid_actor(), set_at = now()""",
+            body.every_quarter,
+            body.max_absences,
+        )
+    return body
+
+
+class Talk(BaseModel):
+    kind: Kind = Field(description="heart_to_heart (谈心谈话) or criticism_education (批评教育).")
+    held_on: date = Field(description="The day it was held.")
+    note: str | None = Field(description="What was agreed.")
+    recorded_by: str | None = Field(description="Who recorded it.")
+
+
+class DueItem(BaseModel):
+    member_id: str = Field(description="The member.")
+    name: str | None = Field(description="Name, if registered.")
+    community_id: str | None = Field(description="Community.")
+    points: float = Field(description="Points in the period.")
+    org_life_missed: bool = Field(description="Missed organisation life (the hard criterion).")
+    zero_points: bool = Field(description="Points at zero or below.")
+    followed_up: bool = Field(description="At least one talk recorded for this period.")
+    talks: list[Talk] = Field(description="The talks recorded for this period.")
+
+
+class DueList(BaseModel):
+    period: str = Field(description="The period.")
+    figures: str = Field(description="closed or live figures.")
+    count: int = Field(description="Members due.")
+    followed_up: int = Field(description="Of them, members who have had a talk.")
+    items: list[DueItem] = Field(description="By member id.")
+
+
+@router.get("/followups/due", response_model=DueList)
+async def due(
+    request: Request,
+    pool: Pool,
+    scope: ScopeParams,
+    period: PeriodParam = None,
+    figures: FiguresParam = None,
+) -> DueList:
+    p = _period(request, period)
+    src, fig = await choose(pool, p.label, figures)
+    _, everyone = await src.member_ranking(pool, p.label, scope, 1_000_000, 0)
+    missed = await orglife.missed_among(
+        pool, p, [r["member_id"] for r in everyone], fig == "closed"
+    )
+    rows = [r for r in everyone if r["member_id"] in missed or r["points"] <= 0]
+    talks = await pool.fetch(
+        """SELECT * FROM followups WHERE period = $1 AND member_id = ANY($2::text[])
+           ORDER BY held_on, followup_id""",
+        p.label,
+        [r["member_id"] for r in rows],
+    )
+    by_member: dict[str, list[Talk]] = {}
+    for t in talks:
+        by_member.setdefault(t["member_id"], []).append(
+            Talk(kind=t["kind"], held_on=t["held_on"], note=t["note"], recorded_by=t["recorded_by"])
+        )
+    items = [
+        DueItem(
+            member_id=r["member_id"],
+            name=r["name"],
+            community_id=r["community_id"],
+            points=float(r["points"]),
+            org_life_missed=r["member_id"] in missed,
+            zero_points=r["points"] <= 0,
+            followed_up=r["member_id"] in by_member,
+            talks=by_member.get(r["member_id"], []),
+        )
+        for r in sorted(rows, key=lambda r: r["member_id"])
+    ]
+    return DueList(
+        period=p.label,
+        figures=fig,
+        count=len(items),
+        followed_up=sum(i.followed_up for i in items),
+        items=items,
+    )
+
+
+class FollowupIn(BaseModel):
+    member_id: str = Field(pattern=ID_PATTERN, description="The member talked with.")
+    period: str = Field(description="The period they were due for, e.g. 2026-Q4.")
+    kind: Kind = Field(description="heart_to_heart (谈心谈话) or criticism_education (批评教育).")
+    held_on: date = Field(description="The day it was held.")
+    note: str | None = Field(default=None, max_length=2000, description="What was agreed.")
+
+
+class FollowupOut(FollowupIn):
+    followup_id: int = Field(description="The record.")
+    recorded_by: str | None = Field(description="Who recorded it.")
+    recorded_at: datetime = Field(description="When.")
+
+
+@router.post("/followups", response_model=FollowupOut, status_code=201)
+async def record_followup(
+    request: Request, pool: Pool, caller: Caller, body: FollowupIn
+) -> FollowupOut:
+    caller.require_write()
+    p = _period(request, body.period)
+    member = await q.member_exists(pool, body.member_id)
+    if member is None:
+        raise ApiError(404, "not_found", f"no events about member {body.member_id}")
+    await _check_scope(pool, caller, member["community_id"] or "-")
+    src, fig = await choose(pool, p.label, None)
+    points, _ = await src.member_points(pool, body.member_id, p)
+    missed = await orglife.missed_among(pool, p, [body.member_id], fig == "closed")
+    if points > 0 and not missed:
+        raise ApiError(
+            422,
+            "not_due",
+            f"member {body.member_id} has {points} points and did not miss organisation life "
+            f"in {p.label}",
+            field="member_id",
+            rule="a member who missed organisation life or has zero points in the period",
+        )
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            """INSERT INTO followups (member_id, period, kind, held_on, note, community_id)
+               VALUES ($1, $2, $3, $4, $5, $6) RETURNING *""",
+            body.member_id,
+            p.label,
+            body.kind,
+            body.held_on,
+            body.note,
+            member["community_id"],
+        )
+    assert row is not None  # INSERT ... RETURNING
+    return FollowupOut(
+        member_id=row["member_id"],
+        period=row["period"],
+        kind=row["kind"],
+        held_on=row["held_on"],
+        note=row["note"],
+        followup_id=row["followup_id"],
+        recorded_by=row["recorded_by"],
+        recorded_at=row["recorded_at"],
+    )

@@ -1,0 +1,236 @@
+"""Period close (results that hold): a city admin closes a month, quarter, half or year; its
+figures are frozen as the published ones and `partygrid.period.closed` is sent with a summary
+(closing a half also sends `partygrid.feedback.issued` per Party organisation). Reads of a
+closed period answer from the frozen figures unless `figures=live` is asked for. What arrives
+later for the period is listed as its adjustments. Reopening needs a reason; every close and
+reopen is kept in the period's history.
+
+- GET  /v1/periods                               closed and reopened periods, newest first
+- GET  /v1/periods/{period}                      status, summary, history
+- POST /v1/periods/{period}/close                close (again, after a reopen)
+- POST /v1/periods/{period}/reopen  {reason}     reopen
+- GET  /v1/periods/{period}/adjustments          what changed the live figures since the close
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, Field
+
+from shared.api import ERROR_RESPONSES, ApiError, Pool
+from shared.auth import Caller
+from shared.events import CloudEvent
+from shared.events.envelope import new_event
+from shared.events.scoring import FEEDBACK_ISSUED, PERIOD_CLOSED, FeedbackIssued, PeriodClosed
+from shared.outbox import add_to_outbox
+
+from . import periods_db as db
+from .api import Points, _period
+from .domain.periods import period_bounds
+
+router = APIRouter(prefix="/v1/periods", tags=["periods"], responses=ERROR_RESPONSES)
+PeriodPath = Path(description="2026-11, 2026-Q4, 2026-H2 or 2026.")
+
+
+class HistoryItem(BaseModel):
+    action: Literal["closed", "reopened"] = Field(description="What happened.")
+    at: datetime = Field(description="When.")
+    by: str | None = Field(description="Who (the caller's name).")
+    reason: str | None = Field(description="Why (required to reopen).")
+
+
+class PeriodOut(BaseModel):
+    period: str = Field(description="The period.")
+    status: Literal["open", "closed", "reopened"] = Field(
+        description="open: never closed; closed: reads give the closed figures by default."
+    )
+    closed_at: datetime | None = Field(description="When it was (last) closed.")
+    closed_by: str | None = Field(description="Who closed it.")
+    summary: dict[str, object] | None = Field(description="The figures announced at the close.")
+    history: list[HistoryItem] = Field(description="Every close and reopen, oldest first.")
+
+
+class ReopenIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000, description="Why it is reopened.")
+
+
+async def _out(pool: Pool, label: str) -> PeriodOut:
+    row = await db.status(pool, label)
+    hist = await db.history(pool, label)
+    summary = row["summary"] if row else None
+    return PeriodOut(
+        period=label,
+        status=row["status"] if row else "open",
+        closed_at=row["closed_at"] if row else None,
+        closed_by=row["closed_by"] if row else None,
+        summary=json.loads(summary) if isinstance(summary, str) else summary,
+        history=[
+            HistoryItem(action=h["action"], at=h["at"], by=h["by_name"], reason=h["reason"])
+            for h in hist
+        ],
+    )
+
+
+@router.get("", response_model=list[PeriodOut])
+async def list_periods(pool: Pool, caller: Caller) -> list[PeriodOut]:
+    rows = await pool.fetch("SELECT period FROM periods ORDER BY closed_at DESC LIMIT 200")
+    return [await _out(pool, r["period"]) for r in rows]
+
+
+@router.get("/{period}", response_model=PeriodOut)
+async def get_period(
+    request: Request, pool: Pool, caller: Caller, period: str = PeriodPath
+) -> PeriodOut:
+    return await _out(pool, _period(request, period).label)
+
+
+def _event(type_: str, subject: str, data: BaseModel, source: str) -> CloudEvent:
+    return new_event(type=type_, source=source, data=data, subject=subject)
+
+
+@router.post("/{period}/close", response_model=PeriodOut)
+async def close_period(
+    request: Request, pool: Pool, caller: Caller, period: str = PeriodPath
+) -> PeriodOut:
+    caller.require_city()
+    p = _period(request, period)
+    source = request.app.state.runtime.settings.source
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('period:' || $1))", p.label)
+        if await db.is_closed(conn, p.label):
+            raise ApiError(409, "already_closed", f"period {p.label} is closed; reopen it first")
+        closed_at = await db.snapshot(conn, p)
+        summary = await db.summary(conn, p.label)
+        await db.record_close(conn, p.label, closed_at, summary)
+        events = [
+            _event(
+                PERIOD_CLOSED,
+                p.label,
+                PeriodClosed(closed_at=closed_at, closed_by=caller.name, **summary),
+                source,
+            )
+        ]
+        if p.kind == "half":
+            events += [
+                _event(
+                    FEEDBACK_ISSUED,
+                    r["party_org_id"],
+                    FeedbackIssued(
+                        party_org_id=r["party_org_id"],
+                        period=p.label,
+                        members=r["members"],
+                        total_points=r["total_points"],
+                        zero_point_members=r["zero_point_members"],
+                    ),
+                    source,
+                )
+                for r in await db.org_feedback(conn, p.label)
+            ]
+        await add_to_outbox(conn, events)
+    return await _out(pool, p.label)
+
+
+@router.post("/{period}/reopen", response_model=PeriodOut)
+async def reopen_period(
+    request: Request, pool: Pool, caller: Caller, body: ReopenIn, period: str = PeriodPath
+) -> PeriodOut:
+    caller.require_city()
+    p = _period(request, period)
+    if not body.reason.strip():
+        raise ApiError(422, "invalid_reason", "a reason is required to reopen", field="reason")
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('period:' || $1))", p.label)
+        if not await db.is_closed(conn, p.label):
+            raise ApiError(409, "not_closed", f"period {p.label} is not closed")
+        await db.record_reopen(conn, p.label, body.reason.strip())
+    return await _out(pool, p.label)
+
+
+class AdjustedEvent(BaseModel):
+    change: Literal["event", "revocation"] = Field(
+        description="event: an entry that arrived after the close; revocation: an entry "
+        "revoked after the close."
+    )
+    member_id: str = Field(description="The member.")
+    source: str = Field(description="CloudEvent source of the entry.")
+    id: str = Field(description="CloudEvent id of the entry.")
+    activity_type: str = Field(description="Its activity type.")
+    time: datetime = Field(description="When it happened (inside the period).")
+    arrived_at: datetime = Field(description="When the entry or the revocation arrived.")
+
+
+class AdjustedRule(BaseModel):
+    activity_type: str = Field(description="The rule's activity type.")
+    points: Points = Field(description="Its points.")
+    effective_from: datetime = Field(description="Effective from (before the period's end).")
+    note: str | None = Field(description="Why it changed.")
+    created_by: str | None = Field(description="Who added it.")
+    recorded_at: datetime = Field(description="When it was added (after the close).")
+
+
+class MemberDelta(BaseModel):
+    member_id: str = Field(description="The member.")
+    closed: Points = Field(description="Points as closed.")
+    live: Points = Field(description="Points now.")
+    delta: Points = Field(description="live - closed.")
+
+
+class Adjustments(BaseModel):
+    period: str = Field(description="The period.")
+    closed_at: datetime = Field(description="The close they are after.")
+    members: list[MemberDelta] = Field(description="Members whose points changed since.")
+    events: list[AdjustedEvent] = Field(description="Late entries and revocations.")
+    rules: list[AdjustedRule] = Field(description="Rule versions reaching back into the period.")
+
+
+@router.get("/{period}/adjustments", response_model=Adjustments)
+async def adjustments(
+    request: Request, pool: Pool, caller: Caller, period: str = PeriodPath
+) -> Adjustments:
+    p = _period(request, period)
+    row = await db.status(pool, p.label)
+    if row is None:
+        raise ApiError(409, "not_closed", f"period {p.label} has never been closed")
+    since = row["closed_at"]
+    _, end = period_bounds(p, request.app.state.runtime.settings.tz)
+    return Adjustments(
+        period=p.label,
+        closed_at=since,
+        members=[
+            MemberDelta(
+                member_id=r["member_id"],
+                closed=r["closed"],
+                live=r["live"],
+                delta=Decimal(r["live"]) - Decimal(r["closed"]),
+            )
+            for r in await db.member_deltas(pool, p.label)
+        ],
+        events=[
+            AdjustedEvent(
+                change=r["change"],
+                member_id=r["member_id"],
+                source=r["source"],
+                id=r["id"],
+                activity_type=r["activity_type"],
+                time=r["time"],
+                arrived_at=r["arrived_at"],
+            )
+            for r in await db.late_entries(pool, p, since)
+        ],
+        rules=[
+            AdjustedRule(
+                activity_type=r["activity_type"],
+                points=r["points"],
+                effective_from=r["effective_from"],
+                note=r["note"],
+                created_by=r["created_by"],
+                recorded_at=r["recorded_at"],
+            )
+            for r in await db.late_rules(pool, end, since)
+        ],
+    )

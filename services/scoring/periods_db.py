@@ -1,0 +1,207 @@
+"""SQL of period close: the snapshot (set-based INSERT ... SELECT from the live tables, in the
+closing transaction), the period's status and history, and the adjustments found afterwards.
+
+The close holds the rules lock exclusively, like a rule change: no batch is scored meanwhile,
+and a batch that waited for it stamps its ledger rows (received_at = clock_timestamp()) after
+the close, so "arrived after the close" is exactly "not in the snapshot".
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, TypeAlias
+
+import asyncpg
+
+from shared.db import Conn
+
+from . import orglife
+from .domain.periods import Period
+from .persistence import lock_rules
+
+Db: TypeAlias = "Conn | asyncpg.Pool"
+
+
+async def status(conn: Db, period: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM periods WHERE period = $1", period)
+
+
+async def is_closed(conn: Db, period: str) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT true FROM periods WHERE period = $1 AND status = 'closed'", period
+        )
+    )
+
+
+async def latest_closed(conn: Db) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            "SELECT * FROM periods WHERE status = 'closed' ORDER BY closed_at DESC LIMIT 100"
+        )
+    )
+
+
+async def history(conn: Db, period: str) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            "SELECT action, at, by_name, reason FROM period_history WHERE period = $1 ORDER BY seq",
+            period,
+        )
+    )
+
+
+async def snapshot(conn: Conn, period: Period) -> datetime:
+    """Freeze the period's figures; returns the moment of the close."""
+    await lock_rules(conn, exclusive=True)
+    closed_at: datetime = await conn.fetchval("SELECT clock_timestamp()")
+    for table in ("closed_members", "closed_types", "closed_regions"):
+        await conn.execute(f"DELETE FROM {table} WHERE period = $1", period.label)
+    attendance, args = orglife.attendance(period, first_param=2)
+    await conn.execute(
+        f"""WITH att AS ({attendance})
+           INSERT INTO closed_members (period, member_id, name, category, party_org_id,
+                                       community_id, grid_id, street_id, counted, deregistered,
+                                       points, org_life_missed)
+           SELECT $1, m.member_id, m.name, m.category, m.party_org_id, m.community_id,
+                  m.grid_id, c.parent_id, m.counted, m.deregistered, coalesce(p.points, 0),
+                  {orglife.MISSED_FROM_ATTENDANCE}
+           FROM members m
+           LEFT JOIN member_points p ON p.member_id = m.member_id AND p.period = $1
+           LEFT JOIN regions c ON c.region_id = m.community_id
+           LEFT JOIN att a ON a.member_id = m.member_id""",
+        period.label,
+        *args,
+    )
+    await conn.execute(
+        """INSERT INTO closed_types (period, member_id, activity_type, points, events, hours)
+           SELECT $1, member_id, activity_type, sum(points), sum(events), sum(hours)
+           FROM buckets WHERE month = ANY($2::text[]) AND (events > 0 OR points <> 0)
+           GROUP BY member_id, activity_type""",
+        period.label,
+        list(period.months),
+    )
+    await conn.execute(
+        """INSERT INTO closed_regions (period, kind, region_id, name, parent_id, members, total,
+                                       positive)
+           SELECT $1, c.level, c.region_id, c.name, c.parent_id, coalesce(rm.members, 0),
+                  coalesce(rp.total, 0), coalesce(rp.positive, 0)
+           FROM regions c
+           LEFT JOIN region_members rm ON rm.kind = c.level AND rm.region_id = c.region_id
+           LEFT JOIN region_points rp ON rp.kind = c.level AND rp.region_id = c.region_id
+                                       AND rp.period = $1
+           WHERE c.level IN ('community', 'grid') AND NOT c.retired""",
+        period.label,
+    )
+    return closed_at
+
+
+async def summary(conn: Conn, period: str) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        """SELECT count(*) FILTER (WHERE counted) AS members,
+                  coalesce(sum(points) FILTER (WHERE counted), 0) AS total_points,
+                  count(*) FILTER (WHERE counted AND points > 0) AS active_members,
+                  count(*) FILTER (WHERE counted AND points <= 0) AS zero_point_members
+           FROM closed_members WHERE period = $1""",
+        period,
+    )
+    assert row is not None
+    return {
+        "period": period,
+        "members": int(row["members"]),
+        "total_points": row["total_points"],
+        "active_members": int(row["active_members"]),
+        "zero_point_members": int(row["zero_point_members"]),
+    }
+
+
+async def record_close(conn: Conn, period: str, closed_at: datetime, summ: dict) -> None:
+    await conn.execute(
+        """INSERT INTO periods (period, status, closed_at, summary)
+           VALUES ($1, 'closed', $2, $3::jsonb)
+           ON CONFLICT (period) DO UPDATE SET status = 'closed', closed_at = excluded.closed_at,
+               closed_by = partygrid_actor(), summary = excluded.summary""",
+        period,
+        closed_at,
+        json.dumps(summ, default=str),
+    )
+    await conn.execute(
+        "INSERT INTO period_history (period, action, at) VALUES ($1, 'closed', $2)",
+        period,
+        closed_at,
+    )
+
+
+async def record_reopen(conn: Conn, period: str, reason: str) -> None:
+    await conn.execute("UPDATE periods SET status = 'reopened' WHERE period = $1", period)
+    await conn.execute(
+        "INSERT INTO period_history (period, action, reason) VALUES ($1, 'reopened', $2)",
+        period,
+        reason,
+    )
+
+
+async def org_feedback(conn: Conn, period: str) -> list[asyncpg.Record]:
+    """Per Party organisation, its in-service members' closed figures (the half's feedback)."""
+    return list(
+        await conn.fetch(
+            """SELECT party_org_id, count(*) AS members, sum(points) AS total_points,
+                      count(*) FILTER (WHERE points <= 0) AS zero_point_members
+               FROM closed_members
+               WHERE period = $1 AND party_org_id IS NOT NULL AND category = 'in_service'
+               GROUP BY party_org_id ORDER BY party_org_id""",
+            period,
+        )
+    )
+
+
+async def late_entries(conn: Db, period: Period, since: datetime) -> list[asyncpg.Record]:
+    """Ledger entries of the period's months that arrived after `since`, and entries of the
+    period revoked by a revocation that arrived after it."""
+    return list(
+        await conn.fetch(
+            """SELECT 'event' AS change, l.member_id, l.source, l.id, l.activity_type, l.time,
+                      l.received_at AS arrived_at, l.revoked
+               FROM ledger l
+               WHERE l.month = ANY($1::text[]) AND l.received_at > $2
+               UNION ALL
+               SELECT 'revocation', l.member_id, l.source, l.id, l.activity_type, l.time,
+                      r.received_at, true
+               FROM revocations r JOIN ledger l
+                 ON l.source = r.target_source AND l.id = r.target_id
+               WHERE l.month = ANY($1::text[]) AND r.received_at > $2 AND l.received_at <= $2
+               ORDER BY arrived_at, source, id""",
+            list(period.months),
+            since,
+        )
+    )
+
+
+async def late_rules(conn: Db, end: datetime, since: datetime) -> list[asyncpg.Record]:
+    """Rule versions recorded after `since` that reach back before the period's end."""
+    return list(
+        await conn.fetch(
+            """SELECT activity_type, points, per, monthly_cap, effective_from, note, created_by,
+                      recorded_at FROM rule_history
+               WHERE recorded_at > $1 AND effective_from < $2 ORDER BY seq""",
+            since,
+            end,
+        )
+    )
+
+
+async def member_deltas(conn: Db, period: str) -> list[asyncpg.Record]:
+    """Members whose live points differ from the closed ones."""
+    return list(
+        await conn.fetch(
+            """SELECT coalesce(c.member_id, p.member_id) AS member_id,
+                      coalesce(c.points, 0) AS closed, coalesce(p.points, 0) AS live
+               FROM (SELECT member_id, points FROM closed_members WHERE period = $1) c
+               FULL JOIN (SELECT member_id, points FROM member_points WHERE period = $1) p
+                 ON p.member_id = c.member_id
+               WHERE coalesce(c.points, 0) <> coalesce(p.points, 0)
+               ORDER BY 1""",
+            period,
+        )
+    )

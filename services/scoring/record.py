@@ -1,0 +1,138 @@
+"""GET /v1/members/{member_id}/record?period=: a member's record (全程记实) — every ledger entry
+of the period with the rule version applied, what it earned, what the monthly cap trimmed and
+whether (and when) it was revoked. The lines add up to the member's live points; for a closed
+period the closed points are given beside them and late entries are marked.
+
+Reads the ledger (not the aggregates): one member, one period, a few hundred rows at most.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from shared.api import ERROR_RESPONSES, ApiError, Pool
+from shared.auth import Caller
+
+from . import periods_db
+from . import queries as q
+from .api import IdParam, PeriodParam, Points, _check_scope, _period
+from .domain.points import Entry
+from .domain.record import record
+from .persistence import load_rules
+
+router = APIRouter(prefix="/v1", tags=["scoring"], responses=ERROR_RESPONSES)
+
+
+class RuleApplied(BaseModel):
+    points: Points = Field(description="Points per event or per hour of that version.")
+    per: str = Field(description="event or hour.")
+    monthly_cap: Points | None = Field(description="Its monthly cap, null for none.")
+    effective_from: datetime = Field(description="The version: in force from this time.")
+
+
+class RecordLine(BaseModel):
+    source: str = Field(description="CloudEvent source of the entry.")
+    id: str = Field(description="CloudEvent id of the entry.")
+    kind: str = Field(description="activity (activity.logged) or reported (member.reported).")
+    activity_type: str = Field(description="Activity type, or member_reported.")
+    time: datetime = Field(description="When it happened.")
+    hours: Points | None = Field(description="Hours, for per-hour rules.")
+    rule: RuleApplied | None = Field(description="The rule version applied (null: none).")
+    raw_points: Points = Field(description="What the rule gives the entry alone.")
+    trimmed: Points = Field(
+        description="Taken off by the monthly cap (for a report: not the year's first)."
+    )
+    points: Points = Field(description="What the entry counts for: raw_points - trimmed.")
+    revoked: bool = Field(description="Revoked by an activity.revoked (then points is 0).")
+    revoked_at: datetime | None = Field(description="When the revocation arrived.")
+    arrived_at: datetime = Field(description="When scoring received the entry.")
+    after_close: bool = Field(description="Arrived after the period was closed.")
+
+
+class MemberRecord(BaseModel):
+    member_id: str = Field(description="The member.")
+    period: str = Field(description="The period.")
+    points: Points = Field(description="The member's live points: the sum of the lines.")
+    closed_points: Points | None = Field(description="Points as closed (null: not closed).")
+    lines: list[RecordLine] = Field(description="Every entry of the period, by time.")
+
+
+@router.get("/members/{member_id}/record", response_model=MemberRecord)
+async def member_record(
+    request: Request, pool: Pool, caller: Caller, member_id: IdParam, period: PeriodParam = None
+) -> MemberRecord:
+    p = _period(request, period)
+    member = await q.member_exists(pool, member_id)
+    if member is None:
+        raise ApiError(404, "not_found", f"no events about member {member_id} have been received")
+    await _check_scope(pool, caller, member["community_id"] or "-")
+    async with pool.acquire() as conn:
+        rules = await load_rules(conn)
+        rows = await conn.fetch(
+            """SELECT l.*, r.received_at AS revoked_at FROM ledger l
+               LEFT JOIN revocations r ON r.target_source = l.source AND r.target_id = l.id
+               WHERE l.member_id = $1 AND (l.month = ANY($2::text[])
+                  OR (l.kind = 'reported' AND left(l.month, 4) = ANY($3::text[])))""",
+            member_id,
+            list(p.months),
+            sorted({m[:4] for m in p.months}),
+        )
+        closed = await periods_db.status(conn, p.label)
+        closed_points = None
+        if closed is not None and closed["status"] == "closed":
+            closed_points = await conn.fetchval(
+                "SELECT points FROM closed_members WHERE period = $1 AND member_id = $2",
+                p.label,
+                member_id,
+            ) or Decimal("0.00")
+    by_key = {(r["source"], r["id"]): r for r in rows}
+
+    def entry(r: object) -> Entry:
+        return Entry(r["time"], r["source"], r["id"], r["activity_type"], r["hours"])  # type: ignore[index]
+
+    lines = record(
+        [(entry(r), r["month"], r["revoked"]) for r in rows if r["kind"] == "activity"],
+        [(entry(r), r["month"]) for r in rows if r["kind"] == "reported"],
+        p.months,
+        rules,
+    )
+    cutoff = closed["closed_at"] if closed_points is not None and closed else None
+    out = []
+    for ln in lines:
+        r = by_key[(ln.entry.source, ln.entry.id)]
+        out.append(
+            RecordLine(
+                source=ln.entry.source,
+                id=ln.entry.id,
+                kind=ln.kind,
+                activity_type=ln.entry.activity_type,
+                time=ln.entry.time,
+                hours=ln.entry.hours,
+                rule=RuleApplied(
+                    points=ln.rule.points,
+                    per=ln.rule.per,
+                    monthly_cap=ln.rule.monthly_cap,
+                    effective_from=ln.rule.effective_from,
+                )
+                if ln.rule
+                else None,
+                raw_points=ln.raw,
+                trimmed=ln.trimmed,
+                points=ln.earned,
+                revoked=ln.revoked,
+                revoked_at=r["revoked_at"] if ln.revoked else None,
+                arrived_at=r["received_at"],
+                after_close=cutoff is not None and r["received_at"] > cutoff,
+            )
+        )
+    return MemberRecord(
+        member_id=member_id,
+        period=p.label,
+        points=sum((ln.earned for ln in lines), Decimal("0.00")),
+        closed_points=closed_points,
+        lines=out,
+    )

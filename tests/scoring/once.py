@@ -1,0 +1,77 @@
+"""One scoring service for a whole test module (starting one takes seconds: its consumer
+joins the broker), emptied before each test, so every test still starts from nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from services.scoring.main import create_app
+from shared.embedded import EmbeddedPostgres, free_port, start_kafka
+from shared.settings import Settings
+from shared.testing import TEST_TOKENS, running_app
+
+ORG_TOKEN = "test-party-org-token-0001"  # a Party organisation's own reader, for ORGP
+TOKENS = f"{TEST_TOKENS},{ORG_TOKEN}:party_org:ORGP:机关党委"
+# everything events and requests write; the default rule versions are kept
+_TABLES = (
+    "ledger, revocations, buckets, member_points, members, regions, region_members, "
+    "region_points, score_counts, boards, periods, period_history, closed_members, "
+    "closed_types, closed_regions, followups, party_orgs, inbox, audit_log"
+)
+
+
+@dataclass
+class Scoring:
+    app: Any
+    client: httpx.AsyncClient
+    bootstrap: str
+
+    def as_(self, token: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app),
+            base_url="http://test",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+
+@pytest.fixture(scope="module")
+async def service(
+    pg_server: EmbeddedPostgres, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Scoring]:
+    broker = start_kafka(free_port(), log_path=tmp_path_factory.mktemp("kafka") / "tansu.log")
+    settings = Settings(
+        service_name="scoring",
+        kafka_bootstrap_servers=broker.bootstrap,
+        database_url=pg_server.url,
+        database_name=f"t_{uuid.uuid4().hex[:12]}_scoring",
+        log_json=False,
+        consumer_batch_timeout_ms=20,
+        outbox_poll_seconds=0.2,
+        topic_partitions=2,
+        api_tokens=TOKENS,
+    )
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            app = create_app(settings)
+            client = await stack.enter_async_context(running_app(app))
+            yield Scoring(app, client, broker.bootstrap)
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+async def scoring(service: Scoring) -> Scoring:
+    pool = service.app.state.runtime.pool
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(f"TRUNCATE {_TABLES}")
+        await conn.execute("DELETE FROM rule_versions WHERE note IS DISTINCT FROM 'default'")
+        await conn.execute("DELETE FROM rule_history WHERE note IS DISTINCT FROM 'default'")
+        await conn.execute("UPDATE org_life_rule SET every_quarter = true, max_absences = 0")
+    return service
