@@ -501,3 +501,11 @@ async def flag_newly_overdue(conn: Conn, now: datetime) -> list[asyncpg.Record]:
            RETURNING incident_id, grid_id, due_at, status""",
         now,
     )
+
+
+async def live_streets(conn: Conn) -> list[str]:
+    """Streets of the region tree that are not retired."""
+    rows = await conn.fetch(
+        "SELECT region_id FROM regions WHERE level = 'street' AND NOT retired ORDER BY region_id"
+    )
+    return [r["region_id"] for r in rows]

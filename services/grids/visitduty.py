@@ -138,7 +138,11 @@ async def visit_duty(
 
 
 async def yesterday_by_street(pool: asyncpg.Pool, tz: ZoneInfo) -> list[dict[str, Any]]:
-    """For the gauge: the last complete day, per street."""
+    """For the gauge: the last complete day, per street; a street where no worker owed the
+    day reads 0 met and 0 not met (a figure, not a gap on the dashboard and the alert)."""
     yesterday = (datetime.now(tz) - timedelta(days=1)).date().isoformat()
     async with pool.acquire() as conn:
-        return list((await figures(conn, tz, yesterday, None))["by_street"])
+        owed = {r["region_id"]: r for r in (await figures(conn, tz, yesterday, None))["by_street"]}
+        streets = await db.live_streets(conn)
+    idle = {"workers": 0, "met": 0, "not_met": 0}
+    return [owed.get(s, {"region_id": s, **idle}) for s in sorted(set(streets) | set(owed))]
