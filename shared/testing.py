@@ -19,6 +19,8 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 
+from .settings import Settings
+
 T = TypeVar("T")
 
 # Tokens the test settings configure (see tests/conftest.py).
@@ -29,6 +31,26 @@ TEST_TOKENS = (
     f"{ADMIN_TOKEN}:city_admin:*,test-readonly-token-00001:service:*,"
     f"{REVIEWER_TOKEN}:city_admin:*:reviewer"
 )
+
+
+def settings_for_test(
+    database_url: str, bootstrap: str, service: str, **overrides: Any
+) -> Settings:
+    """A service's settings for a test: its own fresh database on the test server, the test's
+    broker, short waits, the test tokens; `overrides` for what a test changes."""
+    values: dict[str, Any] = {
+        "service_name": service,
+        "kafka_bootstrap_servers": bootstrap,
+        "database_url": database_url,
+        "database_name": f"t_{uuid.uuid4().hex[:12]}_{service}",
+        "log_json": False,
+        "consumer_batch_timeout_ms": 20,
+        "outbox_poll_seconds": 0.2,
+        "topic_partitions": 2,
+        "api_tokens": TEST_TOKENS,
+    }
+    values.update(overrides)
+    return Settings(**values)
 
 
 @contextlib.asynccontextmanager

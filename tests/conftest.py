@@ -12,7 +12,7 @@ import pytest
 
 from shared.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, start_kafka, start_postgres
 from shared.settings import Settings, with_database
-from shared.testing import TEST_TOKENS
+from shared.testing import settings_for_test
 
 
 @pytest.fixture(scope="session")
@@ -40,19 +40,12 @@ def db_name() -> str:
 @pytest.fixture
 def settings_for(pg_server: EmbeddedPostgres, kafka: EmbeddedKafka, db_name: str):
     def make(service: str, **overrides: object) -> Settings:
-        values: dict[str, object] = {
-            "service_name": service,
-            "kafka_bootstrap_servers": kafka.bootstrap,
-            "database_url": pg_server.url,
-            "database_name": f"{db_name}_{service}",
-            "log_json": False,
-            "consumer_batch_timeout_ms": 20,
-            "outbox_poll_seconds": 0.2,
-            "topic_partitions": 2,
-            "api_tokens": TEST_TOKENS,
-        }
-        values.update(overrides)
-        return Settings(**values)  # type: ignore[arg-type]
+        return settings_for_test(
+            pg_server.url,
+            kafka.bootstrap,
+            service,
+            **{"database_name": f"{db_name}_{service}", **overrides},
+        )
 
     return make
 

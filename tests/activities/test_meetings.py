@@ -5,7 +5,6 @@ the difference, and confirming the same roll again publishes nothing."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +16,7 @@ import pytest
 from services.activities.main import create_app
 from shared.embedded import EmbeddedPostgres, free_port, start_kafka
 from shared.events import ACTIVITY_LOGGED, ACTIVITY_REVOKED, parse_envelope
-from shared.settings import Settings
-from shared.testing import TEST_TOKENS, running_app
+from shared.testing import TEST_TOKENS, running_app, settings_for_test
 
 from .helpers import (
     COMMUNITY,
@@ -94,17 +92,7 @@ async def env(
 ) -> AsyncIterator[Env]:
     """One activities service for the module (each test has its own meetings)."""
     kafka = start_kafka(free_port(), log_path=tmp_path_factory.mktemp("tansu") / "tansu.log")
-    settings = Settings(
-        service_name="activities",
-        kafka_bootstrap_servers=kafka.bootstrap,
-        database_url=pg_server.url,
-        database_name=f"t_{uuid.uuid4().hex[:12]}_activities",
-        log_json=False,
-        consumer_batch_timeout_ms=20,
-        outbox_poll_seconds=0.2,
-        topic_partitions=2,
-        api_tokens=TOKENS,
-    )
+    settings = settings_for_test(pg_server.url, kafka.bootstrap, "activities", api_tokens=TOKENS)
     app = create_app(settings)
     try:
         async with running_app(app) as client:

@@ -4,7 +4,6 @@ joins the broker), emptied before each test, so every test still starts from not
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,8 +13,7 @@ import pytest
 
 from services.scoring.main import create_app
 from shared.embedded import EmbeddedPostgres, free_port, start_kafka
-from shared.settings import Settings
-from shared.testing import TEST_TOKENS, running_app
+from shared.testing import TEST_TOKENS, running_app, settings_for_test
 
 ORG_TOKEN = "test-party-org-token-0001"  # a Party organisation's own reader, for ORGP
 TOKENS = f"{TEST_TOKENS},{ORG_TOKEN}:party_org:ORGP:机关党委"
@@ -46,17 +44,7 @@ async def service(
     pg_server: EmbeddedPostgres, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Scoring]:
     broker = start_kafka(free_port(), log_path=tmp_path_factory.mktemp("kafka") / "tansu.log")
-    settings = Settings(
-        service_name="scoring",
-        kafka_bootstrap_servers=broker.bootstrap,
-        database_url=pg_server.url,
-        database_name=f"t_{uuid.uuid4().hex[:12]}_scoring",
-        log_json=False,
-        consumer_batch_timeout_ms=20,
-        outbox_poll_seconds=0.2,
-        topic_partitions=2,
-        api_tokens=TOKENS,
-    )
+    settings = settings_for_test(pg_server.url, broker.bootstrap, "scoring", api_tokens=TOKENS)
     try:
         async with contextlib.AsyncExitStack() as stack:
             app = create_app(settings)

@@ -26,8 +26,7 @@ from shared.events import (
     MEMBER_REPORTED,
 )
 from shared.events.kafka_binding import REQUIRED_HEADERS
-from shared.settings import Settings
-from shared.testing import TEST_TOKENS, cloud_event, running_app, wait_until
+from shared.testing import cloud_event, running_app, settings_for_test, wait_until
 
 from . import sdk
 
@@ -180,17 +179,7 @@ async def env(
     pg_server: EmbeddedPostgres, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Env]:
     kafka = start_kafka(free_port(), log_path=tmp_path_factory.mktemp("tansu") / "tansu.log")
-    settings = Settings(
-        service_name="scoring",
-        kafka_bootstrap_servers=kafka.bootstrap,
-        database_url=pg_server.url,
-        database_name=f"t_{uuid.uuid4().hex[:12]}_scoring",
-        log_json=False,
-        consumer_batch_timeout_ms=20,
-        outbox_poll_seconds=0.2,
-        topic_partitions=2,
-        api_tokens=TEST_TOKENS,
-    )
+    settings = settings_for_test(pg_server.url, kafka.bootstrap, "scoring")
     app = create_app(settings)
     letters: list[Any] = []
     try:

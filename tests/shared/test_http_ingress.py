@@ -17,8 +17,7 @@ import pytest
 from services.scoring.main import create_app
 from shared.embedded import EmbeddedPostgres, free_port, start_kafka
 from shared.events import ACTIVITY_LOGGED, ACTIVITY_REVOKED
-from shared.settings import Settings
-from shared.testing import TEST_TOKENS, cloud_event, running_app, wait_until
+from shared.testing import TEST_TOKENS, cloud_event, running_app, settings_for_test, wait_until
 
 NOV = "2026-11-05T10:00:00+08:00"
 PUBLISHER = "test-publisher-token-00001"
@@ -59,15 +58,10 @@ async def env(
     pg_server: EmbeddedPostgres, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Env]:
     kafka = start_kafka(free_port(), log_path=tmp_path_factory.mktemp("tansu") / "tansu.log")
-    settings = Settings(
-        service_name="scoring",
-        kafka_bootstrap_servers=kafka.bootstrap,
-        database_url=pg_server.url,
-        database_name=f"t_{uuid.uuid4().hex[:12]}_scoring",
-        log_json=False,
-        consumer_batch_timeout_ms=20,
-        outbox_poll_seconds=0.2,
-        topic_partitions=2,
+    settings = settings_for_test(
+        pg_server.url,
+        kafka.bootstrap,
+        "scoring",
         api_tokens=f"{TEST_TOKENS},{PUBLISHER}:publisher:{ACTIVITY_LOGGED}",
     )
     app = create_app(settings)
