@@ -201,16 +201,19 @@ async def insert_ledger(
 
 
 async def insert_revocations(
-    conn: Conn, rows: Sequence[tuple[str, str, str]]
+    conn: Conn, rows: Sequence[tuple[str, str, str, str, str, str | None]]
 ) -> list[tuple[str, str, str]]:
-    """(target_source, target_id, member_id). Marks already-received targets revoked and
-    returns their buckets (member_id, month, activity_type)."""
+    """(target_source, target_id, member_id, by_source, by_id, reason). Marks
+    already-received targets revoked and returns their buckets (member_id, month,
+    activity_type). The first revocation of a target is the one kept."""
     if not rows:
         return []
     cols = [list(c) for c in zip(*rows, strict=True)]
     await conn.execute(
-        """INSERT INTO revocations (target_source, target_id, member_id)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING""",
+        """INSERT INTO revocations (target_source, target_id, member_id, by_source, by_id, reason)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                $6::text[])
+           ON CONFLICT DO NOTHING""",
         *cols,
     )
     hit = await conn.fetch(

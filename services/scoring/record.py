@@ -49,6 +49,10 @@ class RecordLine(BaseModel):
     points: Points = Field(description="What the entry counts for: raw_points - trimmed.")
     revoked: bool = Field(description="Revoked by an activity.revoked (then points is 0).")
     revoked_at: datetime | None = Field(description="When the revocation arrived.")
+    revoked_by: str | None = Field(
+        description="The activity.revoked that revoked it, as 'source id' (null: not revoked)."
+    )
+    revoked_reason: str | None = Field(description="The reason that revocation gave, if any.")
     arrived_at: datetime = Field(description="When scoring received the entry.")
     after_close: bool = Field(description="Arrived after the period was closed.")
 
@@ -73,7 +77,8 @@ async def member_record(
     async with pool.acquire() as conn:
         rules = await load_rules(conn)
         rows = await conn.fetch(
-            """SELECT l.*, r.received_at AS revoked_at FROM ledger l
+            """SELECT l.*, r.received_at AS revoked_at, r.by_source, r.by_id, r.reason
+               FROM ledger l
                LEFT JOIN revocations r ON r.target_source = l.source AND r.target_id = l.id
                WHERE l.member_id = $1 AND (l.month = ANY($2::text[])
                   OR (l.kind = 'reported' AND left(l.month, 4) = ANY($3::text[])))""",
@@ -125,6 +130,8 @@ async def member_record(
                 points=ln.earned,
                 revoked=ln.revoked,
                 revoked_at=r["revoked_at"] if ln.revoked else None,
+                revoked_by=f"{r['by_source']} {r['by_id']}" if ln.revoked and r["by_id"] else None,
+                revoked_reason=r["reason"] if ln.revoked else None,
                 arrived_at=r["received_at"],
                 after_close=cutoff is not None and r["received_at"] > cutoff,
             )

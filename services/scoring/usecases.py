@@ -133,7 +133,11 @@ async def apply_events(conn: Conn, items: list[Incoming], *, tz: ZoneInfo, sourc
     ]
     pre_revoked = await db.insert_ledger(conn, ledger_rows)
     hit = await db.insert_revocations(
-        conn, [(d.revokes.source, d.revokes.id, d.member_id) for _, d in revoked]
+        conn,
+        [
+            (d.revokes.source, d.revokes.id, d.member_id, e.source, e.id, d.reason)
+            for e, d in revoked
+        ],
     )
     stray = {m for m, _, _ in hit} - set(members)
     if stray:  # a revocation whose member_id differs from its target's

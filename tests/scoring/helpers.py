@@ -47,15 +47,15 @@ def logged(member: str, kind: str, time: str, hours: float | None = None, **kw: 
     return cloud_event("partygrid.activity.logged", data, subject=member, time=time, **kw)
 
 
-def revoked(target: dict, **kw: Any) -> dict:
+def revoked(target: dict, reason: str | None = None, **kw: Any) -> dict:
+    data: dict[str, Any] = {
+        "member_id": target["data"]["member_id"],
+        "revokes": {"source": target["source"], "id": target["id"]},
+    }
+    if reason is not None:
+        data["reason"] = reason
     return cloud_event(
-        "partygrid.activity.revoked",
-        {
-            "member_id": target["data"]["member_id"],
-            "revokes": {"source": target["source"], "id": target["id"]},
-        },
-        subject=target["data"]["member_id"],
-        **kw,
+        "partygrid.activity.revoked", data, subject=target["data"]["member_id"], **kw
     )
 
 

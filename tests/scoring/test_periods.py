@@ -166,6 +166,20 @@ async def test_a_members_record_adds_up_to_their_points(scoring: Scoring) -> Non
     assert rec["lines"][1]["rule"]["monthly_cap"] == 40.0
 
 
+async def test_a_members_record_says_by_what_and_why_an_entry_was_revoked(
+    scoring: Scoring,
+) -> None:
+    app, client = scoring.app, scoring.client
+    entry = logged("M1", "volunteer_service", NOV.format(3), hours=2)
+    revocation = revoked(entry, reason="duplicate sign-in")
+    await feed(app, CITY + [reported("M1", "C1", NOV.format(1)), entry, revocation])
+    rec = (await client.get("/v1/members/M1/record", params={"period": "2026-11"})).json()
+    [line] = [ln for ln in rec["lines"] if ln["activity_type"] == "volunteer_service"]
+    assert (line["revoked"], line["points"]) == (True, 0.0)
+    assert line["revoked_by"] == f"{revocation['source']} {revocation['id']}"
+    assert line["revoked_reason"] == "duplicate sign-in"
+
+
 async def test_boards_and_feedback_of_a_closed_period_read_its_closed_figures(
     scoring: Scoring,
 ) -> None:
