@@ -108,11 +108,14 @@ class BrokerWatch:
         while True:
             await asyncio.sleep(self.check_seconds)
             try:
-                await self.check()
+                # a check must never hang the watch: a reader stuck on a broker that died is
+                # given up, and the next check starts with a new connection
+                await asyncio.wait_for(self.check(), timeout=max(15.0, 5 * self.check_seconds))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # broker or database away: the next check tries again
-                log.debug("broker incarnation check failed: %r", exc)
+                log.info("broker incarnation check failed (%r); retrying with a new reader", exc)
+                await self._drop_reader()
 
     async def check(self) -> None:
         marker = await self.read_marker()
@@ -180,6 +183,7 @@ class BrokerWatch:
                 records = batch.get(_MARKER)
                 if records and records[0].value:
                     return records[0].value.decode()
+                await self._drop_reader()  # nothing read: try again with a fresh connection
             except Exception:
                 if attempt == 2:
                     raise

@@ -149,7 +149,9 @@ async def test_thin_path_duplicate_and_dead_letter_from_outside(suite: dict) -> 
                 url(8004, "/v1/members/M000123/points"), params={"period": "2026-11"}
             )
             body = r.json()
-            return body if r.status_code == 200 and body["by_type"].get("study") else None
+            # the report comes on its own topic: no order with the activities, so wait for both
+            done = r.status_code == 200 and {"study", "member_reported"} <= set(body["by_type"])
+            return body if done else None
 
         body = await wait_until(points, timeout=30)
         # 2.5 h × 2 + study 1 + first report of the year 10; the duplicate counted once
