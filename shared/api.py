@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .audit import audited
 from .metrics import HTTP_LATENCY
+from .refusals import Kind, Refusal
 
 
 class ErrorBody(BaseModel):
@@ -47,7 +48,23 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+REFUSAL_STATUS: dict[Kind, int] = {
+    Kind.INVALID: 422,
+    Kind.NOT_FOUND: 404,
+    Kind.CONFLICT: 409,
+    Kind.FORBIDDEN: 403,
+    Kind.UNAVAILABLE: 503,
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Refusal)
+    async def _refusal(request: Request, exc: Refusal) -> JSONResponse:
+        request.state.error_code = exc.code  # for the audit trail
+        details = [exc.detail] if exc.detail else []
+        body = ErrorBody(error=exc.code, message=exc.message, details=details)
+        return JSONResponse(body.model_dump(), status_code=REFUSAL_STATUS[exc.kind])
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         request.state.error_code = exc.error  # for the audit trail
