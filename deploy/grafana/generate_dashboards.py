@@ -669,6 +669,38 @@ def grids() -> dict[str, Any]:
         12,
         8,
     )
+    lay.row("Residents' satisfaction and visit duty")
+    lay.add(
+        bargauge(
+            "Incident satisfaction by street",
+            [("max by (street) (partygrid_grids_satisfaction_average)", "{{street}}")],
+            "none",
+            "Mean rating (1-5) residents gave the closed incidents of the street's grids.",
+        ),
+        8,
+        8,
+    )
+    lay.add(
+        timeseries(
+            "Rated incidents by street",
+            [("sum by (street) (partygrid_grids_satisfaction_ratings)", "{{street}}")],
+            "short",
+        ),
+        8,
+        8,
+    )
+    lay.add(
+        timeseries(
+            "Daily visit duty, yesterday",
+            [("sum by (status) (partygrid_grids_visit_duty_workers)", "{{status}}")],
+            "short",
+            "Grid leaders and workers who met or did not meet the daily visiting minutes on "
+            "the last complete day.",
+            stack=True,
+        ),
+        8,
+        8,
+    )
     service_panels(lay, "grids")
     return dashboard(
         "partygrid-grids",
@@ -789,6 +821,53 @@ def scoring() -> dict[str, Any]:
     )
 
 
+def activities() -> dict[str, Any]:
+    lay = Layout()
+    lay.row("Time bank and residents' satisfaction")
+    lay.add(
+        timeseries(
+            "Time bank movements per second",
+            [
+                (
+                    'sum(rate(partygrid_outbox_published_total{service="activities", '
+                    'topic="partygrid.timebank.changed"}[$__rate_interval]))',
+                    "movements",
+                )
+            ],
+            "ops",
+            "Hours earned, revoked, redeemed or given: one timebank.changed per movement.",
+        ),
+        8,
+        8,
+    )
+    lay.add(
+        bargauge(
+            "Wish satisfaction by street",
+            [("max by (street) (partygrid_activities_wish_satisfaction_average)", "{{street}}")],
+            "none",
+            "Mean rating (1-5) residents gave the fulfilled small wishes of the street.",
+        ),
+        8,
+        8,
+    )
+    lay.add(
+        timeseries(
+            "Rated wishes by street",
+            [("sum by (street) (partygrid_activities_wish_satisfaction_ratings)", "{{street}}")],
+            "short",
+        ),
+        8,
+        8,
+    )
+    service_panels(lay, "activities")
+    return dashboard(
+        "partygrid-activities",
+        "PartyGrid — activities",
+        "Activities, wishes, service posts and projects: the activities service.",
+        lay,
+    )
+
+
 def all_dashboards() -> dict[str, dict[str, Any]]:
     """File name → dashboard JSON model."""
     return {
@@ -800,11 +879,7 @@ def all_dashboards() -> dict[str, dict[str, Any]]:
             "Member registry and dual reporting: the members service and its queues.",
         ),
         "grids.json": grids(),
-        "activities.json": service_dashboard(
-            "activities",
-            "activities",
-            "Activities, wishes, service posts and projects: the activities service.",
-        ),
+        "activities.json": activities(),
     }
 
 

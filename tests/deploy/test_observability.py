@@ -42,6 +42,11 @@ SERVICE_SPECIFIC = {
     "partygrid_scoring_members_counted",
     "partygrid_grids_incidents_open",
     "partygrid_grids_incidents_overdue",
+    "partygrid_grids_satisfaction_average",
+    "partygrid_grids_satisfaction_ratings",
+    "partygrid_grids_visit_duty_workers",
+    "partygrid_activities_wish_satisfaction_average",
+    "partygrid_activities_wish_satisfaction_ratings",
 }
 
 
