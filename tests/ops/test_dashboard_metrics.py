@@ -82,6 +82,7 @@ def suite(pg_server: Any, workdir: Path) -> Iterator[dict[str, Any]]:
         TOPIC_PARTITIONS="2",
         CONSUMER_BATCH_TIMEOUT_MS="20",
         OUTBOX_POLL_SECONDS="0.2",
+        GRIDS_REFRESH_SECONDS="1",  # the gauges re-read from the database (visit duty)
         DATABASE_PREFIX="ops" + tmp_path.name.replace("-", "_")[-12:],
     )
     log_path = tmp_path / "run.log"
@@ -153,6 +154,52 @@ async def driven(suite: dict[str, Any], prometheus: str) -> dict[str, str]:
 
         await wait_until(reported, timeout=30)
 
+        # residents rate a closed incident and a fulfilled small wish (the satisfaction gauges);
+        # M90001's volunteer hours above moved its time bank account (timebank.changed)
+        async def ok(response: httpx.Response) -> dict[str, Any]:
+            assert response.status_code < 300, response.text
+            return dict(response.json())
+
+        staff = {"role": "worker", "name": "网格员"}
+        await ok(await http.put(url("grids", "/v1/grids/G9/staff/W-G9"), json=staff))
+        incident = (
+            await ok(
+                await http.post(
+                    url("grids", "/v1/grids/G9/incidents"),
+                    json={"category": "sanitation", "title": "楼道堆物", "time_limit_hours": 48},
+                )
+            )
+        )["incident_id"]
+        for step, body in (
+            ("assign", {"assignee_id": "W-G9"}),
+            ("resolve", {"resolution": "已清理"}),
+            ("close", {}),
+            ("rating", {"score": 4}),
+        ):
+            await ok(await http.post(url("grids", f"/v1/incidents/{incident}/{step}"), json=body))
+        wish = (
+            await ok(
+                await http.post(
+                    url("activities", "/v1/wishes"),
+                    json={
+                        "community_id": "C9",
+                        "title": "助行器",
+                        "expires_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+                    },
+                )
+            )
+        )["wish_id"]
+
+        async def claimed() -> bool:  # once activities knows M90001 reported in C9
+            r = await http.post(
+                url("activities", f"/v1/wishes/{wish}/claim"), json={"member_id": "M90001"}
+            )
+            return r.status_code < 300
+
+        await wait_until(claimed, timeout=30)
+        await ok(await http.post(url("activities", f"/v1/wishes/{wish}/fulfil")))
+        await ok(await http.post(url("activities", f"/v1/wishes/{wish}/rating"), json={"score": 5}))
+
         async def settled() -> dict[str, str] | None:
             texts = {s: (await http.get(url(s, "/metrics"))).text for s in PORTS}
             # every service dead-lettered the malformed member message and published the
@@ -165,6 +212,9 @@ async def driven(suite: dict[str, Any], prometheus: str) -> dict[str, str]:
                 )
                 and 'partygrid_grids_incidents_overdue_by_community{community="C9"}'
                 in (texts["grids"])
+                and 'partygrid_grids_satisfaction_ratings{street="S9"} 1.0' in texts["grids"]
+                and 'topic="partygrid.timebank.changed"' in texts["activities"]
+                and 'partygrid_grids_visit_duty_workers{street="S9"' in texts["grids"]
             )
             return texts if ok else None
 
