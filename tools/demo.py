@@ -781,6 +781,7 @@ async def load_and_simulate(env: dict[str, str], data: Path) -> None:
 
     offset = int(env.get("PORT_OFFSET", "0"))
     base = {
+        "members": f"http://127.0.0.1:{8001 + offset}",
         "grids": f"http://127.0.0.1:{8002 + offset}",
         "activities": f"http://127.0.0.1:{8003 + offset}",
     }

@@ -276,20 +276,25 @@ async def set_up_units(city: City, members: httpx.AsyncClient, seed: int = 1) ->
     return counts
 
 
+async def keep_commitment(members: httpx.AsyncClient, unit_id: str, no: int) -> None:
+    """The unit's commitment `no` of this year's agreement is done today."""
+    agreement = f"GJ-{date.today().year}-{unit_id}"
+    await _ok(
+        await members.put(
+            f"/v1/units/{unit_id}/agreements/{agreement}/commitments/{no}",
+            json={"status": "done", "done_on": date.today().isoformat(), "note": "已完成"},
+        )
+    )
+
+
 async def commitment_kept(city: City, members: httpx.AsyncClient, rng: random.Random) -> None:
     """A unit of the street marks one of its commitments done today."""
     unit = rng.choice(street_units(city))
-    year = date.today().year
-    agreement = (await _ok(await members.get(f"/v1/units/{unit.unit_id}")))["agreements"]
-    mine = [a for a in agreement if a["agreement_id"] == f"GJ-{year}-{unit.unit_id}"]
-    if mine:
-        no = rng.randint(1, len(mine[0]["commitments"]))
-        await _ok(
-            await members.put(
-                f"/v1/units/{unit.unit_id}/agreements/{mine[0]['agreement_id']}/commitments/{no}",
-                json={"status": "done", "done_on": date.today().isoformat(), "note": "已完成"},
-            )
-        )
+    agreement = f"GJ-{date.today().year}-{unit.unit_id}"
+    agreements = (await _ok(await members.get(f"/v1/units/{unit.unit_id}")))["agreements"]
+    mine = next((a for a in agreements if a["agreement_id"] == agreement), None)
+    if mine is not None:
+        await keep_commitment(members, unit.unit_id, rng.randint(1, len(mine["commitments"])))
 
 
 async def tick(

@@ -200,25 +200,33 @@ async def driven(suite: dict[str, Any], prometheus: str) -> dict[str, str]:
         await ok(await http.post(url("activities", f"/v1/wishes/{wish}/fulfil")))
         await ok(await http.post(url("activities", f"/v1/wishes/{wish}/rating"), json={"score": 5}))
 
-        async def settled() -> dict[str, str] | None:
-            texts = {s: (await http.get(url(s, "/metrics"))).text for s in PORTS}
-            # every service dead-lettered the malformed member message and published the
-            # dead-letter event; scoring also published points.changed
-            ok = (
-                all(
-                    "partygrid_events_deadlettered_total{" in t
-                    and "partygrid_outbox_published_total{" in t
-                    for t in texts.values()
-                )
-                and 'partygrid_grids_incidents_overdue_by_community{community="C9"}'
-                in (texts["grids"])
-                and 'partygrid_grids_satisfaction_ratings{street="S9"} 1.0' in texts["grids"]
-                and 'topic="partygrid.timebank.changed"' in texts["activities"]
-                and 'partygrid_grids_visit_duty_workers{street="S9"' in texts["grids"]
-            )
-            return texts if ok else None
+        # every service dead-lettered the malformed member message and published the
+        # dead-letter event; scoring also published points.changed; grids flagged the overdue
+        # incident and re-read the satisfaction and visit duty gauges; activities published the
+        # time bank movement
+        wanted = [(s, "partygrid_events_deadlettered_total{") for s in PORTS]
+        wanted += [(s, "partygrid_outbox_published_total{") for s in PORTS]
+        wanted += [
+            ("grids", 'partygrid_grids_incidents_overdue_by_community{community="C9"}'),
+            ("grids", 'partygrid_grids_satisfaction_ratings{street="S9"} 1.0'),
+            ("grids", 'partygrid_grids_visit_duty_workers{status="not_met",street="S9"}'),
+            ("activities", 'partygrid_activities_wish_satisfaction_ratings{street="S9"} 1.0'),
+            ("activities", 'topic="partygrid.timebank.changed"'),
+        ]
+        texts: dict[str, str] = {}
 
-        return await wait_until(settled, timeout=30)
+        async def missing() -> list[str]:
+            texts.update({s: (await http.get(url(s, "/metrics"))).text for s in PORTS})
+            return [f"{s}: {text}" for s, text in wanted if text not in texts[s]]
+
+        async def settled() -> bool:
+            return not await missing()
+
+        try:
+            await wait_until(settled, timeout=30)
+        except AssertionError:
+            pytest.fail("series never exported:\n" + "\n".join(await missing()))
+        return texts
 
 
 def url(service: str, path: str) -> str:
