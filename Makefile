@@ -19,14 +19,14 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	DEMO=$(DEMO) MONITORING=$(MONITORING) $(PY) -m shared.run
+	DEMO=$(DEMO) MONITORING=$(MONITORING) $(PY) -m dev.run
 
 test: $(STAMP)
 	$(PY) -m pytest
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m mypy shared services
+	$(PY) -m mypy shared services dev
 
 bench: $(STAMP)
 	$(PY) -m bench

@@ -10,6 +10,6 @@ run, so the figures are read as ratios rather than absolute numbers:
 - reads: ranking and rank endpoints at a large population, p50/p99;
 - rebuild: replaying events through the consumer into an empty database, extrapolated to 10M.
 
-Everything runs in-process against its own embedded PostgreSQL and tansu broker (shared.embedded),
+Everything runs in-process against its own embedded PostgreSQL and tansu broker (dev.embedded),
 so nothing else needs to be running and nothing the suite uses is touched.
 """

@@ -26,17 +26,17 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from dev.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, start_kafka, start_postgres
+from dev.testing import TEST_TOKENS, running_app
 from services.scoring.domain.periods import month_of
 from services.scoring.handlers import make_apply
 from services.scoring.main import create_app
 from shared.db import create_pool, ensure_database, migrate
-from shared.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, start_kafka, start_postgres
 from shared.events import ACTIVITY_LOGGED
 from shared.inbox import InboxConsumer, Record, parse_record
 from shared.kafka import ensure_topics
 from shared.service import SHARED_MIGRATIONS
 from shared.settings import Settings, with_database
-from shared.testing import TEST_TOKENS, running_app
 
 from . import floors, population, workload
 from .workload import Message

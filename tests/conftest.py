@@ -10,9 +10,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from shared.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, start_kafka, start_postgres
+from dev.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, start_kafka, start_postgres
+from dev.testing import settings_for_test
 from shared.settings import Settings, with_database
-from shared.testing import settings_for_test
 
 
 @pytest.fixture(scope="session")

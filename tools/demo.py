@@ -17,7 +17,7 @@ the demo also exercises the real ingestion path.
 - `simulate` then publishes activities, a few moves (new member.reported), revocations and the
   odd malformed message (1 in 500) at a steady rate (DEMO_RATE, default 20 events/s).
 
-Run by `make run` (shared/run.py calls `load_and_simulate`) or by hand:
+Run by `make run` (dev/run.py calls `load_and_simulate`) or by hand:
 `python -m tools.demo --bootstrap 127.0.0.1:9092 [--load-only] [--members N]`.
 """
 

@@ -1,6 +1,7 @@
-"""Entry point of the scoring service: `uvicorn services.scoring.main:create_app --factory`.
+"""Scoring service entry point: `uvicorn services.scoring.main:create_app --factory --port 8004`.
 
-This is the wiring point: settings → handlers (inbox use case) → API → the shared skeleton.
+Wires the API, the inbox handler (with the Party organisation tree) and the migrations into the
+shared service skeleton; nothing happens at import time.
 """
 
 from __future__ import annotations
@@ -14,16 +15,12 @@ from shared.events.scoring import FEEDBACK_ISSUED, PERIOD_CLOSED
 from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
 
-from .api import router
-from .board import router as board_router
-from .boards_api import router as boards_router
-from .followups import router as followups_router
-from .handlers import CONSUMES, make_apply
+from . import api, board, boards_api, followups, handlers, periods_api, record, rules_history
 from .metrics import MEMBERS_COUNTED
 from .partyorgs import with_party_orgs
-from .periods_api import router as periods_router
-from .record import router as record_router
-from .rules_history import router as rules_router
+
+# What the use cases send through the outbox (the AsyncAPI document lists them).
+PUBLISHES = (POINTS_CHANGED, PERIOD_CLOSED, FEEDBACK_ISSUED)
 
 
 async def _on_start(runtime: Runtime) -> None:
@@ -31,30 +28,29 @@ async def _on_start(runtime: Runtime) -> None:
     MEMBERS_COUNTED.set(await runtime.pool.fetchval("SELECT count(*) FROM members WHERE counted"))
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings(service_name="scoring")
-    definition = ServiceDefinition(
+def definition(settings: Settings) -> ServiceDefinition:
+    return ServiceDefinition(
         name="scoring",
         title="PartyGrid scoring",
-        description=__doc__ or "",
+        description=api.__doc__ or "",
         migrations=Path(__file__).parent / "migrations",
         api=[
-            rules_router,
-            router,
-            boards_router,
-            periods_router,
-            record_router,
-            followups_router,
-            board_router,
+            rules_history.router,
+            api.router,
+            boards_api.router,
+            periods_api.router,
+            record.router,
+            followups.router,
+            board.router,
         ],
-        consumes=CONSUMES,
-        publishes=(
-            POINTS_CHANGED,
-            PERIOD_CLOSED,
-            FEEDBACK_ISSUED,
-        ),  # sent through the outbox (the AsyncAPI document lists it)
-        apply=with_party_orgs(make_apply(settings.tz, settings.source)),
+        consumes=handlers.CONSUMES,
+        publishes=PUBLISHES,
+        apply=with_party_orgs(handlers.make_apply(settings.tz, settings.source)),
         on_start=_on_start,
         pages=True,  # the ranking board
     )
-    return create_service_app(definition, settings)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings(service_name="scoring")
+    return create_service_app(definition(settings), settings)

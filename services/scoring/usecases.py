@@ -23,6 +23,8 @@ from decimal import Decimal
 from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
+import asyncpg
+
 from shared.db import Conn
 from shared.events import (
     POINTS_CHANGED,
@@ -37,13 +39,15 @@ from shared.events import (
 )
 from shared.inbox import Incoming
 from shared.outbox import add_raw_to_outbox
+from shared.refusals import invalid
 
 from . import persistence as db
 from .domain.periods import month_of, periods_of_month
 from .domain.points import EMPTY_BUCKET, ZERO, BucketTotal, Entry, compute_bucket, extend_bucket
-from .domain.rules import MEMBER_REPORTED, Rule, RuleBook, validate_rule
+from .domain.rules import MEMBER_REPORTED, InvalidRule, Rule, RuleBook, validate_rule
 from .metrics import MEMBERS_COUNTED, observe_applied
 from .persistence import BucketKey, Location, MemberRow
+from .rules_history import require_note_for_correction
 
 # the event data that names a member (typing only)
 _MemberData: TypeAlias = (
@@ -379,11 +383,27 @@ class RuleChange:
     rule: Rule
     buckets_reevaluated: int
     members_affected: int
+    outcome: Outcome = field(default_factory=Outcome)
+
+
+async def change_rule(pool: asyncpg.Pool, rule: Rule, note: str | None, source: str) -> RuleChange:
+    """Add a rule version in its own transaction (a correction of an existing version needs a
+    note) and re-evaluate what it affects; the points metrics move only once it committed, so
+    a rolled-back change counts nothing."""
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            await require_note_for_correction(conn, rule, note)
+            change = await add_rule_version(conn, rule, note, source)
+    except InvalidRule as exc:
+        raise invalid("invalid_rule", str(exc), field=exc.field, rule=str(exc)) from None
+    observe_applied(change.outcome)
+    return change
 
 
 async def add_rule_version(conn: Conn, rule: Rule, note: str | None, source: str) -> RuleChange:
     """Add a rule version and re-evaluate exactly the buckets with events at or after its
-    effective_from. Holds the rules lock exclusively, so no batch is scored meanwhile."""
+    effective_from, in the caller's transaction (the caller counts `outcome` in the metrics
+    after its commit). Holds the rules lock exclusively, so no batch is scored meanwhile."""
     validate_rule(rule)
     await db.lock_rules(conn, exclusive=True)
     await conn.execute(
@@ -417,5 +437,4 @@ async def add_rule_version(conn: Conn, rule: Rule, note: str | None, source: str
         dirty = {(r["member_id"], r["month"], rule.activity_type) for r in rows}
         changes = await recompute_buckets(conn, rules, {}, dirty)
     outcome = await _propagate(conn, changes, locations, source)
-    observe_applied(outcome)
-    return RuleChange(rule, len(changes), len({k[0] for k in changes}))
+    return RuleChange(rule, len(changes), len({k[0] for k in changes}), outcome)

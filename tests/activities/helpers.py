@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from dev.testing import cloud_event, publish_raw, read_topic, wait_until
 from shared.events import (
     MEMBER_DEREGISTERED,
     MEMBER_REGISTERED,
@@ -19,7 +20,6 @@ from shared.events import (
     parse_envelope,
     validate_data,
 )
-from shared.testing import cloud_event, publish_raw, read_topic, wait_until
 
 STREET = "350302001"
 COMMUNITY = "350302001001"

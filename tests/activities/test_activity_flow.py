@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+from dev.testing import publish_raw, running_app, wait_until
 from services.activities.main import create_app
 from shared.events import ACTIVITY_LOGGED, ACTIVITY_REVOKED
 from shared.events.activities import ACTIVITY_CANCELLED, ACTIVITY_PUBLISHED
-from shared.testing import publish_raw, running_app, wait_until
 
 from .helpers import (
     COMMUNITY,

@@ -4,19 +4,10 @@ member, unit and region projections end the same whatever order their events arr
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from typing import Any
-
-import pytest
-from faststream.kafka import TestKafkaBroker
-
-import shared.kafka
-from services.activities import handlers, persistence
+from dev.testing import Message, cloud_event, in_memory_broker
+from services.activities import persistence
 from services.activities.main import create_app
 from shared.events import MEMBER_REGISTERED, MEMBER_REPORTED, REGION_DEFINED
-from shared.inbox import BatchResult, InboxConsumer
-from shared.testing import cloud_event
 
 from .helpers import deregistered, registered, unit_reported
 
@@ -46,31 +37,14 @@ def region(
 T1, T2, T3 = "2026-01-01T08:00:00+08:00", "2026-01-02T08:00:00+08:00", "2026-01-03T08:00:00+08:00"
 
 
-class _Flattening(InboxConsumer):
-    """TestKafkaBroker hands a batch subscriber a list where aiokafka gives a tuple, and
-    shared.kafka wraps anything but a tuple once more; undo that so the real inbox runs."""
-
-    async def handle(self, raw_records: Sequence[Any]) -> BatchResult:
-        flat = [r for x in raw_records for r in (x if isinstance(x, list) else [x])]
-        return await super().handle(flat)
-
-
-async def test_projections_are_order_independent(
-    settings_for, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(shared.kafka, "_record_lag", lambda *_: None)
+async def test_projections_are_order_independent(settings_for) -> None:
     app = create_app(settings_for("activities"))
     runtime = app.state.runtime
-    async with TestKafkaBroker(runtime.broker) as test_broker, app.router.lifespan_context(app):
+    async with in_memory_broker(app) as publish, app.router.lifespan_context(app):
         pool = runtime.pool
-        runtime.slot.consumer = _Flattening(
-            pool, handlers.apply, service="activities", source=runtime.settings.source
-        )
 
-        async def send(*messages: tuple[str, bytes, object]) -> None:
-            for topic, key, value in messages:
-                raw = json.dumps(value).encode() if isinstance(value, dict) else value
-                await test_broker.publish(raw, topic, key=key)
+        async def send(*messages: Message) -> None:
+            await publish(list(messages))
 
         # A: the deregistration is newer but arrives first → stays deregistered
         # B: the registration is newer but arrives first → stays registered

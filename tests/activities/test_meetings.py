@@ -13,10 +13,10 @@ import asyncpg
 import httpx
 import pytest
 
+from dev.embedded import EmbeddedPostgres, free_port, start_kafka
+from dev.testing import TEST_TOKENS, running_app, settings_for_test
 from services.activities.main import create_app
-from shared.embedded import EmbeddedPostgres, free_port, start_kafka
 from shared.events import ACTIVITY_LOGGED, ACTIVITY_REVOKED, parse_envelope
-from shared.testing import TEST_TOKENS, running_app, settings_for_test
 
 from .helpers import (
     COMMUNITY,

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from dev.testing import publish_raw, running_app, wait_until
 from services.activities.main import create_app
 from shared.events import ACTIVITY_LOGGED
 from shared.events.activities import PROJECT_CREATED
-from shared.testing import publish_raw, running_app, wait_until
 
 from .helpers import COMMUNITY, error, exactly, seed_members, seed_regions, unit_reported
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 
+from dev.testing import cloud_event, publish_raw, running_app, wait_until
 from services.activities.main import create_app
 from shared.events import REGION_DEFINED
 from shared.events.satisfaction import SATISFACTION_RATED
-from shared.testing import cloud_event, publish_raw, running_app, wait_until
 
 from .helpers import at, error, exactly, seed_members
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx
 
+from dev.testing import cloud_event, publish_raw, running_app, wait_until
 from services.activities.main import create_app
 from shared.events import ACTIVITY_LOGGED, ACTIVITY_REVOKED, REGION_DEFINED
 from shared.events.timebank import TIMEBANK_CHANGED, TIMEBANK_OFFER_CHANGED
-from shared.testing import cloud_event, publish_raw, running_app, wait_until
 
 from .helpers import COMMUNITY, at, error, exactly, seed_members
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from dev.testing import running_app
 from services.activities.main import create_app
 from shared.events import ACTIVITY_LOGGED, ACTIVITY_REVOKED
 from shared.events.activities import WISH_CLAIMED, WISH_POSTED
-from shared.testing import running_app
 
 from .helpers import COMMUNITY, SOURCE, at, error, exactly, seed_members, seed_regions
 

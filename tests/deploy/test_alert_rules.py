@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from dev.monitoring import ALERT_RULES, ALERT_TESTS, ensure_tool
 from shared.metrics import REGISTRY
-from shared.monitoring import ALERT_RULES, ALERT_TESTS, ensure_tool
 from tests.deploy.dashboards import metric_names_in
 
 ROOT = Path(__file__).resolve().parents[2]

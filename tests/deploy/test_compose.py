@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+from dev.testing import apt_install
 from shared.settings import SERVICE_PORTS, Settings
-from shared.testing import apt_install
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

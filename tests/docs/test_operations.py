@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.embedded import free_port
-from shared.testing import apt_install
+from dev.embedded import free_port
+from dev.testing import apt_install
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "operations.md"
@@ -83,7 +83,7 @@ def scoring_as_make_run_starts_it(kafka) -> Iterator[dict[str, object]]:
     log_path = work / "run.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "shared.run", "--data", str(data), "--services", "scoring"],
+        [sys.executable, "-m", "dev.run", "--data", str(data), "--services", "scoring"],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dev.testing import cloud_event, publish_raw, read_topic, wait_until
 from shared.events import ACTIVITY_LOGGED, DEADLETTER_TOPIC, MEMBER_REPORTED, REGION_DEFINED
-from shared.testing import cloud_event, publish_raw, read_topic, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFSET = 100  # ports 8101-8104, so a `make run` on this machine does not collide
@@ -41,7 +41,7 @@ def suite(pg_server, kafka, tmp_path: Path) -> Iterator[dict]:
     env["DATABASE_PREFIX"] = "e2e" + tmp_path.name.replace("-", "_")[-12:]
     log = open(tmp_path / "run.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "shared.run", "--data", str(tmp_path / "data")],
+        [sys.executable, "-m", "dev.run", "--data", str(tmp_path / "data")],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -3,7 +3,7 @@ started again (twice), PostgreSQL's postmaster SIGKILLed mid-load and restarted 
 recovery) while the services keep running, and `make run` stopped with Ctrl-C while events
 are in flight and started again.
 
-The four services run as real processes under `make run`'s supervisor (shared.run) on a real
+The four services run as real processes under `make run`'s supervisor (dev.run) on a real
 tansu and a PostgreSQL of this module's own (it is the one killed). The outside city system
 publishes over HTTP (`POST /v1/events` on scoring, batch mode, a publisher token): an accepted
 event is in scoring's outbox before the answer, so nothing the publisher was told is accepted
@@ -35,7 +35,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.embedded import EmbeddedPostgres, free_port, start_kafka, start_postgres, wait_for_port
+from dev.embedded import EmbeddedPostgres, free_port, start_kafka, start_postgres, wait_for_port
 from shared.settings import SERVICE_PORTS
 
 from .test_faults import (

@@ -47,11 +47,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import BrokerMetadata
 
+from dev.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, start_kafka
 from services.activities.handlers import CONSUMES as ACTIVITIES_CONSUME
 from services.grids.handlers import CONSUMES as GRIDS_CONSUME
 from services.members.handlers import CONSUMES as MEMBERS_CONSUME
 from services.scoring.handlers import CONSUMES as SCORING_CONSUME
-from shared.embedded import EmbeddedKafka, EmbeddedPostgres, free_port, start_kafka
 from shared.events import POINTS_CHANGED
 from shared.settings import SERVICE_PORTS, with_database
 from tests.scoring.reference import Reference, _key
@@ -167,11 +167,11 @@ def _direct(client: object, host: str, port: int) -> None:
 
 
 def _supervise(env: dict[str, str], run_log: Path, data: Path) -> subprocess.Popen[bytes]:
-    """`make run`'s supervisor (shared.run), on this test's broker (through the proxy) and
+    """`make run`'s supervisor (dev.run), on this test's broker (through the proxy) and
     databases."""
     with open(run_log, "wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "shared.run", "--data", str(data)],
+            [sys.executable, "-m", "dev.run", "--data", str(data)],
             cwd=ROOT,
             env=env,
             stdout=out,

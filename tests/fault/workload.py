@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from dev.testing import cloud_event
 from shared.events import (
     ACTIVITY_LOGGED,
     ACTIVITY_REVOKED,
@@ -22,7 +23,6 @@ from shared.events import (
     MEMBER_REPORTED,
     REGION_DEFINED,
 )
-from shared.testing import cloud_event
 
 STREETS = 4
 COMMUNITIES_PER_STREET = 4

@@ -31,13 +31,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from dev.embedded import EmbeddedPostgres, free_port, start_kafka
+from dev.testing import ADMIN_TOKEN, TEST_TOKENS
 from services.activities.main import create_app as activities_app
 from services.grids.main import create_app as grids_app
 from services.members.main import create_app as members_app
 from services.scoring.main import create_app as scoring_app
-from shared.embedded import EmbeddedPostgres, free_port, start_kafka
 from shared.settings import Settings
-from shared.testing import ADMIN_TOKEN, TEST_TOKENS
 
 SERVICES: dict[str, Callable[..., Any]] = {
     "members": members_app,

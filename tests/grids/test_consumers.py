@@ -6,14 +6,16 @@ of the real database (latest report wins, deregistered members leave, categories
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from faststream.kafka import TestKafkaBroker
-
-import shared.kafka
-from services.grids.handlers import apply
+from dev.testing import (
+    cloud_event,
+    in_memory_broker,
+    publish_raw,
+    read_topic,
+    running_app,
+    wait_until,
+)
 from services.grids.main import create_app
 from shared.events import (
     DEADLETTER_TOPIC,
@@ -22,8 +24,6 @@ from shared.events import (
     MEMBER_REPORTED,
     REGION_DEFINED,
 )
-from shared.inbox import BatchResult, InboxConsumer
-from shared.testing import cloud_event, publish_raw, read_topic, running_app, wait_until
 
 CIVIL = "/city/civil-affairs"
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -118,24 +118,10 @@ async def test_outside_region_events_from_the_broker(settings_for, kafka) -> Non
         assert mine[0]["time"] > (T0 + timedelta(hours=2)).isoformat()[:19]
 
 
-class _Flattening(InboxConsumer):
-    """TestKafkaBroker hands a batch subscriber a list where aiokafka gives a tuple, and
-    shared.kafka wraps anything but a tuple once more; undo that so the real inbox runs."""
-
-    async def handle(self, raw_records: Sequence[Any]) -> BatchResult:
-        flat = [r for x in raw_records for r in (x if isinstance(x, list) else [x])]
-        return await super().handle(flat)
-
-
-async def test_members_by_grid_projection_with_test_broker(settings_for, monkeypatch) -> None:
-    # the lag gauge reads the same records and needs the same fix; it is not under test here
-    monkeypatch.setattr(shared.kafka, "_record_lag", lambda *_: None)
+async def test_members_by_grid_projection_with_test_broker(settings_for) -> None:
     app = create_app(settings_for("grids"))
     runtime = app.state.runtime
-    async with running_app(app) as client, TestKafkaBroker(runtime.broker) as broker:
-        runtime.slot.consumer = _Flattening(
-            runtime.pool, apply, service="grids", source=runtime.settings.source
-        )
+    async with running_app(app) as client, in_memory_broker(app) as publish:
 
         def ev(type_: str, data: dict, at: datetime, id: str, source: str = "/org-dept") -> dict:
             return cloud_event(
@@ -223,8 +209,7 @@ async def test_members_by_grid_projection_with_test_broker(settings_for, monkeyp
                 ),
             ),
         ]
-        for topic, body in messages:
-            await broker.publish(json.dumps(body).encode(), topic, key=body["subject"].encode())
+        await publish([(topic, body["subject"].encode(), body) for topic, body in messages])
 
         g2 = (await client.get("/v1/grids/G2/members")).json()
         assert [m["member_id"] for m in g2["members"]] == ["M1", "M2"]
@@ -245,7 +230,7 @@ async def test_members_by_grid_projection_with_test_broker(settings_for, monkeyp
             {"grid_id": "G2", "total": 2, "by_category": {"in_service": 1, "retired": 1}},
         ]
         # a redelivered old event changes nothing; a duplicate is not applied twice
-        await broker.publish(json.dumps(messages[1][1]).encode(), MEMBER_REPORTED, key=b"M1")
+        await publish([(MEMBER_REPORTED, b"M1", messages[1][1])])
         assert (await client.get("/v1/grids/G1/members")).json()["total"] == 0
         pool = runtime.pool
         assert await pool.fetchval("SELECT count(*) FROM inbox WHERE source = '/org-dept'") == len(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from dev.testing import read_topic, running_app
 from services.grids.main import create_app
 from shared.events import ACTIVITY_LOGGED, ActivityLogged, parse_envelope, validate_data
 from shared.events.grids import (
@@ -21,7 +22,6 @@ from shared.events.grids import (
     VISIT_LOGGED,
     GridStaffAssigned,
 )
-from shared.testing import read_topic, running_app
 
 TREE = """region_id,level,name,parent_id
 D1,district,思明区,

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from dev.testing import running_app
 from services.grids.main import create_app
-from shared.testing import running_app
 
 TREE = """region_id,level,name,parent_id
 D1,district,思明区,

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 
+from dev.testing import read_topic, running_app
 from services.grids.main import create_app
 from shared.events import REGION_DEFINED, RegionDefined, parse_envelope, validate_data
-from shared.testing import read_topic, running_app
 
 TREE_CSV = """region_id,level,name,parent_id
 350203,district,思明区,

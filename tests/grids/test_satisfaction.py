@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
+from dev.testing import read_topic, running_app
 from services.grids.main import create_app
 from shared.events.satisfaction import SATISFACTION_RATED
-from shared.testing import read_topic, running_app
 
 TREE = """region_id,level,name,parent_id
 D1,district,思明区,

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from dev.testing import ADMIN_TOKEN, running_app, wait_until
 from services.grids.main import create_app
-from shared.testing import ADMIN_TOKEN, running_app, wait_until
 
 TZ = ZoneInfo("Asia/Shanghai")
 TREE = """region_id,level,name,parent_id

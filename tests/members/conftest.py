@@ -11,10 +11,10 @@ import asyncpg
 import httpx
 import pytest
 
+from dev.testing import cloud_event, publish_raw, read_topic, running_app, wait_until
 from services.members.main import create_app
 from shared.events import REGION_DEFINED, CloudEvent, parse_envelope, validate_data
 from shared.settings import Settings
-from shared.testing import cloud_event, publish_raw, read_topic, running_app, wait_until
 
 # A valid GB 11643 ID number and a phone number planted to prove they never leave the service.
 ID_NUMBER = "11010519491231002X"

@@ -5,14 +5,15 @@ nothing, reports to communities not yet known are kept, bad events are dead-lett
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
 
-import pytest
-from faststream.kafka import TestKafkaBroker
-
-import shared.kafka
-from services.members import handlers
+from dev.testing import (
+    cloud_event,
+    in_memory_broker,
+    publish_raw,
+    read_topic,
+    running_app,
+    wait_until,
+)
 from services.members.main import create_app
 from shared.events import (
     DEADLETTER_TOPIC,
@@ -21,9 +22,7 @@ from shared.events import (
     MEMBER_REPORTED,
     REGION_DEFINED,
 )
-from shared.inbox import BatchResult, InboxConsumer
 from shared.settings import Settings
-from shared.testing import cloud_event, publish_raw, read_topic, running_app, wait_until
 
 from .conftest import Env, region_event
 
@@ -123,36 +122,22 @@ async def test_outside_events_any_order(env: Env) -> None:
     assert events[0].data["category"] == "retired" and events[0].source == "/partygrid/members"
 
 
-class _Flattening(InboxConsumer):
-    """TestKafkaBroker hands a batch subscriber a list where aiokafka gives a tuple, and
-    shared.kafka wraps anything but a tuple once more; undo that so the real inbox runs."""
-
-    async def handle(self, raw_records: Sequence[Any]) -> BatchResult:
-        flat = [r for x in raw_records for r in (x if isinstance(x, list) else [x])]
-        return await super().handle(flat)
-
-
-async def test_handler_with_test_broker(
-    members_settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_handler_with_test_broker(members_settings: Settings) -> None:
     """The inbox handler through FastStream's in-memory TestKafkaBroker, on the real
     database: the same outcome whatever the order, and a redelivery changes nothing."""
-    monkeypatch.setattr(shared.kafka, "_record_lag", lambda *_: None)
     app = create_app(members_settings)
     runtime = app.state.runtime
-    async with TestKafkaBroker(runtime.broker) as test_broker, running_app(app) as client:
+    async with in_memory_broker(app) as publish, running_app(app) as client:
         pool = runtime.pool
-        runtime.slot.consumer = _Flattening(
-            pool, handlers.apply, service="members", source=runtime.settings.source
+        await publish(
+            [
+                (MEMBER_DEREGISTERED, b"Q", deregistered("Q", T3)),
+                (MEMBER_REGISTERED, b"Q", registered("Q", "P1", T1)),
+                (MEMBER_REGISTERED, b"Q", registered("Q", "P9", T2)),
+                (REGION_DEFINED, b"C7", region_event("C7", "community", "七社区", "S1", id="r7")),
+                (REGION_DEFINED, b"C7", region_event("C7", "community", "七社区", "S1", id="r7")),
+            ]
         )
-        for topic, key, value in [
-            (MEMBER_DEREGISTERED, b"Q", deregistered("Q", T3)),
-            (MEMBER_REGISTERED, b"Q", registered("Q", "P1", T1)),
-            (MEMBER_REGISTERED, b"Q", registered("Q", "P9", T2)),
-            (REGION_DEFINED, b"C7", region_event("C7", "community", "七社区", "S1", id="r7")),
-            (REGION_DEFINED, b"C7", region_event("C7", "community", "七社区", "S1", id="r7")),
-        ]:
-            await test_broker.publish(json.dumps(value).encode(), topic, key=key)
         q = (await client.get("/v1/members/Q")).json()
         assert (q["status"], q["party_org_id"]) == ("deregistered", "P9")
         assert await pool.fetchval("SELECT count(*) FROM regions") == 1

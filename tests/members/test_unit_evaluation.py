@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from dev.testing import cloud_event, publish_raw, wait_until
 from shared.events.scoring import POINTS_CHANGED
 from shared.events.units import UNIT_COMMITMENT_UPDATED, UNIT_REVIEWED
-from shared.testing import cloud_event, publish_raw, wait_until
 
 from .conftest import OTHER_COMMUNITY_TOKEN, Env
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from shared.testing import apt_install
+from dev.testing import apt_install
 
 CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from shared.embedded import free_port
-from shared.monitoring import ensure_tool, prometheus_command, prometheus_config
+from dev.embedded import free_port
+from dev.monitoring import ensure_tool, prometheus_command, prometheus_config
 
 # Grafana's interval variables, replaced by a window holding several 1 s scrapes.
 GRAFANA_INTERVALS = ("$__rate_interval", "$__interval", "$__range")

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import shared.events
+from dev.testing import running_app
 from shared.asyncapi import published_topics
 from shared.events import DEADLETTER_TOPIC, EVENT_TYPES, parse_envelope, validate_data
 from shared.events.examples import EXAMPLES
 from shared.events.kafka_binding import REQUIRED_HEADERS, decode_event
-from shared.testing import running_app
 from tools import asyncapi as tool
 
 SERVICES = tool.SERVICES

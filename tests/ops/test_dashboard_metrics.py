@@ -31,7 +31,9 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.embedded import free_port, start_kafka
+from dev.embedded import free_port, start_kafka
+from dev.monitoring import ALERT_RULES
+from dev.testing import cloud_event, publish_raw, wait_until
 from shared.events import (
     ACTIVITY_LOGGED,
     ACTIVITY_REVOKED,
@@ -39,8 +41,6 @@ from shared.events import (
     MEMBER_REPORTED,
     REGION_DEFINED,
 )
-from shared.monitoring import ALERT_RULES
-from shared.testing import cloud_event, publish_raw, wait_until
 from tests.deploy.dashboards import (
     dashboard_metric_names,
     dashboard_metrics_by_file,
@@ -88,7 +88,7 @@ def suite(pg_server: Any, workdir: Path) -> Iterator[dict[str, Any]]:
     log_path = tmp_path / "run.log"
     log = log_path.open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "shared.run", "--data", str(tmp_path / "data")],
+        [sys.executable, "-m", "dev.run", "--data", str(tmp_path / "data")],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -14,10 +14,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from dev.testing import read_topic, running_app, wait_until
 from services.scoring.handlers import CONSUMES
 from services.scoring.main import create_app
 from shared.events import DEADLETTER_TOPIC
-from shared.testing import read_topic, running_app, wait_until
 from tools import demo
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from dev.testing import running_app, wait_until
 from services.activities.main import create_app as activities_app
 from services.grids.main import create_app as grids_app
 from services.members.main import create_app as members_app
-from shared.testing import running_app, wait_until
 from tools import demo, demo_community
 
 

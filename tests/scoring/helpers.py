@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dev.testing import cloud_event
 from shared.inbox import Record
-from shared.testing import cloud_event
 
 
 def region(rid: str, level: str, parent: str | None, name: str | None = None, **kw: Any) -> dict:

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from dev.embedded import EmbeddedPostgres, free_port, start_kafka
+from dev.testing import TEST_TOKENS, running_app, settings_for_test
 from services.scoring.main import create_app
-from shared.embedded import EmbeddedPostgres, free_port, start_kafka
-from shared.testing import TEST_TOKENS, running_app, settings_for_test
 
 ORG_TOKEN = "test-party-org-token-0001"  # a Party organisation's own reader, for ORGP
 TOKENS = f"{TEST_TOKENS},{ORG_TOKEN}:party_org:ORGP:机关党委"

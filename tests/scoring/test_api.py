@@ -8,9 +8,7 @@ import io
 import json
 from decimal import Decimal
 
-from services.scoring.main import create_app
-from shared.events import DEADLETTER_TOPIC
-from shared.testing import (
+from dev.testing import (
     REVIEWER_TOKEN,
     TEST_TOKENS,
     publish_raw,
@@ -18,6 +16,8 @@ from shared.testing import (
     running_app,
     wait_until,
 )
+from services.scoring.main import create_app
+from shared.events import DEADLETTER_TOPIC
 
 from .helpers import logged, records, region, registered, reported, revoked
 from .reference import Reference

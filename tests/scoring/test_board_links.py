@@ -17,12 +17,12 @@ import httpx
 import pytest
 import uvicorn
 
+from dev.embedded import EmbeddedPostgres, free_port, start_kafka
+from dev.testing import ADMIN_TOKEN, TEST_TOKENS, publish_raw
 from services.scoring.main import create_app
 from shared.auth import Principal
-from shared.embedded import EmbeddedPostgres, free_port, start_kafka
 from shared.links import LinkSigner
 from shared.settings import Settings
-from shared.testing import ADMIN_TOKEN, TEST_TOKENS, publish_raw
 from tests.scoring.helpers import region
 
 READONLY = "test-readonly-token-00001"

@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import services.scoring as pkg
+from dev.testing import cloud_event
 from services.scoring.domain.rules import Rule
 from services.scoring.handlers import make_apply
 from services.scoring.usecases import add_rule_version
@@ -32,7 +33,6 @@ from shared.events import POINTS_CHANGED, parse_envelope, validate_data
 from shared.inbox import InboxConsumer, Record
 from shared.service import SHARED_MIGRATIONS
 from shared.settings import with_database
-from shared.testing import cloud_event
 
 from .reference import TZ
 

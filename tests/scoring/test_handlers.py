@@ -3,13 +3,9 @@ database: the same batch handler, inbox and use case as in production."""
 
 from __future__ import annotations
 
-import json
-
-from faststream.kafka import TestKafkaBroker
-
+from dev.testing import in_memory_broker, running_app
 from services.scoring.main import create_app
 from shared.events import POINTS_CHANGED, parse_envelope, validate_data
-from shared.testing import running_app
 
 from .helpers import logged, reported
 
@@ -17,12 +13,10 @@ from .helpers import logged, reported
 async def test_batch_handler_applies_once_and_records_points_changed(settings_for) -> None:
     app = create_app(settings_for("scoring"))
     async with running_app(app) as client:
-        broker = app.state.runtime.broker
-        async with TestKafkaBroker(broker) as test_broker:
+        async with in_memory_broker(app) as publish:
             report = reported("M9", "C9", "2026-11-03T08:00:00+08:00")
             visit = logged("M9", "grid_visit", "2026-11-03T09:00:00+08:00")
-            for event in (report, visit, visit):
-                await test_broker.publish(json.dumps(event).encode(), event["type"], key=b"M9")
+            await publish([(event["type"], b"M9", event) for event in (report, visit, visit)])
         body = (await client.get("/v1/members/M9/points", params={"period": "2026-11"})).json()
         assert body["points"] == 11.0
         pool = app.state.runtime.pool

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from shared.testing import cloud_event
+from dev.testing import cloud_event
 
 from .helpers import logged, registered, reported
 from .once import ORG_TOKEN, Scoring

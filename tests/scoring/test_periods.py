@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dev.testing import read_topic, wait_until
 from shared.events.scoring import FEEDBACK_ISSUED, PERIOD_CLOSED
-from shared.testing import read_topic, wait_until
 
 from .helpers import logged, region, registered, reported, revoked
 from .once import Scoring

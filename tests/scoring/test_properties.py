@@ -22,13 +22,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dev.testing import ADMIN_TOKEN, TEST_TOKENS, cloud_event
 from services.scoring.handlers import make_apply
 from services.scoring.main import create_app
 from shared.db import create_pool, ensure_database, migrate
 from shared.inbox import InboxConsumer, Record
 from shared.service import SHARED_MIGRATIONS
 from shared.settings import Settings, with_database
-from shared.testing import ADMIN_TOKEN, TEST_TOKENS, cloud_event
 
 from .reference import TZ, Reference
 

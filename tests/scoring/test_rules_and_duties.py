@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.testing import REVIEWER_TOKEN
+from dev.testing import REVIEWER_TOKEN
 
 from .helpers import logged, reported
 from .once import Scoring

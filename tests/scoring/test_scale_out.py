@@ -18,10 +18,10 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
+from dev.testing import cloud_event, publish_raw, running_app, wait_until
 from services.scoring.handlers import CONSUMES
 from services.scoring.main import create_app
 from shared.events import ACTIVITY_LOGGED
-from shared.testing import cloud_event, publish_raw, running_app, wait_until
 
 from .helpers import region, reported
 from .reference import Reference

@@ -1,5 +1,5 @@
 """Publishing as an outside producer does with the official CloudEvents Python SDK: one
-PartyGrid event (a structured-mode dict, as `shared.testing.cloud_event` builds it) through the
+PartyGrid event (a structured-mode dict, as `dev.testing.cloud_event` builds it) through the
 SDK's Kafka binding, in binary or structured content mode, onto the real broker."""
 
 from __future__ import annotations

@@ -16,15 +16,15 @@ import asyncpg
 import httpx
 import pytest
 
+from dev.embedded import free_port
+from dev.testing import cloud_event
 from services.scoring.main import create_app
 from shared.db import create_pool, migrate
-from shared.embedded import free_port
 from shared.events import ACTIVITY_LOGGED
 from shared.inbox import InboxConsumer, Incoming, Record
 from shared.metrics import REGISTRY
 from shared.service import SHARED_MIGRATIONS
 from shared.settings import with_database
-from shared.testing import cloud_event
 
 DUMMY_MIGRATIONS = Path(__file__).parent / "dummy_migrations"
 SERVICE = "alertmetrics"  # a label of its own, so other tests' counts do not mix in

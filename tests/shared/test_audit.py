@@ -17,15 +17,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.activities.main import create_app as activities_app
-from services.grids.main import create_app as grids_app
-from services.members.main import create_app as members_app
-from services.scoring.main import create_app as scoring_app
-from shared.auth import fingerprint
-from shared.embedded import EmbeddedPostgres, free_port, start_kafka
-from shared.events import ACTIVITY_LOGGED
-from shared.settings import Settings
-from shared.testing import (
+from dev.embedded import EmbeddedPostgres, free_port, start_kafka
+from dev.testing import (
     REVIEWER_TOKEN,
     TEST_TOKENS,
     cloud_event,
@@ -33,6 +26,13 @@ from shared.testing import (
     running_app,
     wait_until,
 )
+from services.activities.main import create_app as activities_app
+from services.grids.main import create_app as grids_app
+from services.members.main import create_app as members_app
+from services.scoring.main import create_app as scoring_app
+from shared.auth import fingerprint
+from shared.events import ACTIVITY_LOGGED
+from shared.settings import Settings
 from tests.activities.helpers import COMMUNITY, seed_regions
 
 SECRETARY = "test-secretary-token-0001"  # a named city admin token

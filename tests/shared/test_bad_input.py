@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from dev.embedded import EmbeddedPostgres, free_port, start_kafka
+from dev.testing import cloud_event, running_app, settings_for_test, wait_until
 from services.scoring.main import create_app
-from shared.embedded import EmbeddedPostgres, free_port, start_kafka
 from shared.events import (
     ACTIVITY_LOGGED,
     DEADLETTER_TOPIC,
@@ -26,7 +27,6 @@ from shared.events import (
     MEMBER_REPORTED,
 )
 from shared.events.kafka_binding import REQUIRED_HEADERS
-from shared.testing import cloud_event, running_app, settings_for_test, wait_until
 
 from . import sdk
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from dev.testing import cloud_event, running_app, wait_until
 from services.scoring.main import create_app as create_scoring
 from shared.events import ACTIVITY_LOGGED, REGION_DEFINED
 from shared.events.examples import EXAMPLES
-from shared.testing import cloud_event, running_app, wait_until
 
 from .sdk import MODES, send
 

@@ -11,11 +11,7 @@ from pathlib import Path
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from services.scoring.main import create_app
-from shared.events import ACTIVITY_LOGGED
-from shared.inbox import Incoming
-from shared.service import ServiceDefinition, create_service_app
-from shared.testing import (
+from dev.testing import (
     TEST_TOKENS,
     cloud_event,
     publish_raw,
@@ -23,6 +19,10 @@ from shared.testing import (
     running_app,
     wait_until,
 )
+from services.scoring.main import create_app
+from shared.events import ACTIVITY_LOGGED
+from shared.inbox import Incoming
+from shared.service import ServiceDefinition, create_service_app
 
 from . import sdk
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from dev.testing import cloud_event
 from shared.events import (
     ACTIVITY_LOGGED,
     EVENT_TYPES,
@@ -17,7 +18,6 @@ from shared.events import (
     parse_envelope,
     validate_data,
 )
-from shared.testing import cloud_event
 
 GOOD = {
     "partygrid.member.registered": {

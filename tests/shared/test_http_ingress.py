@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
+from dev.embedded import EmbeddedPostgres, free_port, start_kafka
+from dev.testing import TEST_TOKENS, cloud_event, running_app, settings_for_test, wait_until
 from services.scoring.main import create_app
-from shared.embedded import EmbeddedPostgres, free_port, start_kafka
 from shared.events import ACTIVITY_LOGGED, ACTIVITY_REVOKED
-from shared.testing import TEST_TOKENS, cloud_event, running_app, settings_for_test, wait_until
 
 NOV = "2026-11-05T10:00:00+08:00"
 PUBLISHER = "test-publisher-token-00001"

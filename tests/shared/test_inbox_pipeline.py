@@ -9,10 +9,10 @@ from pathlib import Path
 
 import asyncpg
 
+from dev.testing import cloud_event, publish_raw, read_topic, running_app, wait_until
 from shared.events import ACTIVITY_LOGGED, DEADLETTER_TOPIC
 from shared.inbox import Incoming
 from shared.service import ServiceDefinition, create_service_app
-from shared.testing import cloud_event, publish_raw, read_topic, running_app, wait_until
 
 
 async def _apply(conn: asyncpg.Connection, events: list[Incoming]) -> None:

@@ -8,13 +8,13 @@ import json
 import uuid
 from pathlib import Path
 
+from dev.embedded import EmbeddedKafka, EmbeddedPostgres, start_kafka
+from dev.testing import TEST_TOKENS, cloud_event, read_topic, running_app, wait_until
 from services.scoring.main import create_app
-from shared.embedded import EmbeddedKafka, EmbeddedPostgres, start_kafka
 from shared.events import ACTIVITY_LOGGED
 from shared.incarnation import BrokerWatch
 from shared.metrics import REGISTRY
 from shared.settings import Settings
-from shared.testing import TEST_TOKENS, cloud_event, read_topic, running_app, wait_until
 
 NOV = "2026-11-05T10:00:00+08:00"
 

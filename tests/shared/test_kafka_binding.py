@@ -9,9 +9,9 @@ import pytest
 from cloudevents.v1.http import CloudEvent as LegacySdkEvent
 from cloudevents.v1.kafka import to_structured as legacy_to_structured
 
+from dev.testing import cloud_event
 from shared.events import ACTIVITY_LOGGED, BadEvent
 from shared.events.kafka_binding import decode_event
-from shared.testing import cloud_event
 
 from .sdk import sdk_message
 

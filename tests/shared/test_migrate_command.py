@@ -12,8 +12,8 @@ from pathlib import Path
 
 import asyncpg
 
+from dev.embedded import EmbeddedPostgres
 from shared.db import SHARED_MIGRATIONS, create_pool, migrate, migration_files
-from shared.embedded import EmbeddedPostgres
 from shared.migrate import service_migrations
 from shared.settings import with_database
 

@@ -17,10 +17,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from dev.embedded import EmbeddedPostgres, free_port, start_kafka
+from dev.testing import ADMIN_TOKEN, TEST_TOKENS, publish_raw, running_app, wait_until
 from services.scoring.main import create_app
-from shared.embedded import EmbeddedPostgres, free_port, start_kafka
 from shared.settings import Settings
-from shared.testing import ADMIN_TOKEN, TEST_TOKENS, publish_raw, running_app, wait_until
 from tests.scoring.helpers import region
 
 ISSUER = "https://id.city.example/realms/partygrid"

@@ -16,14 +16,14 @@ from typing import Any
 import httpx
 import pytest
 
+from dev.embedded import EmbeddedPostgres, free_port, start_kafka
+from dev.testing import TEST_TOKENS, cloud_event, publish_raw, running_app, wait_until
 from services.activities.main import create_app as activities_app
 from services.grids.main import create_app as grids_app
 from services.members.main import create_app as members_app
 from services.scoring.main import create_app as scoring_app
-from shared.embedded import EmbeddedPostgres, free_port, start_kafka
 from shared.events import REGION_DEFINED, UNIT_REPORTED
 from shared.settings import Settings
-from shared.testing import TEST_TOKENS, cloud_event, publish_raw, running_app, wait_until
 
 APPS = {
     "members": members_app,

@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.embedded import free_port
-from shared.monitoring import ALERT_RULES
-from shared.run import prometheus_child
+from dev.embedded import free_port
+from dev.monitoring import ALERT_RULES
+from dev.run import prometheus_child
+from dev.testing import wait_until
 from shared.settings import SERVICE_PORTS
-from shared.testing import wait_until
 
 PORTS = list(SERVICE_PORTS.values())
 

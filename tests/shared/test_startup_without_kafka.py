@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 
+from dev.embedded import free_port, start_kafka
+from dev.testing import ADMIN_TOKEN, cloud_event, publish_raw, wait_until
 from services.scoring.main import create_app
-from shared.embedded import free_port, start_kafka
-from shared.testing import ADMIN_TOKEN, cloud_event, publish_raw, wait_until
 
 
 async def test_starts_without_kafka_then_connects(settings_for, tmp_path: Path) -> None:

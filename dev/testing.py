@@ -18,8 +18,9 @@ from typing import Any, TypeVar
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
+from faststream.kafka import TestKafkaBroker
 
-from .settings import Settings
+from shared.settings import Settings
 
 T = TypeVar("T")
 
@@ -112,6 +113,28 @@ async def publish_raw(
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
+
+
+Message = tuple[str, bytes | None, bytes | dict[str, Any]]  # topic, key, value (dict: JSON)
+
+
+@contextlib.asynccontextmanager
+async def in_memory_broker(
+    app: FastAPI,
+) -> AsyncIterator[Callable[[list[Message]], Awaitable[None]]]:
+    """The app's broker swapped for FastStream's in-memory TestKafkaBroker, for fast handler
+    tests: `publish([(topic, key, value), ...])` hands each message, in order, to the app's own
+    inbox subscriber (the real inbox, use case and database) and returns once it is handled,
+    so a test asserts right after it without waiting. Enter it around or inside `running_app`;
+    broker-level behaviour (offsets, rebalances, redelivery) needs the real broker instead."""
+    async with TestKafkaBroker(app.state.runtime.broker) as broker:
+
+        async def publish(messages: list[Message]) -> None:
+            for topic, key, value in messages:
+                raw = json.dumps(value).encode() if isinstance(value, dict) else value
+                await broker.publish(raw, topic, key=key)
+
+        yield publish
 
 
 async def wait_until(

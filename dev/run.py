@@ -28,10 +28,11 @@ from pathlib import Path
 
 import httpx
 
+from shared.incarnation import create_topics
+from shared.settings import SERVICE_PORTS
+
 from .embedded import EmbeddedKafka, EmbeddedPostgres, start_kafka, start_postgres
-from .incarnation import create_topics
 from .monitoring import PROMETHEUS_PORT, ensure_tool, prometheus_command, prometheus_config
-from .settings import SERVICE_PORTS
 
 SERVICES = ("members", "grids", "activities", "scoring")
 
