@@ -74,7 +74,7 @@ async def test_volunteer_activity_from_sign_up_to_logged_and_revoked(settings_fo
         assert r.status_code == 422 and error(r) == "invalid_request"
         wrong = "000000" if code["code"] != "000000" else "111111"
         r = await client.post(f"{base}/checkins", json={"member_id": "M1", "code": wrong})
-        assert (r.status_code, error(r)) == (400, "invalid_code")
+        assert (r.status_code, error(r)) == (422, "invalid_code")
         ok = await client.post(f"{base}/checkins", json={"member_id": "M1", "code": code["code"]})
         assert ok.status_code == 200 and ok.json()["status"] == "checked_in", ok.text
         r = await client.post(f"{base}/checkins", json={"member_id": "M1", "code": code["code"]})

@@ -12,8 +12,9 @@ import pytest
 from faststream.kafka import TestKafkaBroker
 
 import shared.kafka
-from services.activities import handlers, persistence
+from services.activities import handlers
 from services.activities.main import create_app
+from services.activities.persistence import common as persistence
 from shared.events import MEMBER_REGISTERED, MEMBER_REPORTED, REGION_DEFINED
 from shared.inbox import BatchResult, InboxConsumer
 from shared.testing import cloud_event

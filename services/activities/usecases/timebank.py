@@ -42,12 +42,13 @@ from shared.events.timebank import (
     TimebankOfferChanged,
 )
 from shared.inbox import Incoming
+from shared.refusals import conflict, forbidden, invalid, not_found
 from shared.settings import Settings
 
-from . import checks, persistence
-from . import timebank_db as db
-from .domain import timebank as rules
-from .domain.rules import Refusal, conflict, invalid, not_found
+from ..domain import timebank as rules
+from ..persistence import common as persistence
+from ..persistence import timebank as db
+from . import checks
 
 Row = dict[str, Any]
 CONSUMES = (ACTIVITY_LOGGED, ACTIVITY_REVOKED)
@@ -195,8 +196,8 @@ class TimeBank:
         if community is not None:
             caller.require_region(await persistence.region_path(conn, community))
         elif not caller.may_access([]):
-            raise Refusal(
-                403, "forbidden", f"account {account_id} has no community; a city token is needed"
+            raise forbidden(
+                "forbidden", f"account {account_id} has no community; a city token is needed"
             )
         return account, community
 
@@ -291,11 +292,10 @@ class TimeBank:
             if community_id is not None:
                 await checks.community_filter(conn, caller, community_id)
             elif not caller.may_access([]):
-                raise Refusal(
-                    403,
+                raise forbidden(
                     "forbidden",
                     f"a {caller.role} token must name a community_id within its scope",
-                    {"field": "community_id"},
+                    field="community_id",
                 )
             return [dict(r) for r in await db.offers(conn, community_id, status, limit)]
 
