@@ -26,7 +26,7 @@ from shared.events import (
 from shared.inbox import Incoming
 
 from .persistence import units
-from .usecases.timebank import CONSUMES as TIMEBANK_CONSUMES
+from .usecases.banking import CONSUMES as TIMEBANK_CONSUMES
 
 # ... and volunteer records of other systems for the time bank (applied by `timebank.apply`)
 CONSUMES: tuple[str, ...] = (

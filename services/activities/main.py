@@ -28,7 +28,7 @@ from shared.settings import Settings
 
 from . import api, handlers
 from .api import meetings as meetings_api
-from .usecases import satisfaction, timebank
+from .usecases import banking, satisfaction
 
 # What the use cases send through the outbox (the AsyncAPI document lists them).
 PUBLISHES = (
@@ -53,7 +53,7 @@ async def _gauges(runtime: Runtime) -> None:
 def definition(source: str = "/partygrid/activities") -> ServiceDefinition:
     async def apply(conn: Conn, events: list[Incoming]) -> None:
         await handlers.apply(conn, events)
-        await timebank.apply(conn, events, source)  # volunteer hours of other systems
+        await banking.apply(conn, events, source)  # volunteer hours of other systems
 
     return ServiceDefinition(
         name="activities",

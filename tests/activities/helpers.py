@@ -4,12 +4,20 @@ published."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
+from fastapi import FastAPI
 
+from services.activities.main import create_app
+from shared.embedded import EmbeddedPostgres, free_port, start_kafka
 from shared.events import (
     MEMBER_DEREGISTERED,
     MEMBER_REGISTERED,
@@ -19,7 +27,15 @@ from shared.events import (
     parse_envelope,
     validate_data,
 )
-from shared.testing import cloud_event, publish_raw, read_topic, wait_until
+from shared.settings import Settings
+from shared.testing import (
+    cloud_event,
+    publish_raw,
+    read_topic,
+    running_app,
+    settings_for_test,
+    wait_until,
+)
 
 STREET = "350302001"
 COMMUNITY = "350302001001"
@@ -168,4 +184,66 @@ async def exactly(bootstrap: str, pool: asyncpg.Pool, topic: str, n: int) -> lis
     assert recorded == n, f"{recorded} events recorded for {topic}, expected {n}"
     events = await published(bootstrap, topic, n, wait=10.0 if n else 0.5)
     assert len(events) == n, [(e.id, e.data) for e in events]
+    return events
+
+
+@dataclass
+class Service:
+    """One activities service for a whole test module (started once: a module's tests act on
+    their own wishes, activities or posts, so they do not need a fresh database each)."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+    bootstrap: str
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.app.state.runtime.pool
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.state.runtime.settings
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    pg_server: EmbeddedPostgres, tmp: Path, *member_ids: str, **overrides: Any
+) -> AsyncIterator[Service]:
+    """A running activities service on its own broker, with TREE and `member_ids` projected."""
+    broker = start_kafka(free_port(), log_path=tmp / "tansu.log")
+    try:
+        settings = settings_for_test(pg_server.url, broker.bootstrap, "activities", **overrides)
+        app = create_app(settings)
+        async with running_app(app) as client:
+            service = Service(app, client, broker.bootstrap)
+            await seed_regions(broker.bootstrap, service.pool)
+            if member_ids:
+                await seed_members(broker.bootstrap, service.pool, *member_ids)
+            yield service
+    finally:
+        broker.stop()
+
+
+async def with_id(
+    service: Service, topic: str, event_id: str, *, prefix: bool = False
+) -> list[CloudEvent]:
+    """The events on `topic` with this id (or, with `prefix`, an id starting with it), read
+    back from the broker once the relay has drained the outbox; the outbox must have recorded
+    as many (so a test sharing the service with others counts only its own)."""
+    await settled(service.pool)
+    recorded = await service.pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE topic = $1 "
+        "AND convert_from(value, 'UTF8')::jsonb ->> 'id' LIKE $2",
+        topic,
+        event_id.replace("%", r"\%").replace("_", r"\_") + ("%" if prefix else ""),
+    )
+    total = await service.pool.fetchval("SELECT count(*) FROM outbox WHERE topic = $1", topic)
+    if total == 0:
+        return []
+    events = [
+        e
+        for e in await published(service.bootstrap, topic, total)
+        if e.id == event_id or (prefix and e.id.startswith(event_id))
+    ]
+    assert len(events) == recorded, (recorded, [e.id for e in events])
     return events

@@ -25,8 +25,8 @@ from shared.refusals import conflict, invalid, not_found
 from ..domain import rules
 from ..persistence import activities as db
 from . import checks
+from .banking import publish_own  # the outbox call that also banks volunteer hours
 from .base import Row, UseCaseBase, _row, new_id, utcnow
-from .timebank import publish_own  # the outbox call that also banks volunteer hours
 
 
 class ActivityUseCases(UseCaseBase):

@@ -21,8 +21,8 @@ from ..domain import rules
 from ..persistence import common
 from ..persistence import lists as db
 from . import checks
+from .banking import publish_own  # the outbox call that also banks volunteer hours
 from .base import Row, UseCaseBase, _row, new_id, utcnow
-from .timebank import publish_own  # the outbox call that also banks volunteer hours
 
 
 class ListUseCases(UseCaseBase):

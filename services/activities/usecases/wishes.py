@@ -19,8 +19,8 @@ from shared.refusals import conflict, not_found
 from ..domain import rules
 from ..persistence import wishes as db
 from . import checks
+from .banking import publish_own  # the outbox call that also banks volunteer hours
 from .base import Row, UseCaseBase, _row, new_id, utcnow
-from .timebank import publish_own  # the outbox call that also banks volunteer hours
 
 
 class WishUseCases(UseCaseBase):
