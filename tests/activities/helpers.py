@@ -41,6 +41,16 @@ STREET = "350302001"
 COMMUNITY = "350302001001"
 SOURCE = "/partygrid/activities"
 
+# tokens of the shared `service`: a community's admin, its street's, another community's
+COMMUNITY_ADMIN = "community-admin-token-0001"
+STREET_ADMIN = "street-admin-token-00000001"
+OTHER_ADMIN = "community-admin-token-0002"
+TOKENS = (
+    "test-city-admin-token-0001:city_admin:*,test-readonly-token-00001:service:*,"
+    f"{COMMUNITY_ADMIN}:community_admin:{COMMUNITY},{OTHER_ADMIN}:community_admin:OTHER,"
+    f"{STREET_ADMIN}:street_admin:350302001"
+)
+
 
 def registered(
     member_id: str, *, time: datetime | None = None, id: str | None = None
@@ -138,6 +148,19 @@ async def seed_members(bootstrap: str, pool: asyncpg.Pool, *member_ids: str) -> 
     await wait_until(known)
 
 
+async def seed_units(bootstrap: str, pool: asyncpg.Pool, units: dict[str, str]) -> None:
+    """Report resident units through Kafka and wait until the projection has them all."""
+    await publish_raw(bootstrap, [unit_reported(u, c) for u, c in units.items()])
+
+    async def known() -> bool:
+        n = await pool.fetchval(
+            "SELECT count(*) FROM unit_projection WHERE unit_id = ANY($1::text[])", list(units)
+        )
+        return bool(n == len(units))
+
+    await wait_until(known)
+
+
 async def published(
     bootstrap: str, topic: str, min_count: int, *, wait: float = 10.0
 ) -> list[CloudEvent]:
@@ -207,9 +230,14 @@ class Service:
 
 @contextlib.asynccontextmanager
 async def serving(
-    pg_server: EmbeddedPostgres, tmp: Path, *member_ids: str, **overrides: Any
+    pg_server: EmbeddedPostgres,
+    tmp: Path,
+    *member_ids: str,
+    units: dict[str, str] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Service]:
-    """A running activities service on its own broker, with TREE and `member_ids` projected."""
+    """A running activities service on its own broker, with TREE, `member_ids` and `units`
+    (unit id: community id) projected."""
     broker = start_kafka(free_port(), log_path=tmp / "tansu.log")
     try:
         settings = settings_for_test(pg_server.url, broker.bootstrap, "activities", **overrides)
@@ -219,6 +247,8 @@ async def serving(
             await seed_regions(broker.bootstrap, service.pool)
             if member_ids:
                 await seed_members(broker.bootstrap, service.pool, *member_ids)
+            if units:
+                await seed_units(broker.bootstrap, service.pool, units)
             yield service
     finally:
         broker.stop()

@@ -1,30 +1,27 @@
 """Small wishes (微心愿) over HTTP, the real database and broker: exactly one of two
 simultaneous claims wins, expired wishes cannot be claimed, fulfilment logs one
-wish_fulfilled, and token scopes follow the region tree. One service for the module; each test
-posts its own wishes."""
+wish_fulfilled, and token scopes follow the region tree. The tests share one service (the
+`service` fixture); each posts its own wishes."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
-from shared.embedded import EmbeddedPostgres
 from shared.events import ACTIVITY_LOGGED, ACTIVITY_REVOKED
 from shared.events.activities import WISH_CLAIMED, WISH_POSTED
 
-from .helpers import COMMUNITY, SOURCE, Service, at, error, serving, with_id
-
-COMMUNITY_ADMIN = "community-admin-token-0001"
-STREET_ADMIN = "street-admin-token-00000001"
-OTHER_ADMIN = "community-admin-token-0002"
-TOKENS = (
-    "test-city-admin-token-0001:city_admin:*,test-readonly-token-00001:service:*,"
-    f"{COMMUNITY_ADMIN}:community_admin:{COMMUNITY},{OTHER_ADMIN}:community_admin:OTHER,"
-    f"{STREET_ADMIN}:street_admin:350302001"
+from .helpers import (
+    COMMUNITY,
+    COMMUNITY_ADMIN,
+    OTHER_ADMIN,
+    SOURCE,
+    STREET_ADMIN,
+    Service,
+    at,
+    error,
+    with_id,
 )
 
 
@@ -42,15 +39,6 @@ def wish(**overrides: object) -> dict[str, object]:
 
 def as_(token: str) -> dict[str, Any]:
     return {"headers": {"Authorization": f"Bearer {token}"}}
-
-
-@pytest.fixture(scope="module")
-async def service(
-    pg_server: EmbeddedPostgres, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Service]:
-    tmp = tmp_path_factory.mktemp("wishes")
-    async with serving(pg_server, tmp, "M1", "M2", "M3", api_tokens=TOKENS) as running:
-        yield running
 
 
 async def posted(service: Service, **overrides: object) -> dict[str, Any]:

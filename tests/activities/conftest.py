@@ -1,0 +1,24 @@
+"""The activities service the rule-per-test modules share, started once for the package: a
+broker, a fresh database, the region tree, members M1-M3 and units U1 (in COMMUNITY) and U2
+(elsewhere) projected. Each test acts on its own wishes, posts or projects, so the tests do
+not depend on each other or on their order."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from shared.embedded import EmbeddedPostgres
+
+from .helpers import COMMUNITY, TOKENS, Service, serving
+
+
+@pytest.fixture(scope="package")
+async def service(
+    pg_server: EmbeddedPostgres, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Service]:
+    tmp = tmp_path_factory.mktemp("activities")
+    units = {"U1": COMMUNITY, "U2": "OTHER"}
+    async with serving(pg_server, tmp, "M1", "M2", "M3", units=units, api_tokens=TOKENS) as running:
+        yield running
