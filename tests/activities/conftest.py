@@ -1,5 +1,5 @@
 """The activities service the rule-per-test modules share, started once for the package: a
-broker, a fresh database, the region tree, members M1-M3 and units U1 (in COMMUNITY) and U2
+broker, a fresh database, the region tree, members M0-M7 and units U1 (in COMMUNITY) and U2
 (elsewhere) projected. Each test acts on its own wishes, posts or projects, so the tests do
 not depend on each other or on their order."""
 
@@ -13,6 +13,8 @@ from shared.embedded import EmbeddedPostgres
 
 from .helpers import COMMUNITY, TOKENS, Service, serving
 
+MEMBERS = [f"M{i}" for i in range(8)]  # registered members M0-M7
+
 
 @pytest.fixture(scope="package")
 async def service(
@@ -20,5 +22,5 @@ async def service(
 ) -> AsyncIterator[Service]:
     tmp = tmp_path_factory.mktemp("activities")
     units = {"U1": COMMUNITY, "U2": "OTHER"}
-    async with serving(pg_server, tmp, "M1", "M2", "M3", units=units, api_tokens=TOKENS) as running:
+    async with serving(pg_server, tmp, *MEMBERS, units=units, api_tokens=TOKENS) as running:
         yield running
