@@ -22,5 +22,8 @@ async def service(
 ) -> AsyncIterator[Service]:
     tmp = tmp_path_factory.mktemp("activities")
     units = {"U1": COMMUNITY, "U2": "OTHER"}
-    async with serving(pg_server, tmp, *MEMBERS, units=units, api_tokens=TOKENS) as running:
+    # twelve connections: ten simultaneous requests of the time bank tests, the relay, the consumer
+    async with serving(
+        pg_server, tmp, *MEMBERS, units=units, api_tokens=TOKENS, db_pool_max=12
+    ) as running:
         yield running

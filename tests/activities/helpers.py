@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -277,3 +278,23 @@ async def with_id(
     ]
     assert len(events) == recorded, (recorded, [e.id for e in events])
     return events
+
+
+async def about(service: Service, topic: str, subject: str) -> list[CloudEvent]:
+    """The events on `topic` keyed by this subject (an account, a member), read back from the
+    broker once the outbox is drained; the outbox must have recorded as many."""
+    await settled(service.pool)
+    recorded = await service.pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE topic = $1 AND key = $2", topic, subject.encode()
+    )
+    total = await service.pool.fetchval("SELECT count(*) FROM outbox WHERE topic = $1", topic)
+    if total == 0:
+        return []
+    events = [e for e in await published(service.bootstrap, topic, total) if e.subject == subject]
+    assert len(events) == recorded, (recorded, [e.id for e in events])
+    return events
+
+
+def unique(prefix: str) -> str:
+    """An id no other test of the shared service uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
