@@ -25,7 +25,8 @@ from shared.events import (
 )
 from shared.inbox import Incoming
 
-from .timebank import CONSUMES as TIMEBANK_CONSUMES
+from .persistence import units
+from .usecases.banking import CONSUMES as TIMEBANK_CONSUMES
 
 # ... and volunteer records of other systems for the time bank (applied by `timebank.apply`)
 CONSUMES: tuple[str, ...] = (
@@ -59,15 +60,6 @@ WHERE m.report_time IS NULL
       > (m.report_time, m.report_source, m.report_id)
 """
 
-_UNIT = """
-INSERT INTO unit_projection AS u (unit_id, name, community_id, v_time, v_source, v_id)
-VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (unit_id) DO UPDATE SET
-    name = excluded.name, community_id = excluded.community_id,
-    v_time = excluded.v_time, v_source = excluded.v_source, v_id = excluded.v_id
-WHERE (excluded.v_time, excluded.v_source, excluded.v_id) > (u.v_time, u.v_source, u.v_id)
-"""
-
 _REGION = """
 INSERT INTO region_projection AS r (region_id, parent_id, level, retired, v_time, v_source, v_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -99,8 +91,8 @@ async def apply(conn: Conn, events: list[Incoming]) -> None:
     for sql, rows in (
         (_STATUS, status_rows),
         (_REPORT, report_rows),
-        (_UNIT, unit_rows),
         (_REGION, region_rows),
     ):
         if rows:
             await conn.executemany(sql, rows)
+    await units.upsert(conn, unit_rows)

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
-from shared.api import ErrorBody
 from shared.db import Conn
 from shared.events import ACTIVITY_LOGGED, ACTIVITY_REVOKED
 from shared.events.activities import (
@@ -28,16 +26,9 @@ from shared.inbox import Incoming
 from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
 
-from . import (
-    api,
-    handlers,
-    meetings_api,
-    satisfaction,
-    satisfaction_api,
-    timebank,
-    timebank_api,
-)
-from .domain.rules import Refusal
+from . import api, handlers
+from .api import meetings as meetings_api
+from .usecases import banking, satisfaction
 
 # What the use cases send through the outbox (the AsyncAPI document lists them).
 PUBLISHES = (
@@ -62,14 +53,14 @@ async def _gauges(runtime: Runtime) -> None:
 def definition(source: str = "/partygrid/activities") -> ServiceDefinition:
     async def apply(conn: Conn, events: list[Incoming]) -> None:
         await handlers.apply(conn, events)
-        await timebank.apply(conn, events, source)  # volunteer hours of other systems
+        await banking.apply(conn, events, source)  # volunteer hours of other systems
 
     return ServiceDefinition(
         name="activities",
         title="PartyGrid activities",
         description=f"{(api.__doc__ or '').strip()}\n\n{(meetings_api.__doc__ or '').strip()}",
         migrations=Path(__file__).parent / "migrations",
-        api=[api.router, meetings_api.router, timebank_api.router, satisfaction_api.router],
+        api=api.ROUTERS,
         on_start=_gauges,
         consumes=handlers.CONSUMES,
         publishes=PUBLISHES,
@@ -77,16 +68,6 @@ def definition(source: str = "/partygrid/activities") -> ServiceDefinition:
     )
 
 
-async def _refused(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, Refusal)
-    body = ErrorBody(
-        error=exc.code, message=exc.message, details=[exc.detail] if exc.detail else []
-    )
-    return JSONResponse(body.model_dump(), status_code=exc.status)
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings(service_name="activities")
-    app = create_service_app(definition(settings.source), settings)
-    app.add_exception_handler(Refusal, _refused)
-    return app
+    return create_service_app(definition(settings.source), settings)

@@ -4,13 +4,29 @@ published."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
+from fastapi import FastAPI
 
-from dev.testing import cloud_event, publish_raw, read_topic, wait_until
+from dev.embedded import EmbeddedPostgres, free_port, start_kafka
+from dev.testing import (
+    cloud_event,
+    publish_raw,
+    read_topic,
+    running_app,
+    settings_for_test,
+    wait_until,
+)
+from services.activities.main import create_app
 from shared.events import (
     MEMBER_DEREGISTERED,
     MEMBER_REGISTERED,
@@ -20,10 +36,21 @@ from shared.events import (
     parse_envelope,
     validate_data,
 )
+from shared.settings import Settings
 
 STREET = "350302001"
 COMMUNITY = "350302001001"
 SOURCE = "/partygrid/activities"
+
+# tokens of the shared `service`: a community's admin, its street's, another community's
+COMMUNITY_ADMIN = "community-admin-token-0001"
+STREET_ADMIN = "street-admin-token-00000001"
+OTHER_ADMIN = "community-admin-token-0002"
+TOKENS = (
+    "test-city-admin-token-0001:city_admin:*,test-readonly-token-00001:service:*,"
+    f"{COMMUNITY_ADMIN}:community_admin:{COMMUNITY},{OTHER_ADMIN}:community_admin:OTHER,"
+    f"{STREET_ADMIN}:street_admin:350302001"
+)
 
 
 def registered(
@@ -122,6 +149,19 @@ async def seed_members(bootstrap: str, pool: asyncpg.Pool, *member_ids: str) -> 
     await wait_until(known)
 
 
+async def seed_units(bootstrap: str, pool: asyncpg.Pool, units: dict[str, str]) -> None:
+    """Report resident units through Kafka and wait until the projection has them all."""
+    await publish_raw(bootstrap, [unit_reported(u, c) for u, c in units.items()])
+
+    async def known() -> bool:
+        n = await pool.fetchval(
+            "SELECT count(*) FROM unit_projection WHERE unit_id = ANY($1::text[])", list(units)
+        )
+        return bool(n == len(units))
+
+    await wait_until(known)
+
+
 async def published(
     bootstrap: str, topic: str, min_count: int, *, wait: float = 10.0
 ) -> list[CloudEvent]:
@@ -169,3 +209,92 @@ async def exactly(bootstrap: str, pool: asyncpg.Pool, topic: str, n: int) -> lis
     events = await published(bootstrap, topic, n, wait=10.0 if n else 0.5)
     assert len(events) == n, [(e.id, e.data) for e in events]
     return events
+
+
+@dataclass
+class Service:
+    """One activities service for a whole test module (started once: a module's tests act on
+    their own wishes, activities or posts, so they do not need a fresh database each)."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+    bootstrap: str
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.app.state.runtime.pool
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.state.runtime.settings
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    pg_server: EmbeddedPostgres,
+    tmp: Path,
+    *member_ids: str,
+    units: dict[str, str] | None = None,
+    **overrides: Any,
+) -> AsyncIterator[Service]:
+    """A running activities service on its own broker, with TREE, `member_ids` and `units`
+    (unit id: community id) projected."""
+    broker = start_kafka(free_port(), log_path=tmp / "tansu.log")
+    try:
+        settings = settings_for_test(pg_server.url, broker.bootstrap, "activities", **overrides)
+        app = create_app(settings)
+        async with running_app(app) as client:
+            service = Service(app, client, broker.bootstrap)
+            await seed_regions(broker.bootstrap, service.pool)
+            if member_ids:
+                await seed_members(broker.bootstrap, service.pool, *member_ids)
+            if units:
+                await seed_units(broker.bootstrap, service.pool, units)
+            yield service
+    finally:
+        broker.stop()
+
+
+async def with_id(
+    service: Service, topic: str, event_id: str, *, prefix: bool = False
+) -> list[CloudEvent]:
+    """The events on `topic` with this id (or, with `prefix`, an id starting with it), read
+    back from the broker once the relay has drained the outbox; the outbox must have recorded
+    as many (so a test sharing the service with others counts only its own)."""
+    await settled(service.pool)
+    recorded = await service.pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE topic = $1 "
+        "AND convert_from(value, 'UTF8')::jsonb ->> 'id' LIKE $2",
+        topic,
+        event_id.replace("%", r"\%").replace("_", r"\_") + ("%" if prefix else ""),
+    )
+    total = await service.pool.fetchval("SELECT count(*) FROM outbox WHERE topic = $1", topic)
+    if total == 0:
+        return []
+    events = [
+        e
+        for e in await published(service.bootstrap, topic, total)
+        if e.id == event_id or (prefix and e.id.startswith(event_id))
+    ]
+    assert len(events) == recorded, (recorded, [e.id for e in events])
+    return events
+
+
+async def about(service: Service, topic: str, subject: str) -> list[CloudEvent]:
+    """The events on `topic` keyed by this subject (an account, a member), read back from the
+    broker once the outbox is drained; the outbox must have recorded as many."""
+    await settled(service.pool)
+    recorded = await service.pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE topic = $1 AND key = $2", topic, subject.encode()
+    )
+    total = await service.pool.fetchval("SELECT count(*) FROM outbox WHERE topic = $1", topic)
+    if total == 0:
+        return []
+    events = [e for e in await published(service.bootstrap, topic, total) if e.subject == subject]
+    assert len(events) == recorded, (recorded, [e.id for e in events])
+    return events
+
+
+def unique(prefix: str) -> str:
+    """An id no other test of the shared service uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.activities.domain import rules
-from services.activities.domain.rules import Refusal
 from shared.events import ActivityType
+from shared.refusals import Kind, Refusal
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -26,7 +26,7 @@ def test_hours_accepted(value: object) -> None:
 def test_hours_refused(value: object) -> None:
     with pytest.raises(Refusal) as exc:
         rules.parse_hours(value, required=True)  # type: ignore[arg-type]
-    assert exc.value.status == 422 and exc.value.code == "invalid_hours"
+    assert exc.value.kind is Kind.INVALID and exc.value.code == "invalid_hours"
 
 
 def test_hours_required_only_when_asked() -> None:

@@ -5,8 +5,8 @@ member, unit and region projections end the same whatever order their events arr
 from __future__ import annotations
 
 from dev.testing import Message, cloud_event, in_memory_broker
-from services.activities import persistence
 from services.activities.main import create_app
+from services.activities.persistence import common as persistence
 from shared.events import MEMBER_REGISTERED, MEMBER_REPORTED, REGION_DEFINED
 
 from .helpers import deregistered, registered, unit_reported

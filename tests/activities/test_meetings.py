@@ -5,7 +5,6 @@ the difference, and confirming the same roll again publishes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,31 +12,23 @@ import asyncpg
 import httpx
 import pytest
 
-from dev.embedded import EmbeddedPostgres, free_port, start_kafka
-from dev.testing import TEST_TOKENS, running_app, settings_for_test
-from services.activities.main import create_app
 from shared.events import ACTIVITY_LOGGED, ACTIVITY_REVOKED, parse_envelope
 
 from .helpers import (
     COMMUNITY,
+    COMMUNITY_ADMIN,
+    OTHER_ADMIN,
     SOURCE,
-    STREET,
+    STREET_ADMIN,
+    Service,
     at,
     error,
     published,
-    seed_members,
-    seed_regions,
     settled,
 )
 
-OWN_ADMIN = "community-admin-token-0001"
-STREET_ADMIN = "street-admin-token-00000001"
-OTHER_ADMIN = "community-admin-token-0002"
+OWN_ADMIN = COMMUNITY_ADMIN
 READ_ONLY = "test-readonly-token-00001"
-TOKENS = (
-    f"{TEST_TOKENS},{OWN_ADMIN}:community_admin:{COMMUNITY},"
-    f"{STREET_ADMIN}:street_admin:{STREET},{OTHER_ADMIN}:community_admin:OTHER"
-)
 
 
 @dataclass
@@ -86,22 +77,10 @@ class Env:
         return sum(parse_envelope(r["value"]).id.startswith(f"meeting/{meeting_id}/") for r in rows)
 
 
-@pytest.fixture(scope="module")
-async def env(
-    pg_server: EmbeddedPostgres, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Env]:
-    """One activities service for the module (each test has its own meetings)."""
-    kafka = start_kafka(free_port(), log_path=tmp_path_factory.mktemp("tansu") / "tansu.log")
-    settings = settings_for_test(pg_server.url, kafka.bootstrap, "activities", api_tokens=TOKENS)
-    app = create_app(settings)
-    try:
-        async with running_app(app) as client:
-            pool = app.state.runtime.pool
-            await seed_regions(kafka.bootstrap, pool)
-            await seed_members(kafka.bootstrap, pool, "M1", "M2", "M3", "M4")
-            yield Env(client, pool, kafka.bootstrap)
-    finally:
-        kafka.stop()
+@pytest.fixture
+def env(service: Service) -> Env:
+    """The shared activities service (each test has its own meetings)."""
+    return Env(service.client, service.pool, service.bootstrap)
 
 
 def logged_id(meeting_id: str, member: str, kind: str, version: int) -> str:

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from services.activities.domain.rules import Refusal
 from services.activities.domain.timebank import (
     banked_hours,
     check_gift,
@@ -14,6 +13,7 @@ from services.activities.domain.timebank import (
     revoked_entry_id,
 )
 from shared.events import ActivityLogged
+from shared.refusals import Refusal
 
 
 def test_only_volunteer_service_with_hours_is_banked() -> None:

@@ -1,17 +1,16 @@
 """Validation rules and state transitions of activities, wishes, service posts and the three
 lists. Everything here is pure: the use cases pass in "now" and the current state and get back
-a decision or a `Refusal`, which the API turns into a JSON 4xx."""
+a decision or a `shared.refusals.Refusal`, which `shared.api` turns into a JSON 4xx."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.events import ActivityType
+from shared.refusals import Refusal, conflict, invalid
 
 # Types an organised activity may have. wish_fulfilled and service_post come from their own
 # flows; organization_life_absent is not something one signs up for: it comes from the roll of
@@ -32,31 +31,6 @@ CODE_TTL = timedelta(minutes=5)  # a check-in code shown at the venue is valid 5
 CODE_MIN_LEFT = timedelta(minutes=1)  # a code with less left is replaced by a fresh one
 MAX_DURATION = timedelta(days=7)
 MAX_WISH_LIFETIME = timedelta(days=366)
-
-
-@dataclass(eq=False)
-class Refusal(Exception):
-    """A request the rules refuse; becomes a JSON error with this status and code."""
-
-    status: int
-    code: str
-    message: str
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        super().__init__(self.message)
-
-
-def conflict(code: str, message: str, **detail: Any) -> Refusal:
-    return Refusal(409, code, message, detail)
-
-
-def invalid(code: str, message: str, **detail: Any) -> Refusal:
-    return Refusal(422, code, message, detail)
-
-
-def not_found(what: str, key: str) -> Refusal:
-    return Refusal(404, "not_found", f"{what} {key} does not exist", {"field": what})
 
 
 # --- activities ----------------------------------------------------------------------------

@@ -19,8 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.events import ActivityLogged, ActivityType
-
-from .rules import Refusal
+from shared.refusals import Refusal, conflict, invalid
 
 ZERO = Decimal("0.00")
 
@@ -51,32 +50,29 @@ def event_id(entry_id: str) -> str:
 
 
 def insufficient(account_id: str, balance: Decimal, wanted: Decimal) -> Refusal:
-    return Refusal(
-        409,
+    return conflict(
         "insufficient_hours",
         f"account {account_id} holds {balance} hours; {wanted} are needed "
         "(a balance never goes below zero by spending)",
-        {"field": "hours", "balance": str(balance), "needed": str(wanted)},
+        field="hours",
+        balance=str(balance),
+        needed=str(wanted),
     )
 
 
 def check_gift(giver: str, receiver: str) -> None:
     if giver == receiver:
-        raise Refusal(
-            422,
-            "same_account",
-            "hours can only be given to another account",
-            {"field": "to_account_id"},
+        raise invalid(
+            "same_account", "hours can only be given to another account", field="to_account_id"
         )
 
 
 def check_offer_listed(offer: dict[str, Any]) -> None:
     if offer["status"] != "listed":
-        raise Refusal(
-            409,
+        raise conflict(
             "offer_withdrawn",
             f"offer {offer['offer_id']} was withdrawn and can no longer be redeemed",
-            {"field": "offer_id"},
+            field="offer_id",
         )
 
 

@@ -10,7 +10,7 @@ from shared.db import Conn
 from shared.events import RegionLevel
 from shared.regions import require_region
 
-from . import persistence as db
+from ..persistence import common as db
 
 TABLE = "region_projection"
 

@@ -29,8 +29,8 @@ from shared.auth import Caller
 from shared.events import ID_PATTERN
 from shared.events.types import Id
 
-from .domain.meetings import Attendance, Entry, MeetingKind
-from .meeting_usecases import MeetingUseCases
+from ..domain.meetings import Attendance, Entry, MeetingKind
+from ..usecases.meetings import MeetingUseCases
 
 
 def get_cases(request: Request, pool: Pool) -> MeetingUseCases:

@@ -1,22 +1,15 @@
-"""Use cases of the time bank (时间银行), one transaction each, every movement written with
-the event that announces it (outbox).
-
-Hours come in two ways, both through `bank`:
-- from this service's own volunteer records (confirmed volunteer activities, project service):
-  `publish_own` below is the outbox call the activities use cases make; it banks the hours of
-  the activity.logged / activity.revoked it publishes in the same transaction (the service's
-  consumer skips its own events when they come back from Kafka, since they are in its inbox);
-- from outside systems (a volunteer platform): the inbox `apply` hands consumed activity.logged
-  and activity.revoked to `bank`, deduplicated by CloudEvents source + id like every event.
-Rules (no cap, revocations may go below zero, spending never does) are in `domain.timebank`.
+"""Use cases of the time bank (时间银行) accounts: open an account, read its statement, list and
+withdraw offers in a community's catalogue, redeem an offer and give hours, one transaction
+each, every movement written with the event that announces it (outbox). How volunteer hours
+are banked is in `banking`; the rules (spending never takes a balance below zero) are in
+`domain.timebank`.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,142 +19,24 @@ from shared import outbox
 from shared.auth import Principal
 from shared.db import Conn
 from shared.events import (
-    ACTIVITY_LOGGED,
-    ACTIVITY_REVOKED,
-    ActivityLogged,
-    ActivityRevoked,
     CloudEvent,
-    EventRef,
     new_event,
-    validate_data,
 )
 from shared.events.timebank import (
-    TIMEBANK_CHANGED,
     TIMEBANK_OFFER_CHANGED,
-    TimebankChanged,
     TimebankOfferChanged,
 )
-from shared.inbox import Incoming
+from shared.refusals import conflict, forbidden, invalid, not_found
 from shared.settings import Settings
 
-from . import checks, persistence
-from . import timebank_db as db
-from .domain import timebank as rules
-from .domain.rules import Refusal, conflict, invalid, not_found
+from ..domain import timebank as rules
+from ..persistence import common as persistence
+from ..persistence import timebank as db
+from . import checks
+from .banking import changed_event
+from .base import utcnow
 
 Row = dict[str, Any]
-CONSUMES = (ACTIVITY_LOGGED, ACTIVITY_REVOKED)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-# --- banking volunteer records ---------------------------------------------------------------
-
-
-def _changed(source: str, entry: asyncpg.Record) -> CloudEvent:
-    logged = (
-        EventRef(source=entry["logged_source"], id=entry["logged_id"])
-        if entry["logged_id"]
-        else None
-    )
-    data = TimebankChanged(
-        account_id=entry["account_id"],
-        entry_id=entry["entry_id"],
-        kind=entry["kind"],
-        hours=entry["hours"],
-        balance=entry["balance"],
-        community_id=entry["community_id"],
-        offer_id=entry["offer_id"],
-        counterpart=entry["counterpart"],
-        logged=logged,
-    )
-    return new_event(
-        type=TIMEBANK_CHANGED,
-        source=source,
-        data=data,
-        subject=entry["account_id"],
-        time=entry["at"],
-        id=rules.event_id(entry["entry_id"]),
-    )
-
-
-async def _earn(conn: Conn, event: CloudEvent, data: ActivityLogged) -> asyncpg.Record | None:
-    hours = rules.banked_hours(data)
-    if hours is None or await db.is_revoked(conn, event.source, event.id):
-        return None
-    if await db.earned_entry(conn, event.source, event.id) is not None:
-        return None
-    balance = await db.credit(conn, data.member_id, hours, data.community_id, event.time)
-    return await db.insert_entry(
-        conn,
-        {
-            "entry_id": rules.earned_entry_id(event.source, event.id),
-            "account_id": data.member_id,
-            "kind": "earned",
-            "hours": hours,
-            "balance": balance,
-            "at": event.time,
-            "community_id": data.community_id,
-            "logged_source": event.source,
-            "logged_id": event.id,
-        },
-    )
-
-
-async def _take_back(conn: Conn, event: CloudEvent, data: ActivityRevoked) -> asyncpg.Record | None:
-    ref = data.revokes
-    if not await db.record_revocation(conn, ref.source, ref.id, event.time):
-        return None
-    earned = await db.earned_entry(conn, ref.source, ref.id)
-    if earned is None:
-        return None  # not volunteer hours, or not arrived yet (it will then earn nothing)
-    hours = -earned["hours"]
-    balance = await db.credit(conn, earned["account_id"], hours, None, event.time)
-    return await db.insert_entry(
-        conn,
-        {
-            "entry_id": rules.revoked_entry_id(ref.source, ref.id),
-            "account_id": earned["account_id"],
-            "kind": "revoked",
-            "hours": hours,
-            "balance": balance,
-            "at": event.time,
-            "community_id": earned["community_id"],
-            "logged_source": ref.source,
-            "logged_id": ref.id,
-        },
-    )
-
-
-async def bank(conn: Conn, source: str, events: Sequence[tuple[CloudEvent, Any]]) -> None:
-    """Bank the volunteer hours of logged activities and take back those of revoked ones,
-    in order, announcing every movement; other events are ignored."""
-    changes = []
-    for event, data in events:
-        if isinstance(data, ActivityLogged):
-            entry = await _earn(conn, event, data)
-        elif isinstance(data, ActivityRevoked):
-            entry = await _take_back(conn, event, data)
-        else:
-            continue
-        if entry is not None:
-            changes.append(_changed(source, entry))
-    await outbox.add_to_outbox(conn, changes)
-
-
-async def apply(conn: Conn, events: list[Incoming], source: str) -> None:
-    """The inbox part: consumed activity.logged / activity.revoked of other systems."""
-    await bank(conn, source, [(i.event, i.data) for i in events])
-
-
-async def publish_own(conn: Conn, events: Sequence[CloudEvent]) -> None:
-    """`shared.outbox.publish_own`, plus banking the volunteer hours of what is published."""
-    await outbox.publish_own(conn, events)
-    mine = [e for e in events if e.type in CONSUMES]
-    if mine:
-        await bank(conn, mine[0].source, [(e, validate_data(e)) for e in mine])
 
 
 # --- accounts, catalogue, redemptions and gifts -------------------------------------------
@@ -195,8 +70,8 @@ class TimeBank:
         if community is not None:
             caller.require_region(await persistence.region_path(conn, community))
         elif not caller.may_access([]):
-            raise Refusal(
-                403, "forbidden", f"account {account_id} has no community; a city token is needed"
+            raise forbidden(
+                "forbidden", f"account {account_id} has no community; a city token is needed"
             )
         return account, community
 
@@ -291,11 +166,10 @@ class TimeBank:
             if community_id is not None:
                 await checks.community_filter(conn, caller, community_id)
             elif not caller.may_access([]):
-                raise Refusal(
-                    403,
+                raise forbidden(
                     "forbidden",
                     f"a {caller.role} token must name a community_id within its scope",
-                    {"field": "community_id"},
+                    field="community_id",
                 )
             return [dict(r) for r in await db.offers(conn, community_id, status, limit)]
 
@@ -351,7 +225,7 @@ class TimeBank:
                     "offer_id": offer_id,
                 },
             )
-            await outbox.add_to_outbox(conn, [_changed(self.settings.source, entry)])
+            await outbox.add_to_outbox(conn, [changed_event(self.settings.source, entry)])
             return dict(entry), True
 
     async def give(
@@ -418,6 +292,6 @@ class TimeBank:
                 },
             )
             await outbox.add_to_outbox(
-                conn, [_changed(self.settings.source, e) for e in (given, received)]
+                conn, [changed_event(self.settings.source, e) for e in (given, received)]
             )
             return dict(given), True

@@ -27,7 +27,7 @@ from shared.auth import Caller
 from shared.events import ID_PATTERN
 from shared.events.types import Id
 
-from .timebank import TimeBank
+from ..usecases.timebank import TimeBank
 
 
 def get_timebank(request: Request, pool: Pool) -> TimeBank:

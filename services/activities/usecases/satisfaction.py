@@ -1,7 +1,7 @@
 """Residents' satisfaction with small wishes (微心愿): once a wish is fulfilled, the resident's
 rating (1-5, optional comment) is recorded, once, and announced as satisfaction.rated (score
 only); figures per community and street are read back and exported as a metric per street.
-Rules and figures are in `shared.satisfaction`; the SQL is the few statements below."""
+Rules and figures are in `shared.satisfaction`; the SQL is in `persistence.satisfaction`."""
 
 from __future__ import annotations
 
@@ -14,16 +14,18 @@ import asyncpg
 from prometheus_client import Gauge
 
 from shared import satisfaction as rules
-from shared.api import ApiError
 from shared.auth import Principal
 from shared.db import Conn
 from shared.events import new_event
 from shared.events.satisfaction import SATISFACTION_RATED, SatisfactionRated
 from shared.metrics import REGISTRY
 from shared.outbox import add_to_outbox
+from shared.refusals import not_found
 from shared.settings import Settings
 
-from . import persistence
+from ..persistence import common as persistence
+from ..persistence import satisfaction as db
+from ..persistence import wishes
 
 SATISFACTION_AVERAGE = Gauge(
     "partygrid_activities_wish_satisfaction_average",
@@ -38,25 +40,10 @@ SATISFACTION_RATINGS = Gauge(
     registry=REGISTRY,
 )
 
-# the region at each level of a rated wish: its community, or the community's parent street
-_LEVEL_COLUMN = {"community": "w.community_id", "street": "c.parent_id"}
-
-
-async def _counts(conn: Conn, level: str, community_id: str | None) -> list[asyncpg.Record]:
-    column = _LEVEL_COLUMN[level]
-    return await conn.fetch(
-        f"""SELECT {column} AS region_id, w.score, count(*) AS n
-            FROM wish_ratings w LEFT JOIN region_projection c ON c.region_id = w.community_id
-            WHERE ($1::text IS NULL OR w.community_id = $1 OR c.parent_id = $1)
-              AND {column} IS NOT NULL
-            GROUP BY 1, 2 ORDER BY 1, 2""",
-        community_id,
-    )
-
 
 async def figures(conn: Conn, level: str, within: str | None) -> list[dict[str, Any]]:
     per_region: dict[str, dict[int, int]] = defaultdict(dict)
-    for r in await _counts(conn, level, within):
+    for r in await db.counts(conn, level, within):
         per_region[r["region_id"]][r["score"]] = r["n"]
     return [rules.summary(region, counts) for region, counts in sorted(per_region.items())]
 
@@ -78,22 +65,13 @@ class Satisfaction:
     ) -> dict[str, Any]:
         now = datetime.now(UTC)
         async with self.pool.acquire() as conn, conn.transaction():
-            wish = await persistence.wish(conn, wish_id)
+            wish = await wishes.wish(conn, wish_id)
             if wish is None:
-                raise ApiError(404, "not_found", f"wish {wish_id} does not exist")
+                raise not_found("wish", wish_id)
             community = wish["community_id"]
             caller.require_region(await persistence.region_path(conn, community))
             rules.check_ratable("wish", wish_id, wish["status"], "fulfilled")
-            row = await conn.fetchrow(
-                """INSERT INTO wish_ratings (wish_id, community_id, score, comment, rated_at)
-                   VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
-                   RETURNING score, comment, rated_at""",
-                wish_id,
-                community,
-                score,
-                comment,
-                now,
-            )
+            row = await db.insert_rating(conn, wish_id, community, score, comment, now)
             if row is None:
                 raise rules.already_rated("wish", wish_id)
             data = SatisfactionRated(

@@ -13,7 +13,7 @@ import asyncpg
 
 from shared.db import Conn
 
-from .domain.meetings import Attendance, Standing
+from ..domain.meetings import Attendance, Standing
 
 Row = asyncpg.Record
 

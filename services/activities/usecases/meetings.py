@@ -10,12 +10,12 @@ from typing import Any
 
 from shared.auth import Principal
 from shared.outbox import publish_own
+from shared.refusals import not_found
 
+from ..domain import meetings as rules
+from ..persistence import meetings as db
 from . import checks
-from . import meetings_persistence as db
-from .domain import meetings as rules
-from .domain.rules import not_found
-from .usecases import Row, UseCases, new_id, utcnow
+from .base import Row, UseCaseBase, new_id, utcnow
 
 
 def _meeting_row(record: Any, roll: dict[str, rules.Standing]) -> Row:
@@ -34,7 +34,7 @@ def _meeting_row(record: Any, roll: dict[str, rules.Standing]) -> Row:
     return row
 
 
-class MeetingUseCases(UseCases):
+class MeetingUseCases(UseCaseBase):
     async def create_meeting(self, caller: Principal, body: dict[str, Any]) -> Row:
         async with self.pool.acquire() as conn, conn.transaction():
             await checks.community(conn, caller, body["community_id"])

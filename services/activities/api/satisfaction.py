@@ -16,7 +16,7 @@ from shared.auth import Caller
 from shared.events import ID_PATTERN
 from shared.satisfaction import RatingIn, RatingOut, SatisfactionOut
 
-from .satisfaction import Satisfaction
+from ..usecases.satisfaction import Satisfaction
 
 
 def get_satisfaction(request: Request, pool: Pool) -> Satisfaction:
