@@ -61,8 +61,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Refusal)
     async def _refusal(request: Request, exc: Refusal) -> JSONResponse:
         request.state.error_code = exc.code  # for the audit trail
-        details = [exc.detail] if exc.detail else []
-        body = ErrorBody(error=exc.code, message=exc.message, details=details)
+        body = ErrorBody(error=exc.code, message=exc.message, details=exc.details)
         return JSONResponse(body.model_dump(), status_code=REFUSAL_STATUS[exc.kind])
 
     @app.exception_handler(ApiError)

@@ -31,6 +31,8 @@ class Refusal(Exception):
         self.code = code
         self.message = message
         self.detail = detail
+        # several problems at once (every bad line of a file): the raiser lists them here
+        self.details: list[dict[str, Any]] = [detail] if detail else []
 
 
 def invalid(code: str, message: str, **detail: Any) -> Refusal:

@@ -27,12 +27,7 @@ Grids (一网格一支部):
 - `POST   /v1/grids/{grid_id}/visits`       log a visit (入户走访); by a member it also
                                             publishes activity.logged (grid_visit);  `GET` lists
 
-Incidents (事在网中办):
-- `POST   /v1/grids/{grid_id}/incidents`    report {category, title, description,
-                                            time_limit_hours}
-- `GET    /v1/incidents?grid_id=&within=&status=&overdue=&supervised=`, `GET /v1/incidents/{id}`
-- `POST   /v1/incidents/{id}/assign|resolve|close|supervise`  an action not allowed in the
-                                            current status answers 409 invalid_transition
+Incidents (事在网中办): see incidents_api.py.
 Errors are JSON: {"error", "message", "details": [{rule, field, line, …}]}.
 """
 
@@ -45,11 +40,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.api import ERROR_RESPONSES, ApiError, Pool
 from shared.auth import Caller
-from shared.events.grids import IncidentCategory, IncidentStatus, StaffRole
+from shared.events.grids import StaffRole
 from shared.events.types import ID_PATTERN, Id, RegionLevel
+from shared.refusals import invalid
 
-from . import usecases
-from .usecases import Context
+from .usecases import grids, regions, staff, visits
+from .usecases.context import Context
 
 router = APIRouter(responses=ERROR_RESPONSES)
 MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -59,7 +55,6 @@ RegionId = Annotated[
 ]
 GridId = Annotated[str, Path(pattern=ID_PATTERN, description="The id of a region of level grid.")]
 StaffId = Annotated[str, Path(pattern=ID_PATTERN, description="The staff member's id.")]
-IncidentId = Annotated[str, Path(pattern=ID_PATTERN, description="The incident's id.")]
 Within = Annotated[
     str | None,
     Query(
@@ -70,15 +65,18 @@ Within = Annotated[
 ]
 
 
-def _ctx(request: Request, pool: Any, caller: Any) -> Context:
+def context_of(request: Request, pool: Any, caller: Any) -> Context:
+    """The use cases' context of a request: its pool, its caller and this service's source."""
     return Context(pool=pool, caller=caller, source=request.app.state.runtime.settings.source)
 
 
-class _In(BaseModel):
+class StrictIn(BaseModel):
+    """A request body: an unknown field is refused, not ignored."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class RegionIn(_In):
+class RegionIn(StrictIn):
     region_id: Id = Field(description="The region's administrative code.")
     level: RegionLevel = Field(description="district, street, community, grid or building.")
     name: str = Field(min_length=1, max_length=200, description="The region's name.")
@@ -87,7 +85,7 @@ class RegionIn(_In):
     )
 
 
-class RegionPatch(_In):
+class RegionPatch(StrictIn):
     name: str | None = Field(
         default=None, min_length=1, max_length=200, description="New name (rename)."
     )
@@ -99,7 +97,7 @@ class RegionPatch(_In):
     )
 
 
-class StaffIn(_In):
+class StaffIn(StrictIn):
     role: StaffRole = Field(description="leader (网格长), worker (网格员) or household_contact.")
     name: str = Field(min_length=1, max_length=100, description="The person's name.")
     member_id: Id | None = Field(
@@ -112,12 +110,12 @@ class StaffIn(_In):
     )
 
 
-class BranchIn(_In):
+class BranchIn(StrictIn):
     party_org_id: Id = Field(description="The Party branch's organisation id.")
     name: str = Field(min_length=1, max_length=200, description="The branch's name.")
 
 
-class VisitIn(_In):
+class VisitIn(StrictIn):
     staff_id: Id = Field(description="The leader or worker of this grid who visited.")
     households: int = Field(ge=1, le=1000, description="Number of households visited.")
     duration_minutes: int = Field(ge=1, le=1440, description="Length of the visit in minutes.")
@@ -130,44 +128,13 @@ class VisitIn(_In):
     )
 
 
-class IncidentIn(_In):
-    category: IncidentCategory = Field(description="What kind of matter it is.")
-    title: str = Field(min_length=1, max_length=200, description="A short title.")
-    description: str = Field(default="", max_length=4000, description="Details.")
-    time_limit_hours: float = Field(
-        gt=0, le=24 * 90, description="Hours from reporting until it must be resolved."
-    )
-    reported_at: AwareDatetime | None = Field(
-        default=None, description="When it was reported (default now)."
-    )
-
-
-class AssignIn(_In):
-    assignee_id: Id = Field(description="A staff member of the incident's grid.")
-
-
-class ResolveIn(_In):
-    resolution: str = Field(min_length=1, max_length=4000, description="How it was resolved.")
-
-
-class CloseIn(_In):
-    note: str | None = Field(default=None, max_length=2000, description="Optional closing note.")
-
-
-class SuperviseIn(_In):
-    note: str = Field(default="", max_length=2000, description="The supervisor's instruction.")
-    due_at: AwareDatetime | None = Field(
-        default=None, description="A new time limit, if supervision changes it."
-    )
-
-
 # --- regions -----------------------------------------------------------------------------
 
 
 @router.post("/v1/regions", status_code=201, tags=["regions"], summary="Create a region")
 async def create_region(body: RegionIn, request: Request, pool: Pool, caller: Caller) -> dict:
-    return await usecases.create_region(
-        _ctx(request, pool, caller), body.region_id, body.level, body.name, body.parent_id
+    return await regions.create_region(
+        context_of(request, pool, caller), body.region_id, body.level, body.name, body.parent_id
     )
 
 
@@ -195,10 +162,10 @@ async def import_regions(
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ApiError(
-            422, "malformed_row", f"the file is not UTF-8 (byte {exc.start})", line=None
+        raise invalid(
+            "malformed_row", f"the file is not UTF-8 (byte {exc.start})", line=None
         ) from None
-    return await usecases.import_csv(_ctx(request, pool, caller), text, dry_run=dry_run)
+    return await regions.import_csv(context_of(request, pool, caller), text, dry_run=dry_run)
 
 
 @router.get("/v1/regions", tags=["regions"], summary="List regions")
@@ -216,8 +183,8 @@ async def list_regions(
         str | None, Query(pattern=ID_PATTERN, description="Page after this region id.")
     ] = None,
 ) -> dict:
-    items = await usecases.list_regions(
-        _ctx(request, pool, caller),
+    items = await regions.list_regions(
+        context_of(request, pool, caller),
         level=level,
         orphans_only=orphans,
         include_retired=include_retired,
@@ -229,7 +196,7 @@ async def list_regions(
 
 @router.get("/v1/regions/{region_id}", tags=["regions"], summary="One region")
 async def get_region(region_id: RegionId, request: Request, pool: Pool, caller: Caller) -> dict:
-    return await usecases.get_region(_ctx(request, pool, caller), region_id)
+    return await regions.get_region(context_of(request, pool, caller), region_id)
 
 
 @router.patch("/v1/regions/{region_id}", tags=["regions"], summary="Rename, move, retire or revive")
@@ -237,9 +204,9 @@ async def update_region(
     region_id: RegionId, body: RegionPatch, request: Request, pool: Pool, caller: Caller
 ) -> dict:
     if not body.model_fields_set:
-        raise ApiError(422, "invalid_request", "give name, parent_id and/or retired")
-    return await usecases.update_region(
-        _ctx(request, pool, caller),
+        raise invalid("invalid_request", "give name, parent_id and/or retired")
+    return await regions.update_region(
+        context_of(request, pool, caller),
         region_id,
         name=body.name,
         parent_id=body.parent_id,
@@ -250,7 +217,7 @@ async def update_region(
 
 @router.get("/v1/regions/{region_id}/path", tags=["regions"], summary="Path to the root")
 async def region_path(region_id: RegionId, request: Request, pool: Pool, caller: Caller) -> dict:
-    items = await usecases.region_path(_ctx(request, pool, caller), region_id)
+    items = await regions.region_path(context_of(request, pool, caller), region_id)
     return {"region_id": region_id, "items": items}
 
 
@@ -262,7 +229,9 @@ async def region_children(
     caller: Caller,
     include_retired: Annotated[bool, Query(description="Include retired children.")] = False,
 ) -> dict:
-    items = await usecases.region_children(_ctx(request, pool, caller), region_id, include_retired)
+    items = await regions.region_children(
+        context_of(request, pool, caller), region_id, include_retired
+    )
     return {"region_id": region_id, "items": items}
 
 
@@ -275,8 +244,8 @@ async def region_subtree(
     include_retired: Annotated[bool, Query(description="Include retired regions.")] = False,
     max_depth: Annotated[int, Query(ge=0, le=4, description="Levels below the region.")] = 4,
 ) -> dict:
-    items = await usecases.region_subtree(
-        _ctx(request, pool, caller), region_id, include_retired, max_depth
+    items = await regions.region_subtree(
+        context_of(request, pool, caller), region_id, include_retired, max_depth
     )
     return {"region_id": region_id, "items": items}
 
@@ -286,19 +255,19 @@ async def region_subtree(
 
 @router.get("/v1/grids/coverage", tags=["grids"], summary="Grids lacking leader/worker/branch")
 async def coverage(request: Request, pool: Pool, caller: Caller, within: Within = None) -> dict:
-    return await usecases.coverage(_ctx(request, pool, caller), within)
+    return await grids.coverage(context_of(request, pool, caller), within)
 
 
 @router.get("/v1/grids/member-counts", tags=["grids"], summary="Members by category per grid")
 async def member_counts(
     request: Request, pool: Pool, caller: Caller, within: Within = None
 ) -> dict:
-    return await usecases.member_counts(_ctx(request, pool, caller), within)
+    return await grids.member_counts(context_of(request, pool, caller), within)
 
 
 @router.get("/v1/grids/{grid_id}", tags=["grids"], summary="Grid staff, branch and members")
 async def grid(grid_id: GridId, request: Request, pool: Pool, caller: Caller) -> dict:
-    return await usecases.grid_overview(_ctx(request, pool, caller), grid_id)
+    return await grids.grid_overview(context_of(request, pool, caller), grid_id)
 
 
 @router.put("/v1/grids/{grid_id}/staff/{staff_id}", tags=["grids"], summary="Assign staff")
@@ -310,8 +279,8 @@ async def assign_staff(
     pool: Pool,
     caller: Caller,
 ) -> dict:
-    return await usecases.assign_staff(
-        _ctx(request, pool, caller),
+    return await staff.assign_staff(
+        context_of(request, pool, caller),
         grid_id,
         staff_id=staff_id,
         role=body.role,
@@ -330,7 +299,7 @@ async def assign_staff(
 async def remove_staff(
     grid_id: GridId, staff_id: StaffId, request: Request, pool: Pool, caller: Caller
 ) -> Response:
-    await usecases.remove_staff(_ctx(request, pool, caller), grid_id, staff_id)
+    await staff.remove_staff(context_of(request, pool, caller), grid_id, staff_id)
     return Response(status_code=204)
 
 
@@ -338,8 +307,8 @@ async def remove_staff(
 async def attach_branch(
     grid_id: GridId, body: BranchIn, request: Request, pool: Pool, caller: Caller
 ) -> dict:
-    return await usecases.attach_branch(
-        _ctx(request, pool, caller), grid_id, body.party_org_id, body.name
+    return await staff.attach_branch(
+        context_of(request, pool, caller), grid_id, body.party_org_id, body.name
     )
 
 
@@ -347,13 +316,13 @@ async def attach_branch(
     "/v1/grids/{grid_id}/branch", status_code=204, tags=["grids"], summary="Detach the branch"
 )
 async def detach_branch(grid_id: GridId, request: Request, pool: Pool, caller: Caller) -> Response:
-    await usecases.detach_branch(_ctx(request, pool, caller), grid_id)
+    await staff.detach_branch(context_of(request, pool, caller), grid_id)
     return Response(status_code=204)
 
 
 @router.get("/v1/grids/{grid_id}/members", tags=["grids"], summary="Members living in the grid")
 async def grid_members(grid_id: GridId, request: Request, pool: Pool, caller: Caller) -> dict:
-    return await usecases.grid_members(_ctx(request, pool, caller), grid_id)
+    return await grids.grid_members(context_of(request, pool, caller), grid_id)
 
 
 @router.post(
@@ -362,8 +331,8 @@ async def grid_members(grid_id: GridId, request: Request, pool: Pool, caller: Ca
 async def log_visit(
     grid_id: GridId, body: VisitIn, request: Request, pool: Pool, caller: Caller
 ) -> dict:
-    return await usecases.log_visit(
-        _ctx(request, pool, caller),
+    return await visits.log_visit(
+        context_of(request, pool, caller),
         grid_id,
         staff_id=body.staff_id,
         households=body.households,
@@ -382,105 +351,8 @@ async def list_visits(
     caller: Caller,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many.")] = 100,
 ) -> dict:
-    items = await usecases.list_visits(_ctx(request, pool, caller), grid_id, limit)
+    items = await visits.list_visits(context_of(request, pool, caller), grid_id, limit)
     return {"grid_id": grid_id, "items": items}
-
-
-# --- incidents ---------------------------------------------------------------------------
-
-
-@router.post(
-    "/v1/grids/{grid_id}/incidents",
-    status_code=201,
-    tags=["incidents"],
-    summary="Report an incident",
-)
-async def report_incident(
-    grid_id: GridId, body: IncidentIn, request: Request, pool: Pool, caller: Caller
-) -> dict:
-    return await usecases.report_incident(
-        _ctx(request, pool, caller),
-        grid_id,
-        category=body.category,
-        title=body.title,
-        description=body.description,
-        time_limit_hours=body.time_limit_hours,
-        reported_at=body.reported_at,
-    )
-
-
-@router.get("/v1/incidents", tags=["incidents"], summary="List incidents")
-async def list_incidents(
-    request: Request,
-    pool: Pool,
-    caller: Caller,
-    grid_id: Annotated[
-        str | None,
-        Query(pattern=ID_PATTERN, description="Only this grid (a known grid, retired accepted)."),
-    ] = None,
-    within: Within = None,
-    status: Annotated[IncidentStatus | None, Query(description="Only this status.")] = None,
-    overdue: Annotated[bool, Query(description="Only unresolved past their limit.")] = False,
-    supervised: Annotated[bool, Query(description="Only those under supervision.")] = False,
-    limit: Annotated[int, Query(ge=1, le=5000, description="At most this many.")] = 500,
-) -> dict:
-    items = await usecases.list_incidents(
-        _ctx(request, pool, caller),
-        grid_id=grid_id,
-        within=within,
-        status=status,
-        overdue_only=overdue,
-        supervised_only=supervised,
-        limit=limit,
-    )
-    return {"items": items}
-
-
-@router.get("/v1/incidents/{incident_id}", tags=["incidents"], summary="One incident")
-async def get_incident(
-    incident_id: IncidentId, request: Request, pool: Pool, caller: Caller
-) -> dict:
-    return await usecases.get_incident(_ctx(request, pool, caller), incident_id)
-
-
-@router.post("/v1/incidents/{incident_id}/assign", tags=["incidents"], summary="Assign")
-async def assign_incident(
-    incident_id: IncidentId, body: AssignIn, request: Request, pool: Pool, caller: Caller
-) -> dict:
-    return await usecases.transition(
-        _ctx(request, pool, caller), incident_id, "assign", assignee_id=body.assignee_id
-    )
-
-
-@router.post("/v1/incidents/{incident_id}/resolve", tags=["incidents"], summary="Resolve")
-async def resolve_incident(
-    incident_id: IncidentId, body: ResolveIn, request: Request, pool: Pool, caller: Caller
-) -> dict:
-    return await usecases.transition(
-        _ctx(request, pool, caller), incident_id, "resolve", resolution=body.resolution
-    )
-
-
-@router.post("/v1/incidents/{incident_id}/close", tags=["incidents"], summary="Close")
-async def close_incident(
-    incident_id: IncidentId, body: CloseIn, request: Request, pool: Pool, caller: Caller
-) -> dict:
-    return await usecases.transition(
-        _ctx(request, pool, caller), incident_id, "close", note=body.note
-    )
-
-
-@router.post(
-    "/v1/incidents/{incident_id}/supervise",
-    tags=["incidents"],
-    summary="Put under supervision (督办)",
-)
-async def supervise_incident(
-    incident_id: IncidentId, body: SuperviseIn, request: Request, pool: Pool, caller: Caller
-) -> dict:
-    return await usecases.transition(
-        _ctx(request, pool, caller), incident_id, "supervise", note=body.note, due_at=body.due_at
-    )
 
 
 __all__ = ["router"]

@@ -1,5 +1,8 @@
-"""Wiring of the grids service (port 8002): region tree, grid staff, members by grid, visits
-and incidents. `uvicorn services.grids.main:create_app --factory --port 8002`."""
+"""Wiring of the grids service (port 8002): region tree, grid staff, members by grid, visits,
+incidents, residents' satisfaction and the daily visiting duty. Nothing happens at import time.
+
+Run: `uvicorn services.grids.main:create_app --factory --port 8002`.
+"""
 
 from __future__ import annotations
 
@@ -23,16 +26,12 @@ from shared.events.grids import (
     VISIT_LOGGED,
 )
 from shared.events.satisfaction import SATISFACTION_RATED
-from shared.service import Runtime, ServiceDefinition, create_service_app
+from shared.service import ServiceDefinition, create_service_app
 from shared.settings import Settings
 
-from .api import router
-from .handlers import CONSUMES, apply
-from .metrics import PeriodicRefresh
-from .satisfaction_api import router as satisfaction_router
-from .visitduty_api import router as visit_duty_router
+from . import api, handlers, incidents_api, satisfaction_api, visitduty_api
+from .refresh import PeriodicRefresh
 
-MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_REFRESH_SECONDS = 15.0
 # What the use cases send through the outbox (the AsyncAPI document lists them); a grid visit
 # by a member is also an activity.logged (grid_visit) for scoring.
@@ -54,42 +53,33 @@ PUBLISHES = (
 )
 
 
-def create_app(
-    settings: Settings | None = None, *, refresh_seconds: float | None = None
-) -> FastAPI:
-    """Build the grids app. `refresh_seconds` (env GRIDS_REFRESH_SECONDS, default 15) is how
-    often overdue incidents are flagged and the incident gauges re-read."""
+def definition(refresh_seconds: float | None = None) -> ServiceDefinition:
+    """`refresh_seconds` (env GRIDS_REFRESH_SECONDS, default 15) is how often overdue incidents
+    are flagged and the gauges re-read."""
     every = refresh_seconds or float(
         os.environ.get("GRIDS_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS)
     )
-
-    async def on_start(runtime: Runtime) -> None:
-        assert runtime.pool is not None
-        refresher = PeriodicRefresh(
-            runtime.pool, runtime.settings.source, every, runtime.settings.tz
-        )
-        runtime.extras["incident_refresh"] = refresher
-        await refresher.once()
-        refresher.start()
-
-    async def on_stop(runtime: Runtime) -> None:
-        refresher = runtime.extras.get("incident_refresh")
-        if refresher is not None:
-            await refresher.stop()
-
-    definition = ServiceDefinition(
+    refresh = PeriodicRefresh(every)
+    return ServiceDefinition(
         name="grids",
         title="PartyGrid grids",
         description=(
             "Region tree (district → street → community → grid → building), grid staff "
             "(一网格一支部), members by grid, grid visits (入户走访) and incidents (事在网中办)."
         ),
-        migrations=MIGRATIONS,
-        api=[router, satisfaction_router, visit_duty_router],
-        consumes=CONSUMES,
+        migrations=Path(__file__).parent / "migrations",
+        api=[api.router, incidents_api.router, satisfaction_api.router, visitduty_api.router],
+        consumes=handlers.CONSUMES,
         publishes=PUBLISHES,
-        apply=apply,
-        on_start=on_start,
-        on_stop=on_stop,
+        apply=handlers.apply,
+        on_start=refresh.start,
+        on_stop=refresh.stop,
     )
-    return create_service_app(definition, settings or Settings(service_name="grids"))
+
+
+def create_app(
+    settings: Settings | None = None, *, refresh_seconds: float | None = None
+) -> FastAPI:
+    return create_service_app(
+        definition(refresh_seconds), settings or Settings(service_name="grids")
+    )

@@ -1,24 +1,20 @@
-"""Incident gauges of the grids service, on the shared registry so /metrics exports them.
+"""Gauges of the grids service (incidents, satisfaction, visiting duty), on the shared registry
+so /metrics exports them.
 
-They are read from the database (not counted in memory) so every replica reports the same,
-correct numbers; they are refreshed after each incident transition and by a periodic task,
-because an incident becomes overdue by the clock alone, without any request.
+They show figures read from the database (not counted in memory) so every replica reports the
+same, correct numbers. The use cases read the figures and hand them to the `show_*` functions
+here after their transaction commits; `refresh.py` does the same periodically, because an
+incident becomes overdue by the clock alone, without any request. This module imports nothing of
+the service, so the use cases can depend on it without a cycle.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from typing import Any
 
-import asyncpg
 from prometheus_client import Gauge
 
 from shared.metrics import REGISTRY
-
-log = logging.getLogger(__name__)
 
 INCIDENTS_OPEN = Gauge(
     "partygrid_grids_incidents_open",
@@ -41,62 +37,13 @@ INCIDENTS_OVERDUE_BY_COMMUNITY = Gauge(
 )
 
 
-async def refresh_incident_gauges(pool: asyncpg.Pool) -> tuple[int, int]:
-    from . import persistence
-
-    now = datetime.now(UTC)
-    async with pool.acquire() as conn:
-        open_, overdue = await persistence.incident_counts(conn, now)
-        by_community = await persistence.overdue_by_community(conn, now)
+def show_incidents(open_: int, overdue: int, by_community: dict[str, int]) -> None:
     INCIDENTS_OPEN.set(open_)
     INCIDENTS_OVERDUE.set(overdue)
     # replaced as a whole with no await in between, so a scrape never sees half of it
     INCIDENTS_OVERDUE_BY_COMMUNITY.clear()
     for community, n in by_community.items():
         INCIDENTS_OVERDUE_BY_COMMUNITY.labels(community).set(n)
-    return open_, overdue
-
-
-class PeriodicRefresh:
-    """Every `seconds`: flag incidents that became overdue (publishing incident.overdue)
-    and refresh the gauges."""
-
-    def __init__(
-        self, pool: asyncpg.Pool, source: str, seconds: float, tz: ZoneInfo | None = None
-    ) -> None:
-        self.pool = pool
-        self.tz = tz
-        self.source = source
-        self.seconds = seconds
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="grids-incident-refresh")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def once(self) -> None:
-        from .usecases import flag_overdue
-
-        await flag_overdue(self.pool, self.source)
-        await refresh_incident_gauges(self.pool)
-        await refresh_satisfaction_gauges(self.pool)
-        if self.tz is not None:
-            await refresh_visit_duty_gauges(self.pool, self.tz)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("incident refresh failed; retrying")
-            await asyncio.sleep(self.seconds)
 
 
 # Residents' satisfaction with incidents, per street (a city has tens of streets, not
@@ -115,11 +62,9 @@ SATISFACTION_RATINGS = Gauge(
 )
 
 
-async def refresh_satisfaction_gauges(pool: asyncpg.Pool) -> None:
-    """Re-read the per-street figures (after a rating and with the periodic refresh)."""
-    from .satisfaction import figures
-
-    for item in await figures(pool, "street", None):
+def show_satisfaction(per_street: list[dict[str, Any]]) -> None:
+    """`per_street`: the street figures of `shared.satisfaction.summary`."""
+    for item in per_street:
         SATISFACTION_AVERAGE.labels(item["region_id"]).set(float(item["average"]))
         SATISFACTION_RATINGS.labels(item["region_id"]).set(item["ratings"])
 
@@ -134,9 +79,8 @@ VISIT_DUTY_WORKERS = Gauge(
 )
 
 
-async def refresh_visit_duty_gauges(pool: asyncpg.Pool, tz: ZoneInfo) -> None:
-    from .visitduty import yesterday_by_street
-
-    for item in await yesterday_by_street(pool, tz):
+def show_visit_duty(per_street: list[dict[str, Any]]) -> None:
+    """`per_street`: region_id, met and not_met of each street."""
+    for item in per_street:
         VISIT_DUTY_WORKERS.labels(item["region_id"], "met").set(item["met"])
         VISIT_DUTY_WORKERS.labels(item["region_id"], "not_met").set(item["not_met"])

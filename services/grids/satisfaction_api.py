@@ -16,14 +16,10 @@ from shared.auth import Caller
 from shared.events.types import ID_PATTERN
 from shared.satisfaction import RatingIn, RatingOut, SatisfactionOut
 
-from . import satisfaction
-from .usecases import Context
+from .api import context_of
+from .usecases import satisfaction
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["satisfaction"])
-
-
-def _ctx(request: Request, pool: Any, caller: Any) -> Context:
-    return Context(pool=pool, caller=caller, source=request.app.state.runtime.settings.source)
 
 
 @router.post(
@@ -41,7 +37,7 @@ async def rate_incident(
 ) -> dict[str, Any]:
     caller.require_write()
     return await satisfaction.rate_incident(
-        _ctx(request, pool, caller), incident_id, body.score, body.comment
+        context_of(request, pool, caller), incident_id, body.score, body.comment
     )
 
 
@@ -62,4 +58,4 @@ async def incident_satisfaction(
         Query(pattern=ID_PATTERN, description="Only inside this region (default: your scope)."),
     ] = None,
 ) -> dict[str, Any]:
-    return await satisfaction.satisfaction(_ctx(request, pool, caller), level, within)
+    return await satisfaction.satisfaction(context_of(request, pool, caller), level, within)

@@ -17,14 +17,10 @@ from shared.api import ERROR_RESPONSES, Pool
 from shared.auth import Caller
 from shared.events.types import ID_PATTERN
 
-from . import visitduty
-from .usecases import Context
+from .api import context_of
+from .usecases import visitduty
 
 router = APIRouter(prefix="/v1/visit-duty", responses=ERROR_RESPONSES, tags=["visit duty"])
-
-
-def _ctx(request: Request, pool: Any, caller: Any) -> Context:
-    return Context(pool=pool, caller=caller, source=request.app.state.runtime.settings.source)
 
 
 class SettingIn(BaseModel):
@@ -103,12 +99,12 @@ async def visit_duty(
     ] = None,
 ) -> dict[str, Any]:
     tz = request.app.state.runtime.settings.tz
-    return await visitduty.visit_duty(_ctx(request, pool, caller), tz, period, within, met)
+    return await visitduty.visit_duty(context_of(request, pool, caller), tz, period, within, met)
 
 
 @router.get("/setting", response_model=SettingOut, summary="The duty's setting")
 async def get_setting(request: Request, pool: Pool, caller: Caller) -> dict[str, Any]:
-    return await visitduty.get_setting(_ctx(request, pool, caller))
+    return await visitduty.get_setting(context_of(request, pool, caller))
 
 
 @router.put("/setting", response_model=SettingOut, summary="Change the duty (city_admin)")
@@ -116,5 +112,5 @@ async def put_setting(
     body: SettingIn, request: Request, pool: Pool, caller: Caller
 ) -> dict[str, Any]:
     return await visitduty.put_setting(
-        _ctx(request, pool, caller), body.minutes_per_day, body.weekdays
+        context_of(request, pool, caller), body.minutes_per_day, body.weekdays
     )

@@ -8,6 +8,7 @@ from services.grids.domain import incidents
 from services.grids.domain.regions import Node, check_import, check_placement, parse_csv
 from shared.events.grids import IncidentStatus
 from shared.events.types import RegionLevel as L
+from shared.refusals import Kind
 
 TREE = {
     "D": Node("D", L.DISTRICT, "District", None),
@@ -21,15 +22,26 @@ def rules(problems: list) -> list[str]:
     return [p.rule for p in problems]
 
 
-def test_placement_rules() -> None:
+def test_a_grid_under_a_community_is_placed() -> None:
     assert check_placement(Node("G2", L.GRID, "g", "C"), TREE) == []
+
+
+def test_a_parent_must_be_exactly_one_level_up() -> None:
     assert rules(check_placement(Node("G2", L.GRID, "g", "S"), TREE)) == ["level_order"]
-    assert rules(check_placement(Node("G2", L.GRID, "g", "NOPE"), TREE)) == ["unknown_parent"]
     assert rules(check_placement(Node("S2", L.STREET, "s", None), TREE)) == ["level_order"]
     assert rules(check_placement(Node("D2", L.DISTRICT, "d", "D"), TREE)) == ["level_order"]
-    # moving the street under its own grid: a cycle, reported as such
+
+
+def test_an_unknown_parent_is_refused() -> None:
+    assert rules(check_placement(Node("G2", L.GRID, "g", "NOPE"), TREE)) == ["unknown_parent"]
+
+
+def test_a_move_under_its_own_descendant_is_a_cycle() -> None:
     moved = dict(TREE, S=Node("S", L.STREET, "Street", "G"))
     assert rules(check_placement(moved["S"], moved)) == ["cycle"]
+
+
+def test_nothing_is_placed_under_a_retired_parent() -> None:
     retired = dict(TREE, C=Node("C", L.COMMUNITY, "Community", "S", retired=True))
     assert rules(check_placement(Node("G2", L.GRID, "g", "C"), retired)) == ["retired_parent"]
 
@@ -56,25 +68,53 @@ def test_csv_parse_reports_line_numbers() -> None:
     assert parse_csv("id,name\n1,2\n").problems[0].line == 1
 
 
-def test_import_accepts_children_before_parents_and_rejects_retiring_a_live_parent() -> None:
+def test_an_import_accepts_children_before_their_parents() -> None:
     rows = parse_csv("region_id,level,name,parent_id\nG1,grid,g,C1\nC1,community,c,S\n").rows
     assert check_import(rows, TREE) == []
+
+
+def test_an_import_does_not_retire_a_parent_of_live_children() -> None:
     retire = parse_csv("region_id,level,name,parent_id,retired\nC,community,c,S,true\n").rows
     assert rules(check_import(retire, TREE)) == ["has_children"]
+
+
+def test_an_import_does_not_change_a_regions_level() -> None:
     relevel = parse_csv("region_id,level,name,parent_id\nC,street,c,D\n").rows
     assert "level_change" in rules(check_import(relevel, TREE))
 
 
-def test_incident_transitions() -> None:
-    OP, A, R, C = (IncidentStatus(s) for s in ("open", "assigned", "resolved", "closed"))
+OP, A, R, C = (IncidentStatus(s) for s in ("open", "assigned", "resolved", "closed"))
+
+
+def test_an_open_or_assigned_incident_is_assigned() -> None:
     assert incidents.check("assign", OP) is None
     assert incidents.check("assign", A) is None
+    assert incidents.check("assign", C) is not None
+
+
+def test_only_an_assigned_incident_is_resolved() -> None:
     assert incidents.check("resolve", OP) is not None
+    assert incidents.next_status("resolve", A) is R
+
+
+def test_only_a_resolved_incident_is_closed() -> None:
     assert incidents.check("close", A) is not None
     assert incidents.check("close", R) is None
-    assert incidents.check("assign", C) is not None
+
+
+def test_supervision_is_raised_once() -> None:
+    assert incidents.check("supervise", A) is None
     assert incidents.check("supervise", A, supervised=True) is not None
-    assert incidents.next_status("resolve", A) is R
+
+
+def test_a_refused_action_is_a_conflict_naming_the_status_and_the_action() -> None:
+    refusal = incidents.check("close", OP, incident_id="i1")
+    assert refusal is not None and refusal.kind is Kind.CONFLICT
+    assert refusal.code == "invalid_transition"
+    assert refusal.detail == {"incident_id": "i1", "current_status": "open", "action": "close"}
+
+
+def test_an_unresolved_incident_past_its_limit_is_overdue() -> None:
     now = datetime.now(UTC)
     assert incidents.is_overdue(A, now - timedelta(minutes=1), now)
     assert not incidents.is_overdue(R, now - timedelta(minutes=1), now)

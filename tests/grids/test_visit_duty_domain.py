@@ -13,7 +13,7 @@ from services.grids.domain.visitduty import (
     parse_period,
     worker_result,
 )
-from shared.api import ApiError
+from shared.refusals import Kind, Refusal
 
 TODAY = date(2026, 11, 21)  # a Saturday
 
@@ -26,15 +26,16 @@ def test_periods_are_a_day_an_iso_week_or_a_month() -> None:
     december = parse_period("2025-12", TODAY)
     assert (december.first, december.end) == (date(2025, 12, 1), date(2026, 1, 1))
     for bad in ("2026-02-30", "2026-W54", "2026-13", "21/11/2026"):
-        with pytest.raises(ApiError) as caught:
+        with pytest.raises(Refusal) as caught:
             parse_period(bad, TODAY)
-        assert caught.value.error == "invalid_period", bad
+        assert caught.value.code == "invalid_period", bad
+        assert caught.value.kind is Kind.INVALID
 
 
 def test_a_period_that_has_not_begun_is_refused() -> None:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(Refusal) as caught:
         parse_period("2026-12", TODAY)
-    assert caught.value.error == "future_period"
+    assert caught.value.code == "future_period"
 
 
 def test_days_are_owed_from_assignment_up_to_today_on_duty_weekdays() -> None:

@@ -7,10 +7,10 @@ time limit. An unresolved incident past its time limit is overdue.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from shared.events.grids import IncidentStatus
+from shared.refusals import Refusal, conflict
 
 OPEN, ASSIGNED, RESOLVED, CLOSED = (
     IncidentStatus.OPEN,
@@ -28,27 +28,28 @@ TRANSITIONS: dict[str, tuple[frozenset[IncidentStatus], IncidentStatus | None]] 
 }
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """Why an action is not allowed now (answered as 409)."""
-
-    action: str
-    status: IncidentStatus
-    message: str
-
-
-def check(action: str, status: IncidentStatus, *, supervised: bool = False) -> Refusal | None:
+def check(
+    action: str,
+    status: IncidentStatus,
+    *,
+    supervised: bool = False,
+    incident_id: str | None = None,
+) -> Refusal | None:
+    """Why `action` is not allowed now (a conflict with the incident's status), or None."""
+    about = {"incident_id": incident_id} if incident_id is not None else {}
     allowed, _ = TRANSITIONS[action]
     if status not in allowed:
-        return Refusal(
-            action,
-            status,
+        message = (
             f"cannot {action} an incident that is {status.value}; {action} is allowed only "
-            f"when it is {' or '.join(sorted(s.value for s in allowed))}",
+            f"when it is {' or '.join(sorted(s.value for s in allowed))}"
         )
-    if action == "supervise" and supervised:
-        return Refusal(action, status, "the incident is already under supervision")
-    return None
+    elif action == "supervise" and supervised:
+        message = "the incident is already under supervision"
+    else:
+        return None
+    return conflict(
+        "invalid_transition", message, **about, current_status=status.value, action=action
+    )
 
 
 def next_status(action: str, status: IncidentStatus) -> IncidentStatus:

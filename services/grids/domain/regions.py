@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from shared.events.types import ID_PATTERN, REGION_LEVEL_ORDER, RegionLevel
+from shared.refusals import Kind
 
 _ID = re.compile(ID_PATTERN)
 CSV_COLUMNS = ("region_id", "level", "name", "parent_id")
@@ -64,16 +65,16 @@ class Violation:
         return detail
 
 
-# HTTP status for each rule, used by the API layer.
-RULE_STATUS: dict[str, int] = {
-    "duplicate_code": 409,
-    "has_children": 409,
-    "cycle": 409,
-    "unknown_parent": 422,
-    "retired_parent": 422,
-    "level_order": 422,
-    "malformed_row": 422,
-    "level_change": 422,
+# What sort of refusal each rule is: a conflict with the current tree, or an invalid request.
+RULE_KIND: dict[str, Kind] = {
+    "duplicate_code": Kind.CONFLICT,
+    "has_children": Kind.CONFLICT,
+    "cycle": Kind.CONFLICT,
+    "unknown_parent": Kind.INVALID,
+    "retired_parent": Kind.INVALID,
+    "level_order": Kind.INVALID,
+    "malformed_row": Kind.INVALID,
+    "level_change": Kind.INVALID,
 }
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from shared.api import ApiError
+from shared.refusals import invalid
 
 DEFAULT_MINUTES = 120
 ALL_WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)  # ISO: Monday = 1 … Sunday = 7
@@ -51,15 +51,14 @@ def parse_period(text: str, today: date) -> Period:
         else:
             raise ValueError(text)
     except ValueError:
-        raise ApiError(
-            422,
+        raise invalid(
             "invalid_period",
             f"period {text!r} is not a day (2026-11-21), an ISO week (2026-W47) or a month "
             "(2026-11)",
             field="period",
         ) from None
     if period.first > today:
-        raise ApiError(422, "future_period", f"period {text} has not begun yet", field="period")
+        raise invalid("future_period", f"period {text} has not begun yet", field="period")
     return period
 
 

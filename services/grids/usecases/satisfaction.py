@@ -9,16 +9,17 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
+
 from shared import satisfaction as rules
-from shared.api import ApiError
 from shared.events import new_event
 from shared.events.satisfaction import SATISFACTION_RATED, SatisfactionRated
 from shared.outbox import add_to_outbox
 
-from . import metrics
-from . import persistence as db
-from . import satisfaction_db as sql
-from .usecases import Context, _path_ids, _scope_within
+from .. import incidents_db, metrics
+from .. import persistence as db
+from .. import satisfaction_db as sql
+from .context import Context, missing, path_ids, scope_within
 
 
 async def rate_incident(
@@ -26,11 +27,11 @@ async def rate_incident(
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        incident = await db.get_incident(conn, incident_id)
+        incident = await incidents_db.get_incident(conn, incident_id)
         if incident is None:
-            raise ApiError(404, "not_found", f"incident {incident_id} does not exist")
+            raise missing("incident", incident_id)
         grid_id = incident["grid_id"]
-        ctx.caller.require_region(await _path_ids(conn, grid_id) or [grid_id])
+        ctx.caller.require_region(await path_ids(conn, grid_id) or [grid_id])
         rules.check_ratable("incident", incident_id, incident["status"], "closed")
         row = await sql.insert_rating(conn, incident_id, grid_id, score, comment, now)
         if row is None:
@@ -47,7 +48,7 @@ async def rate_incident(
             id=f"satisfaction/incident/{incident_id}",
         )
         await add_to_outbox(conn, [event])
-    await metrics.refresh_satisfaction_gauges(ctx.pool)
+    await refresh_satisfaction_gauges(ctx.pool)
     return {
         "subject_id": incident_id,
         "region_id": grid_id,
@@ -68,6 +69,11 @@ async def figures(pool: Any, level: str, grids: list[str] | None) -> list[dict[s
 
 async def satisfaction(ctx: Context, level: str, within: str | None) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
-        within = await _scope_within(conn, ctx, within)
+        within = await scope_within(conn, ctx, within)
         grids = None if within is None else await db.grids_within(conn, within)
     return {"level": level, "within": within, "items": await figures(ctx.pool, level, grids)}
+
+
+async def refresh_satisfaction_gauges(pool: asyncpg.Pool) -> None:
+    """Re-read the per-street figures (after a rating and with the periodic refresh)."""
+    metrics.show_satisfaction(await figures(pool, "street", None))

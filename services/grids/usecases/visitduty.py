@@ -5,8 +5,7 @@ street (yesterday, a complete day) is refreshed with the incident gauges."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,15 +13,15 @@ import asyncpg
 
 from shared.db import Conn
 
-from . import persistence as db
-from .domain import visitduty as rules
-from .usecases import Context, _scope_within
+from .. import metrics
+from .. import persistence as db
+from .. import visitduty_db as sql
+from ..domain import visitduty as rules
+from .context import Context, scope_within
 
 
 async def _setting(conn: Conn) -> dict[str, Any]:
-    row = await conn.fetchrow(
-        "SELECT minutes_per_day, weekdays, updated_at FROM visit_duty_setting"
-    )
+    row = await sql.setting(conn)
     if row is None:
         return {
             "minutes_per_day": rules.DEFAULT_MINUTES,
@@ -40,48 +39,8 @@ async def get_setting(ctx: Context) -> dict[str, Any]:
 async def put_setting(ctx: Context, minutes_per_day: int, weekdays: list[int]) -> dict[str, Any]:
     ctx.caller.require_city()
     async with ctx.pool.acquire() as conn:
-        await conn.execute(
-            """INSERT INTO visit_duty_setting (only_row, minutes_per_day, weekdays, updated_at)
-               VALUES (true, $1, $2, $3)
-               ON CONFLICT (only_row) DO UPDATE SET minutes_per_day = excluded.minutes_per_day,
-                   weekdays = excluded.weekdays, updated_at = excluded.updated_at""",
-            minutes_per_day,
-            sorted(set(weekdays)),
-            datetime.now(UTC),
-        )
+        await sql.save_setting(conn, minutes_per_day, sorted(set(weekdays)), datetime.now(UTC))
         return await _setting(conn)
-
-
-async def _staff(conn: Conn, grids: list[str] | None) -> list[asyncpg.Record]:
-    """Leaders and workers with their grid's community and street."""
-    return await conn.fetch(
-        """SELECT s.grid_id, s.staff_id, s.role, s.assigned_at,
-                  g.parent_id AS community_id, c.parent_id AS street_id
-           FROM grid_staff s
-           JOIN regions g ON g.region_id = s.grid_id AND NOT g.retired
-           LEFT JOIN regions c ON c.region_id = g.parent_id
-           WHERE s.role IN ('leader', 'worker')
-             AND ($1::text[] IS NULL OR s.grid_id = ANY($1::text[]))
-           ORDER BY s.grid_id, s.staff_id""",
-        grids,
-    )
-
-
-async def _minutes(
-    conn: Conn, start: datetime, end: datetime, tz: ZoneInfo
-) -> dict[tuple[str, str], dict[date, int]]:
-    rows = await conn.fetch(
-        """SELECT grid_id, staff_id, (visited_at AT TIME ZONE $3)::date AS day,
-                  sum(duration_minutes)::int AS minutes
-           FROM visits WHERE visited_at >= $1 AND visited_at < $2 GROUP BY 1, 2, 3""",
-        start,
-        end,
-        tz.key,
-    )
-    out: dict[tuple[str, str], dict[date, int]] = defaultdict(dict)
-    for r in rows:
-        out[(r["grid_id"], r["staff_id"])][r["day"]] = r["minutes"]
-    return out
 
 
 async def figures(
@@ -92,9 +51,9 @@ async def figures(
     setting = await _setting(conn)
     start = datetime.combine(period.first, time(0), tz)
     end = datetime.combine(period.end, time(0), tz)
-    minutes = await _minutes(conn, start, end, tz)
+    minutes = await sql.minutes_by_day(conn, start, end, tz)
     workers = []
-    for s in await _staff(conn, grids):
+    for s in await sql.duty_staff(conn, grids):
         days = rules.duty_days(
             period, today, setting["weekdays"], s["assigned_at"].astimezone(tz).date()
         )
@@ -129,7 +88,7 @@ async def visit_duty(
     ctx: Context, tz: ZoneInfo, period: str | None, within: str | None, met: bool | None
 ) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
-        within = await _scope_within(conn, ctx, within)
+        within = await scope_within(conn, ctx, within)
         grids = None if within is None else await db.grids_within(conn, within)
         result = await figures(conn, tz, period or datetime.now(tz).date().isoformat(), grids)
     if met is not None:
@@ -146,3 +105,8 @@ async def yesterday_by_street(pool: asyncpg.Pool, tz: ZoneInfo) -> list[dict[str
         streets = await db.live_streets(conn)
     idle = {"workers": 0, "met": 0, "not_met": 0}
     return [owed.get(s, {"region_id": s, **idle}) for s in sorted(set(streets) | set(owed))]
+
+
+async def refresh_visit_duty_gauges(pool: asyncpg.Pool, tz: ZoneInfo) -> None:
+    """Re-read yesterday's figures per street (with the periodic refresh)."""
+    metrics.show_visit_duty(await yesterday_by_street(pool, tz))

@@ -1,0 +1,216 @@
+"""Use cases of a grid's people (一网格一支部): its leader, workers and household contacts, and
+the Party branch attached to it. One leader per grid: a new leader replaces the old one, and
+both changes are events of the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from shared.events.envelope import CloudEvent
+from shared.events.grids import (
+    GRID_BRANCH_ATTACHED,
+    GRID_BRANCH_DETACHED,
+    GRID_STAFF_ASSIGNED,
+    GRID_STAFF_REMOVED,
+    GridBranchAttached,
+    GridBranchDetached,
+    GridStaffAssigned,
+    GridStaffRemoved,
+    StaffRole,
+)
+from shared.events.types import RegionLevel
+from shared.outbox import publish_own
+from shared.refusals import Kind, Refusal, invalid
+
+from .. import persistence as db
+from .context import Context, live_grid, missing, own_event, path_ids
+
+
+def staff_json(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "staff_id": row["staff_id"],
+        "role": row["role"],
+        "name": row["name"],
+        "member_id": row["member_id"],
+        "building_id": row["building_id"],
+        "assigned_at": row["assigned_at"],
+    }
+
+
+async def assign_staff(
+    ctx: Context,
+    grid_id: str,
+    *,
+    staff_id: str,
+    role: StaffRole,
+    name: str,
+    member_id: str | None,
+    building_id: str | None,
+) -> dict[str, Any]:
+    """Assign a person to a grid; a new leader replaces the old one (one leader per grid)."""
+    ctx.caller.require_write()
+    if role is StaffRole.HOUSEHOLD_CONTACT and member_id is None:
+        raise invalid(
+            "member_required",
+            "a household contact (党员中心户) is a member household: member_id is required",
+            field="member_id",
+        )
+    now = datetime.now(UTC)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await live_grid(conn, ctx, grid_id)
+        if building_id is not None:
+            building = await db.get_region(conn, building_id)
+            if (
+                building is None
+                or building["level"] != RegionLevel.BUILDING.value
+                or building["parent_id"] != grid_id
+                or building["retired"]
+            ):
+                raise invalid(
+                    "unknown_building",
+                    f"{building_id} is not a live building of grid {grid_id}",
+                    field="building_id",
+                )
+        events: list[CloudEvent] = []
+        existing = await db.staff_member(conn, grid_id, staff_id, for_update=True)
+        if (
+            existing is not None
+            and existing["role"] == role.value
+            and existing["name"] == name
+            and existing["member_id"] == member_id
+            and existing["building_id"] == building_id
+        ):
+            return staff_json(existing)  # nothing changed, nothing to publish
+        if existing is not None and existing["role"] != role.value:
+            events.append(_removed_event(ctx, grid_id, staff_id, existing["role"], now))
+        if role is StaffRole.LEADER:
+            leader = await db.leader_of(conn, grid_id)
+            if leader is not None and leader["staff_id"] != staff_id:
+                await db.delete_staff(conn, grid_id, leader["staff_id"])
+                events.append(_removed_event(ctx, grid_id, leader["staff_id"], "leader", now))
+        await db.upsert_staff(
+            conn,
+            {
+                "grid_id": grid_id,
+                "staff_id": staff_id,
+                "role": role.value,
+                "name": name,
+                "member_id": member_id,
+                "building_id": building_id,
+            },
+        )
+        events.append(
+            own_event(
+                ctx,
+                GRID_STAFF_ASSIGNED,
+                GridStaffAssigned(
+                    grid_id=grid_id,
+                    staff_id=staff_id,
+                    role=role,
+                    member_id=member_id,
+                    building_id=building_id,
+                ),
+                grid_id,
+                now,
+            )
+        )
+        await publish_own(conn, events)
+        row = await db.staff_member(conn, grid_id, staff_id)
+    assert row is not None
+    return staff_json(row)
+
+
+def _removed_event(
+    ctx: Context, grid_id: str, staff_id: str, role: str, now: datetime
+) -> CloudEvent:
+    return own_event(
+        ctx,
+        GRID_STAFF_REMOVED,
+        GridStaffRemoved(grid_id=grid_id, staff_id=staff_id, role=StaffRole(role)),
+        grid_id,
+        now,
+    )
+
+
+async def remove_staff(ctx: Context, grid_id: str, staff_id: str) -> None:
+    ctx.caller.require_write()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if await db.get_region(conn, grid_id) is None:
+            raise missing("grid", grid_id)
+        ctx.caller.require_region(await path_ids(conn, grid_id))
+        existing = await db.staff_member(conn, grid_id, staff_id, for_update=True)
+        if existing is None:
+            raise missing("staff", staff_id)
+        await db.delete_staff(conn, grid_id, staff_id)
+        await publish_own(
+            conn, [_removed_event(ctx, grid_id, staff_id, existing["role"], datetime.now(UTC))]
+        )
+
+
+async def attach_branch(ctx: Context, grid_id: str, party_org_id: str, name: str) -> dict[str, Any]:
+    ctx.caller.require_write()
+    now = datetime.now(UTC)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        await live_grid(conn, ctx, grid_id)
+        old = await db.branch_of(conn, grid_id)
+        events = []
+        if old is not None and old["party_org_id"] != party_org_id:
+            events.append(
+                own_event(
+                    ctx,
+                    GRID_BRANCH_DETACHED,
+                    GridBranchDetached(grid_id=grid_id, party_org_id=old["party_org_id"]),
+                    grid_id,
+                    now,
+                )
+            )
+        if old is None or old["party_org_id"] != party_org_id or old["name"] != name:
+            await db.set_branch(conn, grid_id, party_org_id, name)
+        if old is None or old["party_org_id"] != party_org_id:
+            events.append(
+                own_event(
+                    ctx,
+                    GRID_BRANCH_ATTACHED,
+                    GridBranchAttached(grid_id=grid_id, party_org_id=party_org_id),
+                    grid_id,
+                    now,
+                )
+            )
+        await publish_own(conn, events)
+        row = await db.branch_of(conn, grid_id)
+    assert row is not None
+    return {
+        "party_org_id": row["party_org_id"],
+        "name": row["name"],
+        "attached_at": row["attached_at"],
+    }
+
+
+async def detach_branch(ctx: Context, grid_id: str) -> None:
+    ctx.caller.require_write()
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        if await db.get_region(conn, grid_id) is None:
+            raise missing("grid", grid_id)
+        ctx.caller.require_region(await path_ids(conn, grid_id))
+        old = await db.branch_of(conn, grid_id)
+        if old is None:
+            raise Refusal(
+                Kind.NOT_FOUND, "not_found", f"grid {grid_id} has no Party branch attached"
+            )
+        await db.delete_branch(conn, grid_id)
+        await publish_own(
+            conn,
+            [
+                own_event(
+                    ctx,
+                    GRID_BRANCH_DETACHED,
+                    GridBranchDetached(grid_id=grid_id, party_org_id=old["party_org_id"]),
+                    grid_id,
+                    datetime.now(UTC),
+                )
+            ],
+        )
