@@ -35,7 +35,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from .kafka import ensure_topics
+from .kafka import ensure_topics, rewind_to_beginning
 from .outbox import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -131,9 +131,7 @@ class BrokerWatch:
     async def rewind_consumers(self) -> None:
         for consumer in self.consumers():
             with contextlib.suppress(Exception):
-                assigned = consumer.assignment()
-                if assigned:
-                    await consumer.seek_to_beginning(*assigned)
+                await rewind_to_beginning(consumer)
 
     async def record(self, marker: str) -> int:
         """Compare with the marker recorded in the database; on a change, mark every retained

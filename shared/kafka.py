@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream import AckPolicy
@@ -134,16 +134,32 @@ def add_inbox_subscriber(
         if slot.watch is not None and slot.watch.generation != slot.generation:
             # the broker was replaced while this batch was in flight: its offsets belong to the
             # old broker, so read the new one from the start (the inbox skips what it has)
-            slot.generation = slot.watch.generation
+            generation = slot.watch.generation
             await _rewind(message)
+            slot.generation = generation  # only once the rewind is committed
 
     return inbox
 
 
+async def rewind_to_beginning(consumer: AIOKafkaConsumer) -> None:
+    """Read every assigned partition of a new broker from its start, and commit that start.
+
+    Seeking alone is not enough: offsets of the old broker may already be committed in the new
+    one (a batch acknowledged before the change was seen), and a consumer that re-joins its
+    group after the change resumes from the committed offset, skipping the re-sent events."""
+    assigned = consumer.assignment()
+    if not assigned:
+        return
+    beginnings = await consumer.beginning_offsets(list(assigned))
+    await consumer.commit(beginnings)
+    for tp, offset in beginnings.items():
+        consumer.seek(tp, offset)
+
+
 async def _rewind(message: KafkaMessage) -> None:
     consumer = getattr(message, "consumer", None)
-    if consumer is not None and consumer.assignment():
-        await consumer.seek_to_beginning(*consumer.assignment())
+    if consumer is not None:
+        await rewind_to_beginning(consumer)
 
 
 async def _raw_decoder(msg: Any) -> Any:

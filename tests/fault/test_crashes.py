@@ -36,6 +36,7 @@ import httpx
 import pytest
 
 from dev.embedded import EmbeddedPostgres, free_port, start_kafka, start_postgres, wait_for_port
+from shared.incarnation import create_topics
 from shared.settings import SERVICE_PORTS
 
 from .test_faults import (
@@ -288,6 +289,9 @@ async def test_broker_killed_twice_mid_load_loses_no_accepted_event(
             w.note(f"SIGKILL broker #{n} ({backlog} accepted events not yet in scoring's inbox)")
             await asyncio.sleep(1.0)
             w.kafka.process = start_kafka(w.kafka.port, log_path=tmp_path / f"tansu{n}.log").process
+            # as `make run` does with a broker it starts: the topics first (tansu's automatic
+            # creation of a topic racing its first writes can drop records it acknowledged)
+            await create_topics(w.kafka.bootstrap, int(w.env["TOPIC_PARTITIONS"]))
             w.note(f"broker started again on port {w.kafka.port}")
         published = await publishing
         w.note(f"published in {published.seconds:.0f} s")

@@ -53,6 +53,7 @@ from services.grids.handlers import CONSUMES as GRIDS_CONSUME
 from services.members.handlers import CONSUMES as MEMBERS_CONSUME
 from services.scoring.handlers import CONSUMES as SCORING_CONSUME
 from shared.events import POINTS_CHANGED
+from shared.incarnation import MARKER_TOPIC
 from shared.settings import SERVICE_PORTS, with_database
 from tests.scoring.reference import Reference, _key
 
@@ -461,6 +462,13 @@ async def wait_consumed(w: World, wl: Workload, timeout: float) -> dict[str, Cou
                     + w.tail(service)
                 )
                 await asyncio.sleep(0.5)
+        # A broker restarted empty is only caught up once every service has seen its marker and
+        # re-sent its retained outbox rows: a drained outbox before that says nothing.
+        marker = await broker_marker(w)
+        for service, conn in conns.items():
+            while await conn.fetchval("SELECT incarnation FROM broker_incarnation") != marker:
+                assert time.monotonic() < deadline, f"{service} never saw broker {marker}"
+                await asyncio.sleep(0.3)
         while await conns["scoring"].fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL"):
             assert time.monotonic() < deadline, "scoring's outbox not drained"
             await asyncio.sleep(0.3)
@@ -469,6 +477,25 @@ async def wait_consumed(w: World, wl: Workload, timeout: float) -> dict[str, Cou
             await c.close()
     await wait_no_lag(w, deadline)
     return got
+
+
+async def broker_marker(w: World) -> str:
+    """The incarnation marker of the broker the test talks to now (shared.incarnation)."""
+    reader = AIOKafkaConsumer(bootstrap_servers=w.kafka.bootstrap, enable_auto_commit=False)
+    _direct(reader._client, w.kafka.host, w.kafka.port)
+    await reader.start()
+    marker = TopicPartition(MARKER_TOPIC, 0)
+    deadline = time.monotonic() + 60
+    try:
+        reader.assign([marker])
+        await reader.seek_to_beginning(marker)
+        while time.monotonic() < deadline:
+            records = (await reader.getmany(marker, timeout_ms=1000, max_records=1)).get(marker)
+            if records and records[0].value:
+                return records[0].value.decode()
+        raise AssertionError("the broker holds no incarnation marker")
+    finally:
+        await reader.stop()
 
 
 async def wait_no_lag(w: World, deadline: float) -> None:
