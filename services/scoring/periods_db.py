@@ -183,8 +183,8 @@ async def late_rules(conn: Db, end: datetime, since: datetime) -> list[asyncpg.R
     return list(
         await conn.fetch(
             """SELECT activity_type, points, per, monthly_cap, effective_from, note, created_by,
-                      recorded_at FROM rule_history
-               WHERE recorded_at > $1 AND effective_from < $2 ORDER BY seq""",
+                      recorded_at FROM rule_revisions
+               WHERE recorded_at > $1 AND effective_from < $2 ORDER BY revision_id""",
             since,
             end,
         )
