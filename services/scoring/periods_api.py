@@ -5,7 +5,8 @@ closed period answer from the frozen figures unless `figures=live` is asked for.
 later for the period is listed as its adjustments. Reopening needs a reason; every close and
 reopen is kept in the period's history.
 
-- GET  /v1/periods                               closed and reopened periods, newest first
+- GET  /v1/periods?status=                       closed and reopened periods, latest end first
+                                                 (the ranking board opens on the first closed)
 - GET  /v1/periods/{period}                      status, summary, history
 - POST /v1/periods/{period}/close                close (again, after a reopen)
 - POST /v1/periods/{period}/reopen  {reason}     reopen
@@ -17,9 +18,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from shared.api import ERROR_RESPONSES, ApiError, Pool
@@ -31,7 +32,7 @@ from shared.outbox import add_to_outbox
 
 from . import periods_db as db
 from .api import Points, _period
-from .domain.periods import period_bounds
+from .domain.periods import parse_period, period_bounds
 
 router = APIRouter(prefix="/v1/periods", tags=["periods"], responses=ERROR_RESPONSES)
 PeriodPath = Path(description="2026-11, 2026-Q4, 2026-H2 or 2026.")
@@ -49,6 +50,8 @@ class PeriodOut(BaseModel):
     status: Literal["open", "closed", "reopened"] = Field(
         description="open: never closed; closed: reads give the closed figures by default."
     )
+    starts_at: datetime = Field(description="The period's first instant (city time zone).")
+    ends_at: datetime = Field(description="The instant after the period (city time zone).")
     closed_at: datetime | None = Field(description="When it was (last) closed.")
     closed_by: str | None = Field(description="Who closed it.")
     summary: dict[str, object] | None = Field(description="The figures announced at the close.")
@@ -59,12 +62,15 @@ class ReopenIn(BaseModel):
     reason: str = Field(min_length=1, max_length=1000, description="Why it is reopened.")
 
 
-async def _out(pool: Pool, label: str) -> PeriodOut:
+async def _out(request: Request, pool: Pool, label: str) -> PeriodOut:
     row = await db.status(pool, label)
     hist = await db.history(pool, label)
     summary = row["summary"] if row else None
+    starts_at, ends_at = period_bounds(parse_period(label), request.app.state.runtime.settings.tz)
     return PeriodOut(
         period=label,
+        starts_at=starts_at,
+        ends_at=ends_at,
         status=row["status"] if row else "open",
         closed_at=row["closed_at"] if row else None,
         closed_by=row["closed_by"] if row else None,
@@ -77,16 +83,30 @@ async def _out(pool: Pool, label: str) -> PeriodOut:
 
 
 @router.get("", response_model=list[PeriodOut])
-async def list_periods(pool: Pool, caller: Caller) -> list[PeriodOut]:
-    rows = await pool.fetch("SELECT period FROM periods ORDER BY closed_at DESC LIMIT 200")
-    return [await _out(pool, r["period"]) for r in rows]
+async def list_periods(
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+    status: Annotated[
+        Literal["closed", "reopened"] | None, Query(description="Only periods in this state.")
+    ] = None,
+) -> list[PeriodOut]:
+    """Periods ever closed, the one ending latest first (a year before its last month; equal
+    ends, the later close first): the first closed one is the latest published results."""
+    rows = await db.listed(pool, status)
+    listed = [await _out(request, pool, r["period"]) for r in rows]
+    listed.sort(
+        key=lambda p: (p.ends_at, p.ends_at - p.starts_at, p.closed_at or p.starts_at),
+        reverse=True,
+    )
+    return listed[:200]
 
 
 @router.get("/{period}", response_model=PeriodOut)
 async def get_period(
     request: Request, pool: Pool, caller: Caller, period: str = PeriodPath
 ) -> PeriodOut:
-    return await _out(pool, _period(request, period).label)
+    return await _out(request, pool, _period(request, period).label)
 
 
 def _event(type_: str, subject: str, data: BaseModel, source: str) -> CloudEvent:
@@ -132,7 +152,7 @@ async def close_period(
                 for r in await db.org_feedback(conn, p.label)
             ]
         await add_to_outbox(conn, events)
-    return await _out(pool, p.label)
+    return await _out(request, pool, p.label)
 
 
 @router.post("/{period}/reopen", response_model=PeriodOut)
@@ -148,7 +168,7 @@ async def reopen_period(
         if not await db.is_closed(conn, p.label):
             raise ApiError(409, "not_closed", f"period {p.label} is not closed")
         await db.record_reopen(conn, p.label, body.reason.strip())
-    return await _out(pool, p.label)
+    return await _out(request, pool, p.label)
 
 
 class AdjustedEvent(BaseModel):

@@ -35,11 +35,10 @@ async def is_closed(conn: Db, period: str) -> bool:
     )
 
 
-async def latest_closed(conn: Db) -> list[asyncpg.Record]:
+async def listed(conn: Db, status: str | None) -> list[asyncpg.Record]:
+    """Periods ever closed (a few a month: the caller orders them by their end)."""
     return list(
-        await conn.fetch(
-            "SELECT * FROM periods WHERE status = 'closed' ORDER BY closed_at DESC LIMIT 100"
-        )
+        await conn.fetch("SELECT period FROM periods WHERE $1::text IS NULL OR status = $1", status)
     )
 
 
