@@ -15,7 +15,7 @@ from shared.events.scoring import FEEDBACK_ISSUED, PERIOD_CLOSED
 from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
 
-from . import api, board, boards_api, followups, handlers, periods_api, record
+from . import adjustments, api, board, boards_api, followups, handlers, periods_api, record
 from .metrics import MEMBERS_COUNTED
 from .partyorgs import with_party_orgs
 
@@ -38,6 +38,7 @@ def definition(settings: Settings) -> ServiceDefinition:
             api.router,
             boards_api.router,
             periods_api.router,
+            adjustments.router,
             record.router,
             followups.router,
             board.router,

@@ -10,14 +10,13 @@ reopen is kept in the period's history.
 - GET  /v1/periods/{period}                      status, summary, history
 - POST /v1/periods/{period}/close                close (again, after a reopen)
 - POST /v1/periods/{period}/reopen  {reason}     reopen
-- GET  /v1/periods/{period}/adjustments          what changed the live figures since the close
+- GET  /v1/periods/{period}/adjustments          what changed since the close (adjustments.py)
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -31,7 +30,7 @@ from shared.events.scoring import FEEDBACK_ISSUED, PERIOD_CLOSED, FeedbackIssued
 from shared.outbox import add_to_outbox
 
 from . import periods_db as db
-from .api import Points, _period
+from .api import _period
 from .domain.periods import parse_period, period_bounds
 
 router = APIRouter(prefix="/v1/periods", tags=["periods"], responses=ERROR_RESPONSES)
@@ -169,88 +168,3 @@ async def reopen_period(
             raise ApiError(409, "not_closed", f"period {p.label} is not closed")
         await db.record_reopen(conn, p.label, body.reason.strip())
     return await _out(request, pool, p.label)
-
-
-class AdjustedEvent(BaseModel):
-    change: Literal["event", "revocation"] = Field(
-        description="event: an entry that arrived after the close; revocation: an entry "
-        "revoked after the close."
-    )
-    member_id: str = Field(description="The member.")
-    source: str = Field(description="CloudEvent source of the entry.")
-    id: str = Field(description="CloudEvent id of the entry.")
-    activity_type: str = Field(description="Its activity type.")
-    time: datetime = Field(description="When it happened (inside the period).")
-    arrived_at: datetime = Field(description="When the entry or the revocation arrived.")
-
-
-class AdjustedRule(BaseModel):
-    activity_type: str = Field(description="The rule's activity type.")
-    points: Points = Field(description="Its points.")
-    effective_from: datetime = Field(description="Effective from (before the period's end).")
-    note: str | None = Field(description="Why it changed.")
-    created_by: str | None = Field(description="Who added it.")
-    recorded_at: datetime = Field(description="When it was added (after the close).")
-
-
-class MemberDelta(BaseModel):
-    member_id: str = Field(description="The member.")
-    closed: Points = Field(description="Points as closed.")
-    live: Points = Field(description="Points now.")
-    delta: Points = Field(description="live - closed.")
-
-
-class Adjustments(BaseModel):
-    period: str = Field(description="The period.")
-    closed_at: datetime = Field(description="The close they are after.")
-    members: list[MemberDelta] = Field(description="Members whose points changed since.")
-    events: list[AdjustedEvent] = Field(description="Late entries and revocations.")
-    rules: list[AdjustedRule] = Field(description="Rule versions reaching back into the period.")
-
-
-@router.get("/{period}/adjustments", response_model=Adjustments)
-async def adjustments(
-    request: Request, pool: Pool, caller: Caller, period: str = PeriodPath
-) -> Adjustments:
-    p = _period(request, period)
-    row = await db.status(pool, p.label)
-    if row is None:
-        raise ApiError(409, "not_closed", f"period {p.label} has never been closed")
-    since = row["closed_at"]
-    _, end = period_bounds(p, request.app.state.runtime.settings.tz)
-    return Adjustments(
-        period=p.label,
-        closed_at=since,
-        members=[
-            MemberDelta(
-                member_id=r["member_id"],
-                closed=r["closed"],
-                live=r["live"],
-                delta=Decimal(r["live"]) - Decimal(r["closed"]),
-            )
-            for r in await db.member_deltas(pool, p.label)
-        ],
-        events=[
-            AdjustedEvent(
-                change=r["change"],
-                member_id=r["member_id"],
-                source=r["source"],
-                id=r["id"],
-                activity_type=r["activity_type"],
-                time=r["time"],
-                arrived_at=r["arrived_at"],
-            )
-            for r in await db.late_entries(pool, p, since)
-        ],
-        rules=[
-            AdjustedRule(
-                activity_type=r["activity_type"],
-                points=r["points"],
-                effective_from=r["effective_from"],
-                note=r["note"],
-                created_by=r["created_by"],
-                recorded_at=r["recorded_at"],
-            )
-            for r in await db.late_rules(pool, end, since)
-        ],
-    )
