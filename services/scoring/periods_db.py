@@ -142,14 +142,28 @@ async def record_reopen(conn: Conn, period: str, reason: str) -> None:
 
 
 async def org_feedback(conn: Conn, period: str) -> list[asyncpg.Record]:
-    """Per Party organisation, its in-service members' closed figures (the half's feedback)."""
+    """Per Party organisation, the closed figures of the in-service members of it and of its
+    sub-organisations (the tree from partygrid.party_org.defined): the half's feedback, as the
+    feedback read gives it. Every organisation with such members has a row."""
     return list(
         await conn.fetch(
-            """SELECT party_org_id, count(*) AS members, sum(points) AS total_points,
-                      count(*) FILTER (WHERE points <= 0) AS zero_point_members
-               FROM closed_members
-               WHERE period = $1 AND party_org_id IS NOT NULL AND category = 'in_service'
-               GROUP BY party_org_id ORDER BY party_org_id""",
+            """WITH RECURSIVE orgs AS (
+                   SELECT party_org_id FROM party_orgs
+                   UNION SELECT party_org_id FROM closed_members
+                         WHERE period = $1 AND party_org_id IS NOT NULL),
+               down(ancestor, party_org_id, depth) AS (
+                   SELECT party_org_id, party_org_id, 0 FROM orgs
+                   UNION
+                   SELECT d.ancestor, o.party_org_id, d.depth + 1 FROM party_orgs o
+                   JOIN down d ON o.parent_id = d.party_org_id WHERE d.depth < 20),
+               pairs AS (SELECT DISTINCT ancestor, party_org_id FROM down)
+               SELECT p.ancestor AS party_org_id, count(*) AS members,
+                      sum(m.points) AS total_points,
+                      count(*) FILTER (WHERE m.points <= 0) AS zero_point_members
+               FROM pairs p
+               JOIN closed_members m ON m.period = $1 AND m.party_org_id = p.party_org_id
+               WHERE m.category = 'in_service'
+               GROUP BY p.ancestor ORDER BY p.ancestor""",
             period,
         )
     )
