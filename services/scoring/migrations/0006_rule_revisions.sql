@@ -22,6 +22,8 @@ CREATE TABLE rule_revisions (
 -- single chain, whose last revision is in force
 CREATE UNIQUE INDEX rule_revisions_one_original ON rule_revisions (activity_type, effective_from)
     WHERE corrects IS NULL;
+-- the version in force at an event's time is looked up by type and effective_from
+CREATE INDEX rule_revisions_by_type ON rule_revisions (activity_type, effective_from);
 
 -- The history kept so far (0004) becomes the revisions, each correction naming the previous
 -- revision of its key.
