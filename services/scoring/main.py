@@ -15,7 +15,7 @@ from shared.events.scoring import FEEDBACK_ISSUED, PERIOD_CLOSED
 from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
 
-from . import api, board, boards_api, followups, handlers, periods_api, record, rules_history
+from . import adjustments, api, board, boards_api, followups, handlers, periods_api, record
 from .metrics import MEMBERS_COUNTED
 from .partyorgs import with_party_orgs
 
@@ -35,10 +35,10 @@ def definition(settings: Settings) -> ServiceDefinition:
         description=api.__doc__ or "",
         migrations=Path(__file__).parent / "migrations",
         api=[
-            rules_history.router,
             api.router,
             boards_api.router,
             periods_api.router,
+            adjustments.router,
             record.router,
             followups.router,
             board.router,

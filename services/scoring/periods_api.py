@@ -5,21 +5,21 @@ closed period answer from the frozen figures unless `figures=live` is asked for.
 later for the period is listed as its adjustments. Reopening needs a reason; every close and
 reopen is kept in the period's history.
 
-- GET  /v1/periods                               closed and reopened periods, newest first
+- GET  /v1/periods?status=                       closed and reopened periods, latest end first
+                                                 (the ranking board opens on the first closed)
 - GET  /v1/periods/{period}                      status, summary, history
 - POST /v1/periods/{period}/close                close (again, after a reopen)
 - POST /v1/periods/{period}/reopen  {reason}     reopen
-- GET  /v1/periods/{period}/adjustments          what changed the live figures since the close
+- GET  /v1/periods/{period}/adjustments          what changed since the close (adjustments.py)
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from shared.api import ERROR_RESPONSES, ApiError, Pool
@@ -30,8 +30,8 @@ from shared.events.scoring import FEEDBACK_ISSUED, PERIOD_CLOSED, FeedbackIssued
 from shared.outbox import add_to_outbox
 
 from . import periods_db as db
-from .api import Points, _period
-from .domain.periods import period_bounds
+from .api import _period
+from .domain.periods import parse_period, period_bounds
 
 router = APIRouter(prefix="/v1/periods", tags=["periods"], responses=ERROR_RESPONSES)
 PeriodPath = Path(description="2026-11, 2026-Q4, 2026-H2 or 2026.")
@@ -49,6 +49,8 @@ class PeriodOut(BaseModel):
     status: Literal["open", "closed", "reopened"] = Field(
         description="open: never closed; closed: reads give the closed figures by default."
     )
+    starts_at: datetime = Field(description="The period's first instant (city time zone).")
+    ends_at: datetime = Field(description="The instant after the period (city time zone).")
     closed_at: datetime | None = Field(description="When it was (last) closed.")
     closed_by: str | None = Field(description="Who closed it.")
     summary: dict[str, object] | None = Field(description="The figures announced at the close.")
@@ -59,12 +61,15 @@ class ReopenIn(BaseModel):
     reason: str = Field(min_length=1, max_length=1000, description="Why it is reopened.")
 
 
-async def _out(pool: Pool, label: str) -> PeriodOut:
+async def _out(request: Request, pool: Pool, label: str) -> PeriodOut:
     row = await db.status(pool, label)
     hist = await db.history(pool, label)
     summary = row["summary"] if row else None
+    starts_at, ends_at = period_bounds(parse_period(label), request.app.state.runtime.settings.tz)
     return PeriodOut(
         period=label,
+        starts_at=starts_at,
+        ends_at=ends_at,
         status=row["status"] if row else "open",
         closed_at=row["closed_at"] if row else None,
         closed_by=row["closed_by"] if row else None,
@@ -77,16 +82,30 @@ async def _out(pool: Pool, label: str) -> PeriodOut:
 
 
 @router.get("", response_model=list[PeriodOut])
-async def list_periods(pool: Pool, caller: Caller) -> list[PeriodOut]:
-    rows = await pool.fetch("SELECT period FROM periods ORDER BY closed_at DESC LIMIT 200")
-    return [await _out(pool, r["period"]) for r in rows]
+async def list_periods(
+    request: Request,
+    pool: Pool,
+    caller: Caller,
+    status: Annotated[
+        Literal["closed", "reopened"] | None, Query(description="Only periods in this state.")
+    ] = None,
+) -> list[PeriodOut]:
+    """Periods ever closed, the one ending latest first (a year before its last month; equal
+    ends, the later close first): the first closed one is the latest published results."""
+    rows = await db.listed(pool, status)
+    listed = [await _out(request, pool, r["period"]) for r in rows]
+    listed.sort(
+        key=lambda p: (p.ends_at, p.ends_at - p.starts_at, p.closed_at or p.starts_at),
+        reverse=True,
+    )
+    return listed[:200]
 
 
 @router.get("/{period}", response_model=PeriodOut)
 async def get_period(
     request: Request, pool: Pool, caller: Caller, period: str = PeriodPath
 ) -> PeriodOut:
-    return await _out(pool, _period(request, period).label)
+    return await _out(request, pool, _period(request, period).label)
 
 
 def _event(type_: str, subject: str, data: BaseModel, source: str) -> CloudEvent:
@@ -132,7 +151,7 @@ async def close_period(
                 for r in await db.org_feedback(conn, p.label)
             ]
         await add_to_outbox(conn, events)
-    return await _out(pool, p.label)
+    return await _out(request, pool, p.label)
 
 
 @router.post("/{period}/reopen", response_model=PeriodOut)
@@ -148,89 +167,4 @@ async def reopen_period(
         if not await db.is_closed(conn, p.label):
             raise ApiError(409, "not_closed", f"period {p.label} is not closed")
         await db.record_reopen(conn, p.label, body.reason.strip())
-    return await _out(pool, p.label)
-
-
-class AdjustedEvent(BaseModel):
-    change: Literal["event", "revocation"] = Field(
-        description="event: an entry that arrived after the close; revocation: an entry "
-        "revoked after the close."
-    )
-    member_id: str = Field(description="The member.")
-    source: str = Field(description="CloudEvent source of the entry.")
-    id: str = Field(description="CloudEvent id of the entry.")
-    activity_type: str = Field(description="Its activity type.")
-    time: datetime = Field(description="When it happened (inside the period).")
-    arrived_at: datetime = Field(description="When the entry or the revocation arrived.")
-
-
-class AdjustedRule(BaseModel):
-    activity_type: str = Field(description="The rule's activity type.")
-    points: Points = Field(description="Its points.")
-    effective_from: datetime = Field(description="Effective from (before the period's end).")
-    note: str | None = Field(description="Why it changed.")
-    created_by: str | None = Field(description="Who added it.")
-    recorded_at: datetime = Field(description="When it was added (after the close).")
-
-
-class MemberDelta(BaseModel):
-    member_id: str = Field(description="The member.")
-    closed: Points = Field(description="Points as closed.")
-    live: Points = Field(description="Points now.")
-    delta: Points = Field(description="live - closed.")
-
-
-class Adjustments(BaseModel):
-    period: str = Field(description="The period.")
-    closed_at: datetime = Field(description="The close they are after.")
-    members: list[MemberDelta] = Field(description="Members whose points changed since.")
-    events: list[AdjustedEvent] = Field(description="Late entries and revocations.")
-    rules: list[AdjustedRule] = Field(description="Rule versions reaching back into the period.")
-
-
-@router.get("/{period}/adjustments", response_model=Adjustments)
-async def adjustments(
-    request: Request, pool: Pool, caller: Caller, period: str = PeriodPath
-) -> Adjustments:
-    p = _period(request, period)
-    row = await db.status(pool, p.label)
-    if row is None:
-        raise ApiError(409, "not_closed", f"period {p.label} has never been closed")
-    since = row["closed_at"]
-    _, end = period_bounds(p, request.app.state.runtime.settings.tz)
-    return Adjustments(
-        period=p.label,
-        closed_at=since,
-        members=[
-            MemberDelta(
-                member_id=r["member_id"],
-                closed=r["closed"],
-                live=r["live"],
-                delta=Decimal(r["live"]) - Decimal(r["closed"]),
-            )
-            for r in await db.member_deltas(pool, p.label)
-        ],
-        events=[
-            AdjustedEvent(
-                change=r["change"],
-                member_id=r["member_id"],
-                source=r["source"],
-                id=r["id"],
-                activity_type=r["activity_type"],
-                time=r["time"],
-                arrived_at=r["arrived_at"],
-            )
-            for r in await db.late_entries(pool, p, since)
-        ],
-        rules=[
-            AdjustedRule(
-                activity_type=r["activity_type"],
-                points=r["points"],
-                effective_from=r["effective_from"],
-                note=r["note"],
-                created_by=r["created_by"],
-                recorded_at=r["recorded_at"],
-            )
-            for r in await db.late_rules(pool, end, since)
-        ],
-    )
+    return await _out(request, pool, p.label)

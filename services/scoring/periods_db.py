@@ -35,11 +35,10 @@ async def is_closed(conn: Db, period: str) -> bool:
     )
 
 
-async def latest_closed(conn: Db) -> list[asyncpg.Record]:
+async def listed(conn: Db, status: str | None) -> list[asyncpg.Record]:
+    """Periods ever closed (a few a month: the caller orders them by their end)."""
     return list(
-        await conn.fetch(
-            "SELECT * FROM periods WHERE status = 'closed' ORDER BY closed_at DESC LIMIT 100"
-        )
+        await conn.fetch("SELECT period FROM periods WHERE $1::text IS NULL OR status = $1", status)
     )
 
 
@@ -143,52 +142,77 @@ async def record_reopen(conn: Conn, period: str, reason: str) -> None:
 
 
 async def org_feedback(conn: Conn, period: str) -> list[asyncpg.Record]:
-    """Per Party organisation, its in-service members' closed figures (the half's feedback)."""
+    """Per Party organisation, the closed figures of the in-service members of it and of its
+    sub-organisations (the tree from partygrid.party_org.defined): the half's feedback, as the
+    feedback read gives it. Every organisation with such members has a row."""
     return list(
         await conn.fetch(
-            """SELECT party_org_id, count(*) AS members, sum(points) AS total_points,
-                      count(*) FILTER (WHERE points <= 0) AS zero_point_members
-               FROM closed_members
-               WHERE period = $1 AND party_org_id IS NOT NULL AND category = 'in_service'
-               GROUP BY party_org_id ORDER BY party_org_id""",
+            """WITH RECURSIVE orgs AS (
+                   SELECT party_org_id FROM party_orgs
+                   UNION SELECT party_org_id FROM closed_members
+                         WHERE period = $1 AND party_org_id IS NOT NULL),
+               down(ancestor, party_org_id, depth) AS (
+                   SELECT party_org_id, party_org_id, 0 FROM orgs
+                   UNION
+                   SELECT d.ancestor, o.party_org_id, d.depth + 1 FROM party_orgs o
+                   JOIN down d ON o.parent_id = d.party_org_id WHERE d.depth < 20),
+               pairs AS (SELECT DISTINCT ancestor, party_org_id FROM down)
+               SELECT p.ancestor AS party_org_id, count(*) AS members,
+                      sum(m.points) AS total_points,
+                      count(*) FILTER (WHERE m.points <= 0) AS zero_point_members
+               FROM pairs p
+               JOIN closed_members m ON m.period = $1 AND m.party_org_id = p.party_org_id
+               WHERE m.category = 'in_service'
+               GROUP BY p.ancestor ORDER BY p.ancestor""",
             period,
         )
     )
 
 
-async def late_entries(conn: Db, period: Period, since: datetime) -> list[asyncpg.Record]:
-    """Ledger entries of the period's months that arrived after `since`, and entries of the
-    period revoked by a revocation that arrived after it."""
+# A ledger entry of the period: an activity of its months, or a member.reported of its years
+# (the yearly bonus goes to the year's first report, wherever in the year it falls).
+_OF_PERIOD = """(l.month = ANY($1::text[])
+                 OR (l.kind = 'reported' AND left(l.month, 4) = ANY($2::text[])))"""
+
+
+async def late_members(conn: Db, period: Period, since: datetime) -> list[str]:
+    """Members whose points in the period may have changed since `since`: an entry of theirs
+    or its revocation arrived later, or a rule revision recorded later applies to an entry."""
+    rows = await conn.fetch(
+        f"""SELECT DISTINCT l.member_id FROM ledger l
+            LEFT JOIN revocations r ON r.target_source = l.source AND r.target_id = l.id
+            WHERE {_OF_PERIOD}
+              AND (l.received_at > $3 OR r.received_at > $3
+                   OR EXISTS (SELECT 1 FROM rule_revisions v
+                              WHERE v.recorded_at > $3 AND v.activity_type = l.activity_type
+                                AND v.effective_from <= l.time))
+            ORDER BY 1""",
+        list(period.months),
+        sorted({m[:4] for m in period.months}),
+        since,
+    )
+    return [r["member_id"] for r in rows]
+
+
+async def held_entries(conn: Db, period: Period, members: list[str]) -> list[asyncpg.Record]:
+    """The ledger entries of the period of these members, with when they and their
+    revocations arrived."""
     return list(
         await conn.fetch(
-            """SELECT 'event' AS change, l.member_id, l.source, l.id, l.activity_type, l.time,
-                      l.received_at AS arrived_at, l.revoked
-               FROM ledger l
-               WHERE l.month = ANY($1::text[]) AND l.received_at > $2
-               UNION ALL
-               SELECT 'revocation', l.member_id, l.source, l.id, l.activity_type, l.time,
-                      r.received_at, true
-               FROM revocations r JOIN ledger l
-                 ON l.source = r.target_source AND l.id = r.target_id
-               WHERE l.month = ANY($1::text[]) AND r.received_at > $2 AND l.received_at <= $2
-               ORDER BY arrived_at, source, id""",
+            f"""SELECT l.member_id, l.kind, l.month, l.time, l.source, l.id, l.activity_type,
+                       l.hours, l.received_at, r.received_at AS revoked_at
+                FROM ledger l
+                LEFT JOIN revocations r ON r.target_source = l.source AND r.target_id = l.id
+                WHERE {_OF_PERIOD} AND l.member_id = ANY($3::text[])""",
             list(period.months),
-            since,
+            sorted({m[:4] for m in period.months}),
+            members,
         )
     )
 
 
-async def late_rules(conn: Db, end: datetime, since: datetime) -> list[asyncpg.Record]:
-    """Rule versions recorded after `since` that reach back before the period's end."""
-    return list(
-        await conn.fetch(
-            """SELECT activity_type, points, per, monthly_cap, effective_from, note, created_by,
-                      recorded_at FROM rule_history
-               WHERE recorded_at > $1 AND effective_from < $2 ORDER BY seq""",
-            since,
-            end,
-        )
-    )
+async def rule_revisions(conn: Db) -> list[asyncpg.Record]:
+    return list(await conn.fetch("SELECT * FROM rule_revisions ORDER BY revision_id"))
 
 
 async def member_deltas(conn: Db, period: str) -> list[asyncpg.Record]:

@@ -42,12 +42,12 @@ from shared.outbox import add_raw_to_outbox
 from shared.refusals import invalid
 
 from . import persistence as db
+from . import rules_history
 from .domain.periods import month_of, periods_of_month
 from .domain.points import EMPTY_BUCKET, ZERO, BucketTotal, Entry, compute_bucket, extend_bucket
 from .domain.rules import MEMBER_REPORTED, InvalidRule, Rule, RuleBook, validate_rule
 from .metrics import MEMBERS_COUNTED, observe_applied
 from .persistence import BucketKey, Location, MemberRow
-from .rules_history import require_note_for_correction
 
 # the event data that names a member (typing only)
 _MemberData: TypeAlias = (
@@ -387,12 +387,10 @@ class RuleChange:
 
 
 async def change_rule(pool: asyncpg.Pool, rule: Rule, note: str | None, source: str) -> RuleChange:
-    """Add a rule version in its own transaction (a correction of an existing version needs a
-    note) and re-evaluate what it affects; the points metrics move only once it committed, so
-    a rolled-back change counts nothing."""
+    """Add a rule version in its own transaction and re-evaluate what it affects; the points
+    metrics move only once it committed, so a rolled-back change counts nothing."""
     try:
         async with pool.acquire() as conn, conn.transaction():
-            await require_note_for_correction(conn, rule, note)
             change = await add_rule_version(conn, rule, note, source)
     except InvalidRule as exc:
         raise invalid("invalid_rule", str(exc), field=exc.field, rule=str(exc)) from None
@@ -401,24 +399,23 @@ async def change_rule(pool: asyncpg.Pool, rule: Rule, note: str | None, source: 
 
 
 async def add_rule_version(conn: Conn, rule: Rule, note: str | None, source: str) -> RuleChange:
-    """Add a rule version and re-evaluate exactly the buckets with events at or after its
+    """Add a rule version (a new revision; a correction of an existing version needs a note)
+    and re-evaluate exactly the buckets with events at or after its
     effective_from, in the caller's transaction (the caller counts `outcome` in the metrics
     after its commit). Holds the rules lock exclusively, so no batch is scored meanwhile."""
     validate_rule(rule)
     await db.lock_rules(conn, exclusive=True)
-    await conn.execute(
-        """INSERT INTO rule_versions (activity_type, points, per, monthly_cap, effective_from, note)
-           VALUES ($1, $2, $3, $4, $5, $6)
-           ON CONFLICT (activity_type, effective_from) DO UPDATE SET points = excluded.points,
-               per = excluded.per, monthly_cap = excluded.monthly_cap, note = excluded.note,
-               created_at = now()""",
-        rule.activity_type,
-        rule.points,
-        rule.per,
-        rule.monthly_cap,
-        rule.effective_from,
-        note,
-    )
+    # never overwritten: at an existing (type, effective_from) it is a correction, which says why
+    corrects = await rules_history.in_force(conn, rule)
+    if corrects is not None and not (note and note.strip()):
+        raise invalid(
+            "note_required",
+            f"a {rule.activity_type} version from {rule.effective_from.isoformat()} exists; "
+            "a correction of it needs a note saying why",
+            field="note",
+            rule="a non-empty note",
+        )
+    await rules_history.append(conn, rule, note, corrects)
     rules = await db.load_rules(conn)
     rows = await conn.fetch(
         """SELECT DISTINCT member_id, month, kind FROM ledger

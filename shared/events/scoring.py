@@ -46,8 +46,14 @@ class PeriodClosed(BaseModel):
 class FeedbackIssued(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    party_org_id: Id = Field(description="The members' own Party organisation (所属党组织).")
+    party_org_id: Id = Field(
+        description="The Party organisation (所属党组织) the feedback goes to; its "
+        "sub-organisations' members are included."
+    )
     period: str = Field(pattern=r"^\d{4}-H[12]$", description="The half, e.g. 2026-H2.")
-    members: int = Field(ge=0, description="Its in-service members in the closed figures.")
+    members: int = Field(
+        ge=0,
+        description="Its in-service members and its sub-organisations', in the closed figures.",
+    )
     total_points: Decimal = Field(decimal_places=2, description="Their points in the half.")
     zero_point_members: int = Field(ge=0, description="Of them, members at zero or below.")

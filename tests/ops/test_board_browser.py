@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -324,3 +325,85 @@ async def test_board_shows_streets_in_rank_order_and_updates_live(
     assert "link refused" in await asyncio.to_thread(
         browser.evaluate, "document.getElementById('status').textContent"
     )
+
+
+# what the page shows after each finished refresh: its period and which figures
+SHOWN = """({loaded: Number(document.body.dataset.loaded || 0),
+  period: document.body.dataset.period, figures: document.body.dataset.figures,
+  picked: document.getElementById('period-picker').value})"""
+
+
+def _pick(value: str) -> str:
+    return f"""(() => {{ const s = document.getElementById('period-picker');
+      s.value = {value!r}; s.dispatchEvent(new Event('change')); return s.value; }})()"""
+
+
+def _months(now: datetime) -> tuple[str, str]:
+    """The current month in the city and the one before it."""
+    local = now.astimezone(ZoneInfo("Asia/Shanghai"))
+    before = local.replace(day=1) - timedelta(days=1)
+    return f"{local:%Y-%m}", f"{before:%Y-%m}"
+
+
+async def _open_board(scoring: Served, browser: Chromium, http: httpx.AsyncClient) -> None:
+    link = (
+        await http.post("/v1/board-links", json={}, headers={"Authorization": f"Bearer {READONLY}"})
+    ).json()
+    await asyncio.to_thread(browser.navigate, f"{scoring.url}{link['url']}&refresh=1")
+
+
+async def test_board_opens_on_the_latest_closed_period_and_the_live_month_is_a_click_away(
+    scoring: Served, browser: Chromium, kafka: Any
+) -> None:
+    now = datetime.now(UTC)
+    current, last = _months(now)
+    await publish_raw(kafka.bootstrap, city_events(now))
+    async with httpx.AsyncClient(
+        base_url=scoring.url, timeout=5, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    ) as http:
+        assert (await http.post(f"/v1/periods/{last}/close")).status_code == 200
+        await _open_board(scoring, browser, http)
+        shown = await dom_until(browser, SHOWN, lambda v: v["loaded"] >= 1)
+        assert (shown["period"], shown["figures"], shown["picked"]) == (last, "closed", last)
+        await asyncio.to_thread(browser.evaluate, _pick(""))
+        live = await dom_until(browser, SHOWN, lambda v: v["period"] == current)
+        assert (live["figures"], live["picked"]) == ("live", "")
+
+
+async def test_a_slow_answer_for_an_earlier_choice_never_overwrites_the_later_one(
+    scoring: Served, browser: Chromium, kafka: Any
+) -> None:
+    now = datetime.now(UTC)
+    current, last = _months(now)
+    await publish_raw(kafka.bootstrap, city_events(now))
+    async with httpx.AsyncClient(
+        base_url=scoring.url, timeout=5, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    ) as http:
+        assert (await http.post(f"/v1/periods/{last}/close")).status_code == 200
+        await _open_board(scoring, browser, http)
+        await dom_until(browser, SHOWN, lambda v: v["loaded"] >= 1)
+        # from now on, every answer about the closed month takes 3 seconds to come
+        await asyncio.to_thread(
+            browser.evaluate,
+            f"""(() => {{ const real = window.fetch;
+              window.fetch = (url, opts) => String(url).includes('period={last}')
+                ? new Promise((ok) => setTimeout(() => ok(real(url, opts)), 3000))
+                : real(url, opts);
+              return true; }})()""",
+        )
+        await asyncio.to_thread(browser.evaluate, _pick(last))
+        await asyncio.to_thread(browser.evaluate, _pick(""))
+        # every period the page shows from now on, in order
+        await asyncio.to_thread(
+            browser.evaluate,
+            """(() => { window.shownPeriods = [];
+              new MutationObserver(() => window.shownPeriods.push(document.body.dataset.period))
+                .observe(document.body, {attributes: true, attributeFilter: ['data-period']});
+              return true; })()""",
+        )
+        await dom_until(browser, SHOWN, lambda v: v["period"] == current)
+        await asyncio.sleep(4)  # the slow answers for the closed month have come meanwhile
+        shown = await asyncio.to_thread(browser.evaluate, SHOWN)
+        assert (shown["period"], shown["figures"], shown["picked"]) == (current, "live", "")
+        periods = await asyncio.to_thread(browser.evaluate, "window.shownPeriods")
+        assert periods and set(periods) == {current}, periods

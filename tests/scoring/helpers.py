@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from dev.testing import cloud_event
+from shared.db import Conn
 from shared.inbox import Record
 
 
@@ -75,3 +76,12 @@ def records(events: list[dict | bytes], topic: str | None = None) -> list[Record
                 )
             )
     return out
+
+
+async def forget_rule_revisions(conn: Conn, where: str) -> None:
+    """Back to the default rules between tests. Rule revisions are append-only (a trigger
+    refuses deletes), so the test database's superuser deletes with triggers off."""
+    async with conn.transaction():
+        await conn.execute("SET LOCAL session_replication_role = replica")
+        await conn.execute(f"DELETE FROM rule_revisions WHERE {where}")
+        await conn.execute("SET LOCAL session_replication_role = origin")

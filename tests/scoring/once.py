@@ -15,6 +15,8 @@ from dev.embedded import EmbeddedPostgres, free_port, start_kafka
 from dev.testing import TEST_TOKENS, running_app, settings_for_test
 from services.scoring.main import create_app
 
+from .helpers import forget_rule_revisions
+
 ORG_TOKEN = "test-party-org-token-0001"  # a Party organisation's own reader, for ORGP
 TOKENS = f"{TEST_TOKENS},{ORG_TOKEN}:party_org:ORGP:机关党委"
 # everything events and requests write; the default rule versions are kept
@@ -59,7 +61,6 @@ async def scoring(service: Scoring) -> Scoring:
     pool = service.app.state.runtime.pool
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(f"TRUNCATE {_TABLES}")
-        await conn.execute("DELETE FROM rule_versions WHERE note IS DISTINCT FROM 'default'")
-        await conn.execute("DELETE FROM rule_history WHERE note IS DISTINCT FROM 'default'")
+        await forget_rule_revisions(conn, "note IS DISTINCT FROM 'default'")
         await conn.execute("UPDATE org_life_rule SET every_quarter = true, max_absences = 0")
     return service

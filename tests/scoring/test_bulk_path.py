@@ -34,6 +34,7 @@ from shared.inbox import InboxConsumer, Record
 from shared.service import SHARED_MIGRATIONS
 from shared.settings import with_database
 
+from .helpers import forget_rule_revisions
 from .reference import TZ
 
 SOURCE = "/partygrid/scoring"
@@ -201,7 +202,7 @@ async def _run(url: str, steps: list[tuple[str, object]], bulk: bool) -> dict[st
     try:
         async with pool.acquire() as conn:
             await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
-            await conn.execute("DELETE FROM rule_versions WHERE note = 'test'")
+            await forget_rule_revisions(conn, "note = 'test'")
         apply = make_apply(TZ, SOURCE, bulk=bulk, min_batch=1)
         consumer = InboxConsumer(pool, apply, service="scoring", source=SOURCE)
         await consumer.handle(_records(_setup(), 0))

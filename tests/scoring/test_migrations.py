@@ -52,3 +52,45 @@ async def test_backfill_equals_incremental_maintenance(settings_for) -> None:
         assert await pool.fetchval("SELECT members FROM region_members WHERE kind = 'city'") == city
     finally:
         await pool.close()
+
+
+async def test_rule_history_kept_before_0006_becomes_chains_of_revisions(
+    settings_for, tmp_path: Path
+) -> None:
+    """An installation that corrected rule versions in place (0004 kept each correction in
+    rule_history) keeps every one as a revision naming the one it corrected."""
+    url = settings_for("scoring").service_database_url
+    await ensure_database(url)
+    before = tmp_path / "scoring" / "migrations"  # same folder name: same migration keys
+    before.mkdir(parents=True)
+    for path in sorted(MIGRATIONS.glob("*.sql")):
+        if path.name < "0006":
+            (before / path.name).write_text(path.read_text())
+    pool = await create_pool(url, max_size=2)
+    try:
+        await migrate(pool, SHARED_MIGRATIONS, before)
+        upsert = """INSERT INTO rule_versions (activity_type, points, per, effective_from, note)
+                    VALUES ('study', $1, 'event', '2026-11-01T00:00:00Z', $2)
+                    ON CONFLICT (activity_type, effective_from) DO UPDATE
+                    SET points = excluded.points, note = excluded.note"""
+        await pool.execute(upsert, 2, "more")
+        await pool.execute(upsert, 3, "typo")
+        await migrate(pool, SHARED_MIGRATIONS, MIGRATIONS)
+        rows = await pool.fetch(
+            """SELECT revision_id, points, note, corrects FROM rule_revisions
+               WHERE activity_type = 'study' ORDER BY revision_id"""
+        )
+        default, original, correction = rows
+        assert [(r["points"], r["note"]) for r in rows] == [
+            (1, "default"),
+            (2, "more"),
+            (3, "typo"),
+        ]
+        assert (default["corrects"], original["corrects"]) == (None, None)
+        assert correction["corrects"] == original["revision_id"]
+        in_force = await pool.fetch(
+            "SELECT points FROM rule_versions WHERE activity_type = 'study' ORDER BY effective_from"
+        )
+        assert [r["points"] for r in in_force] == [1, 3]
+    finally:
+        await pool.close()

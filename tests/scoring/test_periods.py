@@ -196,3 +196,32 @@ async def test_boards_and_feedback_of_a_closed_period_read_its_closed_figures(
         "/v1/reports/feedback", params={"party_org_id": "ORG2", "period": "2026-11"}
     )
     assert [(i["member_id"], i["points"]) for i in fb.json()["members"]] == [("M3", 10.0)]
+
+
+async def test_the_periods_list_puts_the_closed_period_ending_latest_first(
+    scoring: Scoring,
+) -> None:
+    """The ranking board opens on the first closed period of this list: the latest results
+    published, whatever order the periods were closed in."""
+    app, client = scoring.app, scoring.client
+    await feed(app, BEFORE)
+    for period in ("2026-11", "2026-09", "2026-10", "2026-08"):
+        assert (await client.post(f"/v1/periods/{period}/close")).status_code == 200
+    r = await client.post("/v1/periods/2026-10/reopen", json={"reason": "late roll call"})
+    assert r.status_code == 200
+    closed = (await client.get("/v1/periods", params={"status": "closed"})).json()
+    assert [p["period"] for p in closed] == ["2026-11", "2026-09", "2026-08"]
+    every = (await client.get("/v1/periods")).json()
+    assert [p["period"] for p in every] == ["2026-11", "2026-10", "2026-09", "2026-08"]
+    assert every[0]["ends_at"] == "2026-12-01T00:00:00+08:00"  # when December begins
+
+
+async def test_of_a_year_and_its_last_month_the_periods_list_puts_the_year_first(
+    scoring: Scoring,
+) -> None:
+    app, client = scoring.app, scoring.client
+    await feed(app, BEFORE)
+    for period in ("2026", "2026-12"):
+        assert (await client.post(f"/v1/periods/{period}/close")).status_code == 200
+    closed = (await client.get("/v1/periods", params={"status": "closed"})).json()
+    assert [p["period"] for p in closed] == ["2026", "2026-12"]

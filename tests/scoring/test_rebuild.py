@@ -24,6 +24,7 @@ from shared.inbox import InboxConsumer, Record
 from shared.service import SHARED_MIGRATIONS
 from shared.settings import with_database
 
+from .helpers import forget_rule_revisions
 from .reference import TZ
 from .test_properties import TABLES, event_sets, times
 
@@ -48,7 +49,7 @@ async def _deliver(url: str, events: list[dict], rule: Rule | None, seed: int) -
     pool = await create_pool(url, max_size=2)
     async with pool.acquire() as conn:
         await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
-        await conn.execute("DELETE FROM rule_versions WHERE note = 'test'")
+        await forget_rule_revisions(conn, "note = 'test'")
     rnd = random.Random(seed)
     rnd.shuffle(events)
     consumer = InboxConsumer(pool, make_apply(TZ, SOURCE), service="scoring", source=SOURCE)

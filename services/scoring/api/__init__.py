@@ -6,7 +6,7 @@
 - feedback:  the half-yearly report to Party organisations (/v1/reports/feedback)
 - params:    the period, metric, paging and member-scope parameters every route reads the same
 - 红黑榜 boards: boards_api.py; periods: periods_api.py; record: record.py; follow-up:
-  followups.py; board page: board.py; rule history: rules_history.py (wired in main.py)
+  followups.py; board page: board.py (wired in main.py)
 
 Periods: 2026-11, 2026-Q4, 2026-H2 or 2026 (city time zone); default the current month.
 A closed period is read from the figures frozen at its close unless `figures=live` is asked

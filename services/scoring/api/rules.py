@@ -1,22 +1,25 @@
 """Versioned scoring rules: every version is kept; a new one re-evaluates exactly the points
-of events at or after its effective_from (the history of corrections: rules_history).
+of events at or after its effective_from. A version is never overwritten: posting one again at
+the same effective_from is a correction, a new revision with a note (rules_history.py).
 
-- GET  /v1/rules    the rules in force now and every version
-- POST /v1/rules    add a version (city_admin)
+- GET  /v1/rules                          the rules in force now and every version in force
+- POST /v1/rules                          add a version or a correction (city_admin)
+- GET  /v1/rules/history?activity_type=   every revision, oldest first
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
 from shared.api import ERROR_RESPONSES, Pool
 from shared.auth import Caller
 
+from .. import rules_history
 from ..domain.rules import RULE_TYPES, Rule
 from ..persistence import load_rules, rule_authors
 from ..usecases import change_rule
@@ -42,7 +45,12 @@ class RuleIn(BaseModel):
     per: str = Field(default="event", description="event or hour.")
     monthly_cap: Decimal | None = Field(default=None, description="Cap per member and month.")
     effective_from: AwareDatetime = Field(description="RFC 3339 time with offset.")
-    note: str | None = Field(default=None, max_length=500, description="Why it changed.")
+    note: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Why it changed; required for a correction (a version at an existing "
+        "activity_type and effective_from).",
+    )
 
 
 class RulesOut(BaseModel):
@@ -93,3 +101,38 @@ async def add_rule(request: Request, pool: Pool, caller: Caller, body: RuleIn) -
         buckets_reevaluated=change.buckets_reevaluated,
         members_affected=change.members_affected,
     )
+
+
+class RuleRevision(BaseModel):
+    revision_id: int = Field(description="The revision's id, in the order they were recorded.")
+    activity_type: str = Field(description="Activity type, or member_reported.")
+    points: Points = Field(description="Points per event or per hour.")
+    per: Literal["event", "hour"] = Field(description="event or hour.")
+    monthly_cap: Points | None = Field(description="Monthly cap, null for none.")
+    effective_from: datetime = Field(description="Applies to events at or after this time.")
+    note: str | None = Field(description="Why it was added or corrected.")
+    created_by: str | None = Field(description="Who (the caller's name; null for defaults).")
+    recorded_at: datetime = Field(description="When it was recorded.")
+    correction: bool = Field(description="True if it corrects an earlier revision.")
+    corrects: int | None = Field(description="The revision it corrects, null for an original.")
+    corrected_by: int | None = Field(description="The revision correcting it, null if none.")
+    in_force: bool = Field(
+        description="True unless corrected: it scores events from its effective_from until a "
+        "later version of its type takes over."
+    )
+
+
+@router.get("/rules/history", response_model=list[RuleRevision])
+async def rule_history(
+    pool: Pool,
+    caller: Caller,
+    activity_type: Annotated[str | None, Query(description="Only this type.")] = None,
+) -> list[RuleRevision]:
+    return [
+        RuleRevision(
+            **{k: r[k] for k in RuleRevision.model_fields if k in r.keys()},
+            correction=r["corrects"] is not None,
+            in_force=r["corrected_by"] is None,
+        )
+        for r in await rules_history.revisions(pool, activity_type)
+    ]
