@@ -8,10 +8,12 @@ service holds (the inbox, every member)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -231,25 +233,35 @@ async def env(members_settings: Settings, kafka: Any) -> AsyncIterator[Env]:
         yield Env(client, app, kafka.bootstrap)
 
 
-@pytest.fixture(scope="package")
-async def service(
-    pg_server: EmbeddedPostgres, tmp_path_factory: pytest.TempPathFactory
+@contextlib.asynccontextmanager
+async def serving(
+    pg_server: EmbeddedPostgres, tmp: Path, regions: list[tuple[str, str, str, str | None]]
 ) -> AsyncIterator[Env]:
-    """One members service for the package, on its own broker, with SHARED_REGIONS projected
-    and the Party organisations P1 (市财政局机关党委) and P2 (市一中党总支) defined."""
-    tmp = tmp_path_factory.mktemp("members")
+    """A members service on a broker of its own and a fresh database, with `regions`
+    projected."""
     broker = start_kafka(free_port(), log_path=tmp / "tansu.log")
     try:
         settings = settings_for_test(pg_server.url, broker.bootstrap, "members", api_tokens=TOKENS)
         app = create_app(settings)
         async with running_app(app) as client:
             env = Env(client, app, broker.bootstrap)
-            await env.define_regions(SHARED_REGIONS)
-            await env.org()
-            await env.org("P2", "市一中党总支", "school")
+            if regions:
+                await env.define_regions(regions)
             yield env
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="package")
+async def service(
+    pg_server: EmbeddedPostgres, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Env]:
+    """One members service for the package, with SHARED_REGIONS projected and the Party
+    organisations P1 (市财政局机关党委) and P2 (市一中党总支) defined."""
+    async with serving(pg_server, tmp_path_factory.mktemp("members"), SHARED_REGIONS) as env:
+        await env.org()
+        await env.org("P2", "市一中党总支", "school")
+        yield env
 
 
 def data_of(events: list[CloudEvent]) -> list[dict[str, Any]]:
