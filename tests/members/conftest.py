@@ -1,15 +1,14 @@
 """Helpers for the members service tests: a running app against the real embedded broker and
 database, a small region tree defined through real region.defined events, and event readers.
 
-Two services: `service`, started once for the package, on which each test acts on members,
-units and organisations of its own (fresh ids from `unique`, ID numbers from `id_number`);
-and `env`, a fresh service and database per test, for the tests that count everything the
-service holds (the inbox, every member)."""
+`service` is started once for the package: each test acts on members, units and organisations
+of its own (fresh ids from `unique`, ID numbers from `id_number`), or on a community or street
+no other test uses. A module that counts everything a service holds (the inbox) starts one of
+its own with `serving`."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import date, timedelta
@@ -34,10 +33,6 @@ from services.members.main import create_app
 from shared.events import REGION_DEFINED, CloudEvent, parse_envelope, validate_data
 from shared.settings import Settings
 
-# A valid GB 11643 ID number and a phone number planted to prove they never leave the service.
-ID_NUMBER = "11010519491231002X"
-ID_NUMBER_2 = "110105198001011238"
-PHONE = "13812345678"
 COMMUNITY_TOKEN = "community-admin-token-0001"
 OTHER_COMMUNITY_TOKEN = "community-admin-token-0002"
 C3_TOKEN = "community-admin-token-0003"  # the admin of C3, a community only one test reports to
@@ -94,10 +89,7 @@ def region_event(region_id: str, level: str, name: str, parent: str | None, **kw
 def members_settings(settings_for: Callable[..., Settings]) -> Settings:
     return settings_for(
         "members",
-        api_tokens=(
-            "test-city-admin-token-0001:city_admin:*,test-readonly-token-00001:service:*,"
-            f"{COMMUNITY_TOKEN}:community_admin:C1,{OTHER_COMMUNITY_TOKEN}:community_admin:C2"
-        ),
+        api_tokens=TOKENS,
     )
 
 
@@ -206,9 +198,6 @@ class Env:
         rows = await self.pool.fetch("SELECT value FROM outbox WHERE key = $1", subject.encode())
         return b"\n".join(bytes(r["value"]) for r in rows)
 
-    async def outbox_count(self) -> int:
-        return await self.pool.fetchval("SELECT count(*) FROM outbox")
-
     async def broker_bytes(self) -> bytes:
         """Every message on every topic this service published to, read back from the broker
         (waits until at least as many as its outbox holds per topic have arrived)."""
@@ -219,18 +208,6 @@ class Env:
             assert len(records) >= row["n"], row["topic"]
             chunks.extend(bytes(r.value) for r in records)
         return b"\n".join(chunks)
-
-    async def all_published_bytes(self) -> bytes:
-        """Every message in the outbox (all that this service ever published)."""
-        rows = await self.pool.fetch("SELECT value FROM outbox")
-        return b"\n".join(bytes(r["value"]) for r in rows)
-
-
-@pytest.fixture
-async def env(members_settings: Settings, kafka: Any) -> AsyncIterator[Env]:
-    app = create_app(members_settings)
-    async with running_app(app) as client:
-        yield Env(client, app, kafka.bootstrap)
 
 
 @contextlib.asynccontextmanager
@@ -262,7 +239,3 @@ async def service(
         await env.org()
         await env.org("P2", "市一中党总支", "school")
         yield env
-
-
-def data_of(events: list[CloudEvent]) -> list[dict[str, Any]]:
-    return [json.loads(json.dumps(e.data)) for e in events]
