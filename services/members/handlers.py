@@ -26,9 +26,10 @@ from shared.events import (
 from shared.events.scoring import POINTS_CHANGED
 from shared.inbox import Incoming
 
-from . import persistence as db
 from .domain.registry import deregistration, registration
-from .evaluation import apply_points
+from .persistence import common as regions
+from .persistence import members as db
+from .usecases.evaluation import apply_points
 
 # points.changed: the participation of units' in-service members (`evaluation.apply_points`)
 CONSUMES = (
@@ -54,7 +55,7 @@ async def apply(conn: Conn, events: list[Incoming]) -> None:
         e, data = item.event, item.data
         version = (e.time, e.source, e.id)
         if isinstance(data, RegionDefined):
-            await db.upsert_region(
+            await regions.upsert_region(
                 conn,
                 data.region_id,
                 data.level.value,

@@ -22,7 +22,8 @@ from shared.events.units import (
 from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
 
-from . import api, evaluation_api, handlers, usecases
+from . import api, handlers
+from .usecases import imports
 
 # What the use cases send through the outbox (the AsyncAPI document lists them).
 PUBLISHES = (
@@ -40,7 +41,7 @@ PUBLISHES = (
 
 async def _on_start(runtime: Runtime) -> None:
     assert runtime.pool is not None
-    await usecases.fail_interrupted_jobs(runtime.pool)
+    await imports.fail_interrupted_jobs(runtime.pool)
 
 
 async def _on_stop(runtime: Runtime) -> None:
@@ -58,7 +59,7 @@ def definition() -> ServiceDefinition:
         title="PartyGrid members",
         description=api.__doc__ or "",
         migrations=Path(__file__).parent / "migrations",
-        api=[api.router, evaluation_api.router],
+        api=api.ROUTERS,
         consumes=handlers.CONSUMES,
         publishes=PUBLISHES,
         apply=handlers.apply,

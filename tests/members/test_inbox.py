@@ -5,7 +5,11 @@ nothing, reports to communities not yet known are kept, bad events are dead-lett
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
+import pytest
+
+from dev.embedded import EmbeddedPostgres
 from dev.testing import (
     cloud_event,
     in_memory_broker,
@@ -24,7 +28,7 @@ from shared.events import (
 )
 from shared.settings import Settings
 
-from .conftest import Env, region_event
+from .conftest import Env, region_event, serving
 
 REGISTRY = "/city/organisation-department"
 
@@ -64,62 +68,93 @@ def reported(member: str, community: str, t: str, **kw) -> dict:
 T1, T2, T3 = "2026-03-01T09:00:00+08:00", "2026-04-01T09:00:00+08:00", "2026-05-01T09:00:00+08:00"
 
 
-async def test_outside_events_any_order(env: Env) -> None:
-    c = env.client
-    dup = reported("Z", "C404", T1, id="vp-1")
-    messages = [
-        # X: registered twice and deregistered in between, delivered newest first
-        (MEMBER_REGISTERED, b"X", registered("X", "P2", T3)),
-        (MEMBER_DEREGISTERED, b"X", deregistered("X", T2)),
-        (MEMBER_REGISTERED, b"X", registered("X", "P1", T1)),
-        # Y: deregistered before its (older) registration arrives
-        (MEMBER_DEREGISTERED, b"Y", deregistered("Y", T2, "transferred_out")),
-        (MEMBER_REGISTERED, b"Y", registered("Y", "P1", T1)),
-        # Z: reports to a community nobody defined yet, once redelivered, then an older
-        # report arriving late
-        (MEMBER_REGISTERED, b"Z", registered("Z", "P1", T1)),
-        (MEMBER_REPORTED, b"Z", dup),
-        (MEMBER_REPORTED, b"Z", dup),
-        (MEMBER_REPORTED, b"Z", reported("Z", "C1", "2026-02-01T09:00:00+08:00")),
-        # a region renamed: the newer name wins though it arrives first
-        (REGION_DEFINED, b"C1", region_event("C1", "community", "新名", "S1", time=T2)),
-        (REGION_DEFINED, b"C1", region_event("C1", "community", "旧名", "S1", time=T1)),
-        # a bad event: unknown category
-        (MEMBER_REGISTERED, b"W", registered("W", "P1", T1, category="honorary")),
-    ]
-    await publish_raw(env.bootstrap, messages)
+@pytest.fixture(scope="module")
+async def outside(
+    pg_server: EmbeddedPostgres, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Env]:
+    """A fresh service (its inbox is counted) that has taken, from outside registries and civil
+    affairs, events out of order, a redelivery and one invalid event:
+    X registered twice and deregistered in between, delivered newest first; Y deregistered
+    before its (older) registration arrives; Z reported to a community nobody defined yet, that
+    report redelivered, then an older report arriving late; community C1 renamed, the newer
+    name arriving first; W registered with an unknown category."""
+    async with serving(pg_server, tmp_path_factory.mktemp("inbox"), []) as env:
+        dup = reported("Z", "C404", T1, id="vp-1")
+        messages = [
+            (MEMBER_REGISTERED, b"X", registered("X", "P2", T3)),
+            (MEMBER_DEREGISTERED, b"X", deregistered("X", T2)),
+            (MEMBER_REGISTERED, b"X", registered("X", "P1", T1)),
+            (MEMBER_DEREGISTERED, b"Y", deregistered("Y", T2, "transferred_out")),
+            (MEMBER_REGISTERED, b"Y", registered("Y", "P1", T1)),
+            (MEMBER_REGISTERED, b"Z", registered("Z", "P1", T1)),
+            (MEMBER_REPORTED, b"Z", dup),
+            (MEMBER_REPORTED, b"Z", dup),
+            (MEMBER_REPORTED, b"Z", reported("Z", "C1", "2026-02-01T09:00:00+08:00")),
+            (REGION_DEFINED, b"C1", region_event("C1", "community", "新名", "S1", time=T2)),
+            (REGION_DEFINED, b"C1", region_event("C1", "community", "旧名", "S1", time=T1)),
+            (MEMBER_REGISTERED, b"W", registered("W", "P1", T1, category="honorary")),
+        ]
+        await publish_raw(env.bootstrap, messages)
 
-    async def settled() -> bool:
-        return await env.pool.fetchval("SELECT count(*) FROM inbox") == 10
+        async def settled() -> bool:
+            return await env.pool.fetchval("SELECT count(*) FROM inbox") == 10
 
-    await wait_until(settled)
-    x = (await c.get("/v1/members/X")).json()
+        await wait_until(settled)
+        yield env
+
+
+async def test_a_registration_newer_than_the_deregistration_wins_though_it_came_first(
+    outside: Env,
+) -> None:
+    x = (await outside.client.get("/v1/members/X")).json()
     assert (x["status"], x["party_org_id"]) == ("active", "P2")
-    y = (await c.get("/v1/members/Y")).json()
+
+
+async def test_a_deregistration_newer_than_the_registration_wins_though_it_came_first(
+    outside: Env,
+) -> None:
+    y = (await outside.client.get("/v1/members/Y")).json()
     assert (y["status"], y["deregistered_reason"], y["party_org_id"]) == (
         "deregistered",
         "transferred_out",
         "P1",
     )
-    z = (await c.get("/v1/members/Z/reports")).json()
+
+
+async def test_reports_are_kept_once_each_and_the_latest_is_current(outside: Env) -> None:
+    z = (await outside.client.get("/v1/members/Z/reports")).json()
     assert [h["community_id"] for h in z["history"]] == ["C1", "C404"]
     assert z["current"]["community_id"] == "C404"
-    listed = (await c.get("/v1/communities/C404/members")).json()
+
+
+async def test_a_community_not_yet_known_lists_the_members_reported_to_it(outside: Env) -> None:
+    listed = (await outside.client.get("/v1/communities/C404/members")).json()
     assert [m["member_id"] for m in listed["items"]] == ["Z"]
-    assert await env.pool.fetchval("SELECT name FROM regions WHERE region_id = 'C1'") == "新名"
-    assert (await c.get("/v1/members/W")).status_code == 404
-    letters = await read_topic(env.bootstrap, DEADLETTER_TOPIC, min_count=1)
+
+
+async def test_the_newer_name_of_a_region_wins_though_it_came_first(outside: Env) -> None:
+    name = await outside.pool.fetchval("SELECT name FROM regions WHERE region_id = 'C1'")
+    assert name == "新名"
+
+
+async def test_an_event_with_invalid_data_is_dead_lettered_and_not_applied(outside: Env) -> None:
+    assert (await outside.client.get("/v1/members/W")).status_code == 404
+    letters = await read_topic(outside.bootstrap, DEADLETTER_TOPIC, min_count=1)
     assert [json.loads(r.value)["data"]["reason"] for r in letters] == ["invalid_data"]
 
-    # the API keeps its own rule: an unknown community is refused there
-    await env.org("P2", "某机关党委", "organ")
-    r = await c.post("/v1/members/X/reports", json={"community_id": "C404"})
+
+async def test_the_api_keeps_its_own_rule_for_a_community_the_inbox_accepted(
+    outside: Env,
+) -> None:
+    r = await outside.client.post("/v1/members/X/reports", json={"community_id": "C404"})
     assert r.status_code == 422
-    # an API change after an outside event wins and is published after it
-    r = await c.patch("/v1/members/X", json={"category": "retired"})
+
+
+async def test_an_api_change_after_an_outside_event_wins_and_is_published(outside: Env) -> None:
+    r = await outside.client.patch("/v1/members/X", json={"category": "retired"})
     assert r.status_code == 200 and r.json()["category"] == "retired"
-    events = await env.events(MEMBER_REGISTERED, 1)
-    assert events[0].data["category"] == "retired" and events[0].source == "/partygrid/members"
+    [event] = await outside.events_about(MEMBER_REGISTERED, "X")
+    assert event.data["category"] == "retired" and event.source == "/partygrid/members"
 
 
 async def test_handler_with_test_broker(members_settings: Settings) -> None:

@@ -1,4 +1,4 @@
-"""The demo city generator (tools/demo.py): the city has Putian's scale (8 streets, 61
+"""The demo city generator (the tools/demo package): the city has Putian's scale (8 streets, 61
 communities, 31,040 members), it is the same city every time, a load reaches the real scoring
 service through Kafka and fills its rankings, loading again changes nothing, and the simulator
 keeps points moving and sends the odd bad message to the dead-letter topic."""

@@ -6,6 +6,7 @@ one street are evaluated and ranked."""
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -51,7 +52,7 @@ async def test_the_demo_city_exercises_the_community_practices(settings_for, kaf
         wishes = (await activities.get("/v1/satisfaction/wishes")).json()["items"]
         assert sum(i["ratings"] for i in wishes) == len(places)
 
-        await demo_community.tick(city, grids, activities, demo.random.Random(7))
+        await demo_community.tick(city, grids, activities, random.Random(7))
         rated = (await grids.get("/v1/satisfaction/incidents?level=grid")).json()["items"]
         assert sum(i["ratings"] for i in rated) == len(places) + 1
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import asyncpg
 
-from shared.api import ApiError
 from shared.auth import Principal
 from shared.db import Conn
 from shared.events import new_event
@@ -30,10 +29,13 @@ from shared.events.units import (
 )
 from shared.inbox import Incoming
 from shared.outbox import add_to_outbox
+from shared.refusals import Kind, Refusal, conflict, invalid
 
-from . import evaluation_db as sql
-from . import persistence as db
-from .domain import evaluation as rules
+from ..domain import evaluation as rules
+from ..persistence import common as regions
+from ..persistence import evaluation as sql
+from ..persistence import members as member_db
+from ..persistence import units as unit_db
 
 
 async def apply_points(conn: Conn, events: list[Incoming]) -> None:
@@ -47,22 +49,27 @@ async def apply_points(conn: Conn, events: list[Incoming]) -> None:
         await sql.record_points(conn, sorted(rows))
 
 
-def _bad(field: str, rule: str, status: int = 422, code: str = "invalid_request") -> ApiError:
-    return ApiError(status, code, f"{field}: {rule}", field=field, rule=rule)
+def _missing(message: str, **detail: str) -> Refusal:
+    return Refusal(Kind.NOT_FOUND, "not_found", message, **detail)
+
+
+def _bad(field: str, rule: str) -> Refusal:
+    return invalid("invalid_request", f"{field}: {rule}", field=field, rule=rule)
 
 
 async def _unit(conn: Conn, caller: Principal, unit_id: str) -> asyncpg.Record:
-    unit = await db.get_unit(conn, unit_id, lock=True)
+    unit = await unit_db.get_unit(conn, unit_id, lock=True)
     if unit is None:
-        raise ApiError(404, "not_found", f"no unit {unit_id}", field="unit_id")
+        raise _missing(f"no unit {unit_id}", field="unit_id")
     if not unit["community_id"]:
-        raise _bad("unit_id", "the unit must report to its community first", 409, "conflict")
-    caller.require_region(await db.region_path(conn, unit["community_id"]))
+        rule = "the unit must report to its community first"
+        raise conflict("conflict", f"unit_id: {rule}", field="unit_id", rule=rule)
+    caller.require_region(await regions.region_path(conn, unit["community_id"]))
     return unit
 
 
 async def _community_or_street(conn: Conn, unit: asyncpg.Record, region_id: str) -> None:
-    community = await db.get_region(conn, unit["community_id"])
+    community = await regions.get_region(conn, unit["community_id"])
     street = community["parent_id"] if community else None
     if region_id not in (unit["community_id"], street):
         raise _bad(
@@ -91,9 +98,9 @@ async def set_commitment(
         raise _bad("done_on", "is given exactly when the status is done")
     async with pool.acquire() as conn, conn.transaction():
         await _unit(conn, caller, unit_id)
-        agreement = await db.get_agreement(conn, agreement_id)
+        agreement = await unit_db.get_agreement(conn, agreement_id)
         if agreement is None or agreement["unit_id"] != unit_id:
-            raise ApiError(404, "not_found", f"unit {unit_id} has no agreement {agreement_id}")
+            raise _missing(f"unit {unit_id} has no agreement {agreement_id}")
         count = len(json.loads(agreement["commitments"]))
         if no > count:
             raise _bad("commitment_no", f"the agreement has {count} commitments (1-{count})")
@@ -145,7 +152,7 @@ async def set_committee_member(
     async with pool.acquire() as conn, conn.transaction():
         unit = await _unit(conn, caller, unit_id)
         await _community_or_street(conn, unit, body["region_id"])
-        member = await db.get_member(conn, body["member_id"])
+        member = await member_db.get_member(conn, body["member_id"])
         if member is None or not member["active"]:
             raise _bad("member_id", "must be a registered member")
         if member["party_org_id"] != unit["party_org_id"]:
@@ -165,7 +172,7 @@ async def set_committee_member(
 async def _scores(conn: Conn, units: list[asyncpg.Record], year: int) -> list[dict[str, Any]]:
     ids = [u["unit_id"] for u in units]
     agreements: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for a in await db.unit_agreements(conn, ids):
+    for a in await unit_db.unit_agreements(conn, ids):
         agreements[a["unit_id"]].append({**dict(a), "commitments": json.loads(a["commitments"])})
     statuses = {
         (s["agreement_id"], s["commitment_no"]): s["status"] for s in await sql.statuses(conn, ids)
@@ -209,8 +216,8 @@ async def unit_evaluation(
     async with pool.acquire() as conn:
         units = await sql.units_in(conn, unit_id, None)
         if not units:
-            raise ApiError(404, "not_found", f"no unit {unit_id} reported to a community")
-        caller.require_region(await db.region_path(conn, units[0]["community_id"]))
+            raise _missing(f"no unit {unit_id} reported to a community")
+        caller.require_region(await regions.region_path(conn, units[0]["community_id"]))
         [result] = await _scores(conn, units, year)
         return result
 
@@ -219,10 +226,10 @@ async def ranking(
     pool: asyncpg.Pool, caller: Principal, region_id: str, year: int
 ) -> list[dict[str, Any]]:
     async with pool.acquire() as conn:
-        region = await db.get_region(conn, region_id)
+        region = await regions.get_region(conn, region_id)
         if region is None or region["level"] not in ("community", "street"):
             raise _bad("within", "must be a known community or street")
-        caller.require_region(await db.region_path(conn, region_id))
+        caller.require_region(await regions.region_path(conn, region_id))
         return rules.ranked(await _scores(conn, await sql.units_in(conn, None, region_id), year))
 
 

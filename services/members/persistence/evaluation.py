@@ -1,4 +1,4 @@
-"""SQL of the evaluation of resident units: commitment statuses, report-backs, part-time
+"""SQL of the two-way evaluation of resident units: commitment statuses, report-backs, part-time
 committee members, the points projection, and what a year's scores are computed from."""
 
 from __future__ import annotations

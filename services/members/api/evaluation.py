@@ -18,14 +18,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.api import ERROR_RESPONSES, Pool
 from shared.auth import Caller
 from shared.events.types import ID_PATTERN, Id
 
-from . import evaluation
+from ..usecases import evaluation
+from .common import Source
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["unit evaluation"])
 
@@ -34,10 +35,6 @@ Year = Annotated[int, Path(ge=2000, le=2100, description="The year.")]
 YearQuery = Annotated[
     int | None, Query(ge=2000, le=2100, description="The year (default: this year).")
 ]
-
-
-def _source(request: Request) -> str:
-    return str(request.app.state.runtime.settings.source)
 
 
 class _In(BaseModel):
@@ -117,13 +114,13 @@ async def set_commitment(
     agreement_id: Annotated[str, Path(pattern=ID_PATTERN, description="The agreement.")],
     no: Annotated[int, Path(ge=1, le=100, description="The commitment's place, from 1.")],
     body: CommitmentStatusIn,
-    request: Request,
+    source: Source,
     pool: Pool,
     caller: Caller,
 ) -> dict[str, Any]:
     caller.require_write()
     return await evaluation.set_commitment(
-        pool, _source(request), caller, unit_id, agreement_id, no, body.model_dump()
+        pool, source, caller, unit_id, agreement_id, no, body.model_dump()
     )
 
 
@@ -133,12 +130,10 @@ async def set_commitment(
     summary="Record the unit's yearly report back (述职) and its evaluation",
 )
 async def record_review(
-    unit_id: UnitId, year: Year, body: ReviewIn, request: Request, pool: Pool, caller: Caller
+    unit_id: UnitId, year: Year, body: ReviewIn, source: Source, pool: Pool, caller: Caller
 ) -> dict[str, Any]:
     caller.require_write()
-    return await evaluation.record_review(
-        pool, _source(request), caller, unit_id, year, body.model_dump()
-    )
+    return await evaluation.record_review(pool, source, caller, unit_id, year, body.model_dump())
 
 
 @router.put(
@@ -150,13 +145,13 @@ async def set_committee_member(
     unit_id: UnitId,
     member_id: Annotated[str, Path(pattern=ID_PATTERN, description="The member.")],
     body: CommitteeMemberIn,
-    request: Request,
+    source: Source,
     pool: Pool,
     caller: Caller,
 ) -> dict[str, Any]:
     caller.require_write()
     return await evaluation.set_committee_member(
-        pool, _source(request), caller, unit_id, {"member_id": member_id, **body.model_dump()}
+        pool, source, caller, unit_id, {"member_id": member_id, **body.model_dump()}
     )
 
 
