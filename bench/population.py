@@ -86,9 +86,9 @@ async def load_population(
             "name",
             "parent_id",
             "retired",
-            "def_time",
-            "def_source",
-            "def_id",
+            "ev_time",
+            "ev_source",
+            "ev_id",
         ],
     )
     t = _ts(when)

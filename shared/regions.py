@@ -1,8 +1,8 @@
 """Checking a region id that a request names against the service's own region table.
 
-Every service keeps the region tree of `partygrid.region.defined`: members, activities and
-scoring as a projection of the events, grids as the tree's owner. Whatever table it is, it has
-`region_id`, `level`, `parent_id` and `retired`. A request that names a community, grid or
+Every service keeps the region tree of `partygrid.region.defined` in its table `regions`
+(shared.projections): members, activities and scoring as a projection of the events, grids as
+the tree's owner. A request that names a community, grid or
 street by id is checked here, so that no service stores (and later publishes) an id nobody
 defined, and so that every service refuses it the same way: 422 with the field, what was wrong
 and what is accepted.
@@ -29,10 +29,6 @@ class _Fetches(Protocol):
     async def fetchrow(self, query: str, *args: Any) -> Any: ...
 
 
-# The tables each service keeps its regions in (constants, never user input).
-TABLES = frozenset({"regions", "region_projection"})
-
-
 def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
@@ -54,19 +50,16 @@ async def require_region(
     *,
     level: RegionLevel | Sequence[RegionLevel],
     field: str,
-    table: str = "regions",
     retired_ok: bool = False,
     parent_id: str | None = None,
 ) -> Any:
     """The region's row, or ApiError 422 when `region_id` is unknown here, of another level,
     retired (unless `retired_ok`, for filters) or not a child of `parent_id` (when given)."""
-    if table not in TABLES:
-        raise ValueError(f"not a region table: {table}")
     levels = (level,) if isinstance(level, RegionLevel) else tuple(level)
     want = accepted(levels, retired_ok=retired_ok, parent_id=parent_id)
     kind = " or ".join(lv.value for lv in levels)
     row = await conn.fetchrow(
-        f"SELECT region_id, level, parent_id, retired FROM {table} WHERE region_id = $1",
+        "SELECT region_id, level, parent_id, retired FROM regions WHERE region_id = $1",
         region_id,
     )
     if row is None:

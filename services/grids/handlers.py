@@ -6,7 +6,8 @@ by shared.inbox.InboxConsumer after dedupe and schema validation).
   yet is stored anyway (outside systems may deliver children first); the read side flags it as
   an orphan until the parent arrives, so the result does not depend on arrival order.
 - member.reported / registered / deregistered feed the members-by-grid projection, each part
-  latest-wins on its own, so any arrival order gives the same projection.
+  (report, registration, status) latest-wins on its own, so any arrival order gives the same
+  projection. Both are written by shared.projections, as in every service.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from shared.events import (
     RegionDefined,
 )
 from shared.inbox import Incoming, typed
+from shared.projections import version_of
 
 from . import persistence as db
 from .domain.regions import Node
@@ -34,40 +36,34 @@ async def apply(conn: Conn, events: list[Incoming]) -> None:
     regions = typed(events, RegionDefined)
     if regions:
         await db.lock_tree(conn)
-        # one write per region: its latest version in this batch (the upsert compares it with
-        # the stored one)
-        latest: dict[str, tuple[Incoming, RegionDefined]] = {}
-        for item, data in regions:
-            key = data.region_id
-            if key not in latest or _version(item) > _version(latest[key][0]):
-                latest[key] = (item, data)
         await db.write_regions(
             conn,
             [
                 db.RegionWrite(
-                    Node(d.region_id, d.level, d.name, d.parent_id, d.retired), _version(i)
+                    Node(d.region_id, d.level, d.name, d.parent_id, d.retired),
+                    version_of(i.event),
                 )
-                for i, d in latest.values()
+                for i, d in regions
             ],
         )
     await db.apply_reported(
         conn,
         [
-            (d.member_id, d.community_id, d.grid_id, i.event.time, i.event.source, i.event.id)
+            (d.member_id, d.community_id, d.grid_id, version_of(i.event))
             for i, d in typed(events, MemberReported)
         ],
     )
     await db.apply_registered(
         conn,
         [
-            (d.member_id, d.category.value, i.event.time, i.event.source, i.event.id)
+            (d.member_id, d.category.value, version_of(i.event))
             for i, d in typed(events, MemberRegistered)
         ],
     )
-    await db.apply_deregistered(
-        conn, [(d.member_id, i.event.time) for i, d in typed(events, MemberDeregistered)]
+    await db.apply_status(
+        conn,
+        [
+            (d.member_id, "deregistered", version_of(i.event))
+            for i, d in typed(events, MemberDeregistered)
+        ],
     )
-
-
-def _version(item: Incoming) -> db.Version:
-    return (item.event.time, item.event.source, item.event.id)

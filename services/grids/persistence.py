@@ -1,27 +1,28 @@
 """SQL of the grids service (asyncpg). Every function takes a connection that the caller runs
 inside its one transaction; nothing here commits on its own.
 
-Versions compare as (time, source, id) with source and id in the "C" collation, i.e. by code
-point, the same order Python uses, so "latest wins" means the same thing everywhere.
+The region and member projections are written by shared.projections, as in every service:
+versions compare as (time, source, id) with source and id by code point.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 
+from shared import projections
 from shared.db import Conn
 from shared.events.types import RegionLevel
 
-from .domain.regions import Node, depth
+from .domain.regions import Node
 
 TREE_LOCK = 0x5047_5452  # "PGTR": serialises structural changes of the region tree
 
-Version = tuple[datetime, str, str]
+Version = projections.Version
+TABLE = "grid_members"  # the member projection
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,13 @@ async def load_tree(conn: Conn) -> dict[str, Node]:
 async def load_with_ancestors(conn: Conn, ids: Iterable[str]) -> dict[str, Node]:
     """The given regions and every ancestor of theirs: enough to check a placement."""
     rows = await conn.fetch(
-        """WITH RECURSIVE up AS (
+        f"""WITH RECURSIVE up AS (
                SELECT region_id, level, name, parent_id, retired, 0 AS hops
                FROM regions WHERE region_id = ANY($1::text[])
                UNION
                SELECT r.region_id, r.level, r.name, r.parent_id, r.retired, up.hops + 1
                FROM regions r JOIN up ON r.region_id = up.parent_id
-               WHERE up.hops < 16)
+               WHERE up.hops < {projections.MAX_DEPTH})
            SELECT DISTINCT region_id, level, name, parent_id, retired FROM up""",
         list(ids),
     )
@@ -84,32 +85,21 @@ async def live_children(conn: Conn, region_id: str, limit: int = 5) -> list[str]
 
 async def write_regions(conn: Conn, writes: Sequence[RegionWrite]) -> int:
     """Upsert each region if its version is later than the stored one; return rows changed."""
-    if not writes:
-        return 0
-    result = await conn.fetch(
-        """INSERT INTO regions AS r
-               (region_id, level, depth, name, parent_id, retired, ev_time, ev_source, ev_id)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::smallint[], $4::text[], $5::text[],
-                                $6::bool[], $7::timestamptz[], $8::text[], $9::text[])
-           ON CONFLICT (region_id) DO UPDATE SET
-               level = EXCLUDED.level, depth = EXCLUDED.depth, name = EXCLUDED.name,
-               parent_id = EXCLUDED.parent_id, retired = EXCLUDED.retired,
-               ev_time = EXCLUDED.ev_time, ev_source = EXCLUDED.ev_source,
-               ev_id = EXCLUDED.ev_id, updated_at = now()
-           WHERE (r.ev_time, r.ev_source, r.ev_id)
-                 < (EXCLUDED.ev_time, EXCLUDED.ev_source, EXCLUDED.ev_id)
-           RETURNING region_id""",
-        [w.node.region_id for w in writes],
-        [w.node.level.value for w in writes],
-        [depth(w.node.level) for w in writes],
-        [w.node.name for w in writes],
-        [w.node.parent_id for w in writes],
-        [w.node.retired for w in writes],
-        [w.version[0] for w in writes],
-        [w.version[1] for w in writes],
-        [w.version[2] for w in writes],
+    written = await projections.upsert_regions(
+        conn,
+        (
+            projections.RegionVersion(
+                w.node.region_id,
+                w.node.level.value,
+                w.node.name,
+                w.node.parent_id,
+                w.node.retired,
+                w.version,
+            )
+            for w in writes
+        ),
     )
-    return len(result)
+    return len(written)
 
 
 REGION_COLUMNS = (
@@ -126,11 +116,7 @@ async def get_region(conn: Conn, region_id: str) -> asyncpg.Record | None:
 async def path_to_root(conn: Conn, region_id: str) -> list[asyncpg.Record]:
     """The region, its parent, … up to the root (or the highest known ancestor)."""
     return await conn.fetch(
-        f"""WITH RECURSIVE up AS (
-                SELECT region_id, parent_id, 0 AS hops FROM regions WHERE region_id = $1
-                UNION ALL
-                SELECT r.region_id, r.parent_id, up.hops + 1
-                FROM regions r JOIN up ON r.region_id = up.parent_id WHERE up.hops < 16)
+        f"""{projections.ANCESTORS}
             SELECT {", ".join("v." + c.strip() for c in REGION_COLUMNS.split(","))}
             FROM up JOIN regions_v v USING (region_id) ORDER BY up.hops""",
         region_id,
@@ -288,61 +274,30 @@ async def coverage(conn: Conn, within: str | None) -> list[asyncpg.Record]:
 
 # --- members by grid ---------------------------------------------------------------------
 
-COUNTED = "(m.deregistered_at IS NULL OR m.reg_time > m.deregistered_at)"
+# not deregistered: registered, or known only from a report so far
+COUNTED = "m.status IS DISTINCT FROM 'deregistered'"
 
 
-async def apply_reported(
-    conn: Conn, rows: Sequence[tuple[str, str, str | None, datetime, str, str]]
-) -> None:
-    """rows: (member_id, community_id, grid_id, time, source, id); latest report wins."""
-    if not rows:
-        return
-    await conn.execute(
-        """INSERT INTO grid_members AS m
-               (member_id, community_id, grid_id, rep_time, rep_source, rep_id)
-           SELECT DISTINCT ON (member_id) * FROM unnest(
-               $1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])
-               AS t(member_id, community_id, grid_id, rep_time, rep_source, rep_id)
-           ORDER BY member_id, rep_time DESC, rep_source COLLATE "C" DESC, rep_id COLLATE "C" DESC
-           ON CONFLICT (member_id) DO UPDATE SET community_id = EXCLUDED.community_id,
-               grid_id = EXCLUDED.grid_id, rep_time = EXCLUDED.rep_time,
-               rep_source = EXCLUDED.rep_source, rep_id = EXCLUDED.rep_id
-           WHERE m.rep_time IS NULL OR (m.rep_time, m.rep_source, m.rep_id)
-                 < (EXCLUDED.rep_time, EXCLUDED.rep_source, EXCLUDED.rep_id)""",
-        *[list(col) for col in zip(*rows, strict=True)],
+async def apply_reported(conn: Conn, rows: Sequence[tuple[str, str, str | None, Version]]) -> None:
+    """rows: (member_id, community_id, grid_id, version); the latest report wins."""
+    await projections.upsert_members(
+        conn, TABLE, projections.REPORT, ((m, (c, g), v) for m, c, g, v in rows)
     )
 
 
-async def apply_registered(conn: Conn, rows: Sequence[tuple[str, str, datetime, str, str]]) -> None:
-    """rows: (member_id, category, time, source, id); latest registration wins."""
-    if not rows:
-        return
-    await conn.execute(
-        """INSERT INTO grid_members AS m (member_id, category, reg_time, reg_source, reg_id)
-           SELECT DISTINCT ON (member_id) * FROM unnest(
-               $1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[])
-               AS t(member_id, category, reg_time, reg_source, reg_id)
-           ORDER BY member_id, reg_time DESC, reg_source COLLATE "C" DESC, reg_id COLLATE "C" DESC
-           ON CONFLICT (member_id) DO UPDATE SET category = EXCLUDED.category,
-               reg_time = EXCLUDED.reg_time, reg_source = EXCLUDED.reg_source,
-               reg_id = EXCLUDED.reg_id
-           WHERE m.reg_time IS NULL OR (m.reg_time, m.reg_source, m.reg_id)
-                 < (EXCLUDED.reg_time, EXCLUDED.reg_source, EXCLUDED.reg_id)""",
-        *[list(col) for col in zip(*rows, strict=True)],
+async def apply_registered(conn: Conn, rows: Sequence[tuple[str, str, Version]]) -> None:
+    """rows: (member_id, category, version); the latest registration wins, and the latest of
+    registrations and deregistrations decides the status."""
+    await projections.upsert_members(
+        conn, TABLE, projections.REGISTRATION, ((m, (c,), v) for m, c, v in rows)
     )
+    await apply_status(conn, [(m, "registered", v) for m, _, v in rows])
 
 
-async def apply_deregistered(conn: Conn, rows: Sequence[tuple[str, datetime]]) -> None:
-    """rows: (member_id, time); the latest deregistration time is kept."""
-    if not rows:
-        return
-    await conn.execute(
-        """INSERT INTO grid_members AS m (member_id, deregistered_at)
-           SELECT member_id, max(t) FROM unnest($1::text[], $2::timestamptz[]) AS u(member_id, t)
-           GROUP BY member_id
-           ON CONFLICT (member_id) DO UPDATE SET deregistered_at =
-               greatest(m.deregistered_at, EXCLUDED.deregistered_at)""",
-        *[list(col) for col in zip(*rows, strict=True)],
+async def apply_status(conn: Conn, rows: Sequence[tuple[str, str, Version]]) -> None:
+    """rows: (member_id, 'registered' or 'deregistered', version); the latest wins."""
+    await projections.upsert_members(
+        conn, TABLE, projections.STATUS, ((m, (s,), v) for m, s, v in rows)
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from shared.db import Conn
 from shared.events.members import PartyOrgDefined
 from shared.inbox import Apply, Incoming
+from shared.projections import later
 
 
 async def upsert(conn: Conn, items: list[Incoming]) -> None:
@@ -30,13 +31,12 @@ async def upsert(conn: Conn, items: list[Incoming]) -> None:
         for i in items
     ]
     await conn.executemany(
-        """INSERT INTO party_orgs AS o (party_org_id, name, parent_id, def_time, def_source, def_id)
+        f"""INSERT INTO party_orgs AS o (party_org_id, name, parent_id, def_time, def_source, def_id)
            VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (party_org_id) DO UPDATE SET name = excluded.name,
                parent_id = excluded.parent_id, def_time = excluded.def_time,
                def_source = excluded.def_source, def_id = excluded.def_id
-           WHERE (excluded.def_time, excluded.def_source, excluded.def_id)
-                 > (o.def_time, o.def_source, o.def_id)""",
+           WHERE {later("excluded", "o", "def")}""",
         rows,
     )
 

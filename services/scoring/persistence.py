@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
+from shared import projections
 from shared.db import Conn
 
 from .domain.points import BucketTotal, Entry
@@ -17,7 +18,7 @@ from .domain.rules import Rule, RuleBook
 # batch never scores with rules that are being replaced under it.
 RULES_LOCK = 0x5047_5255
 
-Key = tuple[datetime, str, str]
+Key = projections.Version
 
 
 @dataclass(frozen=True)
@@ -147,33 +148,9 @@ async def save_members(conn: Conn, rows: Iterable[MemberRow]) -> None:
     )
 
 
-async def upsert_regions(
-    conn: Conn,
-    rows: Sequence[tuple[str, str, str, str | None, bool, datetime, str, str]],
-) -> None:
-    """(region_id, level, name, parent_id, retired, time, source, id); the latest wins."""
-    if not rows:
-        return
-    # keep only the latest definition of each region within the batch
-    latest: dict[str, tuple[str, str, str, str | None, bool, datetime, str, str]] = {}
-    for r in rows:
-        cur = latest.get(r[0])
-        if cur is None or (r[5], r[6], r[7]) > (cur[5], cur[6], cur[7]):
-            latest[r[0]] = r
-    batch = sorted(latest.values())
-    await conn.execute(
-        """INSERT INTO regions AS r (region_id, level, name, parent_id, retired, def_time,
-                                     def_source, def_id)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[],
-                                $6::timestamptz[], $7::text[], $8::text[])
-           ON CONFLICT (region_id) DO UPDATE SET level = excluded.level, name = excluded.name,
-               parent_id = excluded.parent_id, retired = excluded.retired,
-               def_time = excluded.def_time, def_source = excluded.def_source,
-               def_id = excluded.def_id
-           WHERE (excluded.def_time, excluded.def_source, excluded.def_id)
-                 > (r.def_time, r.def_source, r.def_id)""",
-        *[list(col) for col in zip(*batch, strict=True)],
-    )
+async def upsert_regions(conn: Conn, rows: Iterable[projections.RegionVersion]) -> None:
+    """The latest definition of each region wins (shared.projections, as in every service)."""
+    await projections.upsert_regions(conn, rows)
 
 
 async def insert_ledger(

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import asyncpg
 
+from shared import projections
 from shared.db import Conn
 
 from .domain.periods import Period
@@ -66,16 +67,10 @@ async def region_path(conn: Conn | asyncpg.Pool, region_id: str | None) -> list[
     """The region and its ancestors, nearest first (for token scope checks)."""
     if not region_id:
         return []
-    rows = await conn.fetch(
-        """WITH RECURSIVE up(region_id, parent_id, depth) AS (
-               SELECT region_id, parent_id, 0 FROM regions WHERE region_id = $1
-               UNION ALL
-               SELECT r.region_id, r.parent_id, up.depth + 1 FROM regions r
-               JOIN up ON r.region_id = up.parent_id WHERE up.depth < 10)
-           SELECT region_id FROM up ORDER BY depth""",
-        region_id,
-    )
-    return [r["region_id"] for r in rows] or [region_id]
+    if isinstance(conn, asyncpg.Pool):
+        async with conn.acquire() as c:
+            return await projections.region_path(c, region_id)
+    return await projections.region_path(conn, region_id)
 
 
 @dataclass(frozen=True)

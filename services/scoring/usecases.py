@@ -39,6 +39,7 @@ from shared.events import (
 )
 from shared.inbox import Incoming
 from shared.outbox import add_raw_to_outbox
+from shared.projections import RegionVersion, newer, version_of
 from shared.refusals import invalid
 
 from . import persistence as db
@@ -65,8 +66,8 @@ class Outcome:
     members_moved: int = 0
 
 
-def _key(e: CloudEvent) -> tuple[datetime, str, str]:
-    return (e.time, e.source, e.id)
+def _key(e: CloudEvent) -> db.Key:
+    return version_of(e)
 
 
 async def apply_events(conn: Conn, items: list[Incoming], *, tz: ZoneInfo, source: str) -> Outcome:
@@ -92,7 +93,7 @@ async def apply_events(conn: Conn, items: list[Incoming], *, tz: ZoneInfo, sourc
     await db.upsert_regions(
         conn,
         [
-            (d.region_id, d.level.value, d.name, d.parent_id, d.retired, e.time, e.source, e.id)
+            RegionVersion(d.region_id, d.level.value, d.name, d.parent_id, d.retired, _key(e))
             for e, d in regions
         ],
     )
@@ -184,23 +185,23 @@ def _update_members(
     for e, d in registered:
         m = members[d.member_id]
         k = _key(e)
-        if m.reg_key is None or k > m.reg_key:
+        if newer(k, m.reg_key):
             m.name, m.category, m.party_org_id = d.name, d.category.value, d.party_org_id
             m.reg_key = k
             changed[m.member_id] = m
-        if m.status_key is None or k > m.status_key:
+        if newer(k, m.status_key):
             m.deregistered, m.status_key = False, k
             changed[m.member_id] = m
     for e, dd in deregistered:
         m = members[dd.member_id]
         k = _key(e)
-        if m.status_key is None or k > m.status_key:
+        if newer(k, m.status_key):
             m.deregistered, m.status_key = True, k
             changed[m.member_id] = m
     for e, dr in reported:
         m = members[dr.member_id]
         k = _key(e)
-        if m.report_key is None or k > m.report_key:
+        if newer(k, m.report_key):
             m.community_id, m.grid_id, m.report_key = dr.community_id, dr.grid_id, k
             changed[m.member_id] = m
     return list(changed.values())

@@ -126,7 +126,7 @@ async def seed_regions(
 
     async def known() -> bool:
         rows = await pool.fetch(
-            "SELECT region_id, retired FROM region_projection WHERE region_id = ANY($1::text[])",
+            "SELECT region_id, retired FROM regions WHERE region_id = ANY($1::text[])",
             list(wanted),
         )
         return {r["region_id"]: r["retired"] for r in rows} == wanted

@@ -94,10 +94,7 @@ async def test_projections_are_order_independent(settings_for) -> None:
             assert await persistence.region_path(conn, "C1") == ["C1", "S1"]
             assert await persistence.region_path(conn, "UNKNOWN") == ["UNKNOWN"]
             assert (
-                await conn.fetchval(
-                    "SELECT parent_id FROM region_projection WHERE region_id = 'S1'"
-                )
-                == "D9"
+                await conn.fetchval("SELECT parent_id FROM regions WHERE region_id = 'S1'") == "D9"
             )
             unit = await persistence.unit(conn, "U1")
             assert unit is not None and unit["community_id"] == "ELSEWHERE"  # the later one

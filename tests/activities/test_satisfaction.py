@@ -51,7 +51,7 @@ async def rated(service: Service) -> Rated:
         *(region(c, "community", STREET) for c in (C1, C2)),
     ]
     await publish_raw(service.bootstrap, regions)
-    known = "SELECT count(*) = 3 FROM region_projection WHERE region_id = ANY($1::text[])"
+    known = "SELECT count(*) = 3 FROM regions WHERE region_id = ANY($1::text[])"
     await wait_until(lambda: service.pool.fetchval(known, [STREET, C1, C2]))
     wishes = {}
     for community, score in ((C1, 5), (C1, 3), (C2, 2)):

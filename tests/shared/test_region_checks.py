@@ -31,12 +31,6 @@ APPS = {
     "activities": activities_app,
     "scoring": scoring_app,
 }
-REGION_TABLE = {
-    "members": "regions",
-    "grids": "regions",
-    "activities": "region_projection",
-    "scoring": "regions",
-}
 TREE = [  # (id, level, parent, retired)
     ("D1", "district", None, False),
     ("S1", "street", "D1", False),
@@ -202,10 +196,8 @@ async def env(
             await publish_raw(kafka.bootstrap, _setup_events())
 
             async def projected() -> bool:
-                for name, app in apps.items():
-                    n = await app.state.runtime.pool.fetchval(
-                        f"SELECT count(*) FROM {REGION_TABLE[name]}"
-                    )
+                for app in apps.values():
+                    n = await app.state.runtime.pool.fetchval("SELECT count(*) FROM regions")
                     if n != len(TREE):
                         return False
                 units = "SELECT count(*) FROM unit_projection"

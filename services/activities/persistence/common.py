@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from shared import projections
 from shared.db import Conn
 
 Row = asyncpg.Record
@@ -34,14 +35,4 @@ async def unit(conn: Conn, unit_id: str) -> Row | None:
 
 async def region_path(conn: Conn, region_id: str) -> list[str]:
     """The region and its ancestors, nearest first (just the region if it is not known)."""
-    rows = await conn.fetch(
-        """WITH RECURSIVE up(region_id, parent_id, depth) AS (
-               SELECT region_id, parent_id, 0 FROM region_projection WHERE region_id = $1
-               UNION ALL
-               SELECT r.region_id, r.parent_id, up.depth + 1
-               FROM region_projection r JOIN up ON r.region_id = up.parent_id
-               WHERE up.depth < 10)
-           SELECT region_id FROM up ORDER BY depth""",
-        region_id,
-    )
-    return [r["region_id"] for r in rows] or [region_id]
+    return await projections.region_path(conn, region_id)

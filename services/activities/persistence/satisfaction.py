@@ -18,7 +18,7 @@ async def counts(conn: Conn, level: str, community_id: str | None) -> list[async
     column = _LEVEL_COLUMN[level]
     return await conn.fetch(
         f"""SELECT {column} AS region_id, w.score, count(*) AS n
-            FROM wish_ratings w LEFT JOIN region_projection c ON c.region_id = w.community_id
+            FROM wish_ratings w LEFT JOIN regions c ON c.region_id = w.community_id
             WHERE ($1::text IS NULL OR w.community_id = $1 OR c.parent_id = $1)
               AND {column} IS NOT NULL
             GROUP BY 1, 2 ORDER BY 1, 2""",

@@ -12,14 +12,12 @@ from shared.regions import require_region
 
 from ..persistence import common as db
 
-TABLE = "region_projection"
-
 
 async def community(
     conn: Conn, caller: Principal, community_id: str, *, field: str = "community_id"
 ) -> None:
     """Something new is placed in the community: known, a community, not retired, in scope."""
-    await require_region(conn, community_id, level=RegionLevel.COMMUNITY, field=field, table=TABLE)
+    await require_region(conn, community_id, level=RegionLevel.COMMUNITY, field=field)
     caller.require_region(await db.region_path(conn, community_id))
 
 
@@ -31,7 +29,6 @@ async def community_filter(conn: Conn, caller: Principal, community_id: str) -> 
         community_id,
         level=RegionLevel.COMMUNITY,
         field="community_id",
-        table=TABLE,
         retired_ok=True,
     )
     caller.require_region(await db.region_path(conn, community_id))

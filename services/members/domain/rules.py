@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from shared import projections
 from shared.events.types import MemberCategory
 
 Version = tuple[datetime, str, str]
@@ -38,7 +39,7 @@ CATEGORY_LABELS: dict[str, MemberCategory] = {
 
 def newer(candidate: Version, current: Version | None) -> bool:
     """True if `candidate` wins over `current` (latest by time, then source, then id)."""
-    return current is None or candidate > current
+    return projections.newer(candidate, current)
 
 
 def next_time(now: datetime, *known: datetime | None) -> datetime:

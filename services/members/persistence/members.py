@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from shared import projections
+
 from ..domain.rules import Version
 from .common import Conn, Row
 
@@ -161,15 +163,14 @@ async def record_report(
     if inserted is None:
         return
     await conn.execute(
-        """INSERT INTO current_reports AS c (member_id, community_id, grid_id, skills,
+        f"""INSERT INTO current_reports AS c (member_id, community_id, grid_id, skills,
                                              ev_time, ev_source, ev_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (member_id) DO UPDATE SET
                community_id = excluded.community_id, grid_id = excluded.grid_id,
                skills = excluded.skills, ev_time = excluded.ev_time,
                ev_source = excluded.ev_source, ev_id = excluded.ev_id
-           WHERE (c.ev_time, c.ev_source COLLATE "C", c.ev_id COLLATE "C")
-               < (excluded.ev_time, excluded.ev_source COLLATE "C", excluded.ev_id COLLATE "C")""",
+           WHERE {projections.later("excluded", "c")}""",
         member_id,
         community_id,
         grid_id,
