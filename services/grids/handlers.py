@@ -26,8 +26,9 @@ from shared.events import (
 from shared.inbox import Incoming, typed
 from shared.projections import version_of
 
-from . import persistence as db
 from .domain.regions import Node
+from .persistence import members as members_db
+from .persistence import regions as regions_db
 
 CONSUMES = (REGION_DEFINED, MEMBER_REPORTED, MEMBER_REGISTERED, MEMBER_DEREGISTERED)
 
@@ -35,32 +36,32 @@ CONSUMES = (REGION_DEFINED, MEMBER_REPORTED, MEMBER_REGISTERED, MEMBER_DEREGISTE
 async def apply(conn: Conn, events: list[Incoming]) -> None:
     regions = typed(events, RegionDefined)
     if regions:
-        await db.lock_tree(conn)
-        await db.write_regions(
+        await regions_db.lock_tree(conn)
+        await regions_db.write_regions(
             conn,
             [
-                db.RegionWrite(
+                regions_db.RegionWrite(
                     Node(d.region_id, d.level, d.name, d.parent_id, d.retired),
                     version_of(i.event),
                 )
                 for i, d in regions
             ],
         )
-    await db.apply_reported(
+    await members_db.apply_reported(
         conn,
         [
             (d.member_id, d.community_id, d.grid_id, version_of(i.event))
             for i, d in typed(events, MemberReported)
         ],
     )
-    await db.apply_registered(
+    await members_db.apply_registered(
         conn,
         [
             (d.member_id, d.category.value, version_of(i.event))
             for i, d in typed(events, MemberRegistered)
         ],
     )
-    await db.apply_status(
+    await members_db.apply_status(
         conn,
         [
             (d.member_id, "deregistered", version_of(i.event))

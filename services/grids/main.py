@@ -29,8 +29,9 @@ from shared.events.satisfaction import SATISFACTION_RATED
 from shared.service import ServiceDefinition, create_service_app
 from shared.settings import Settings
 
-from . import api, handlers, incidents_api, satisfaction_api, visitduty_api
-from .refresh import PeriodicRefresh
+from . import handlers
+from .api import ROUTERS
+from .usecases.refresh import PeriodicRefresh
 
 DEFAULT_REFRESH_SECONDS = 15.0
 # What the use cases send through the outbox (the AsyncAPI document lists them); a grid visit
@@ -68,7 +69,7 @@ def definition(refresh_seconds: float | None = None) -> ServiceDefinition:
             "(一网格一支部), members by grid, grid visits (入户走访) and incidents (事在网中办)."
         ),
         migrations=Path(__file__).parent / "migrations",
-        api=[api.router, incidents_api.router, satisfaction_api.router, visitduty_api.router],
+        api=ROUTERS,
         consumes=handlers.CONSUMES,
         publishes=PUBLISHES,
         apply=handlers.apply,

@@ -3,7 +3,7 @@ so /metrics exports them.
 
 They show figures read from the database (not counted in memory) so every replica reports the
 same, correct numbers. The use cases read the figures and hand them to the `show_*` functions
-here after their transaction commits; `refresh.py` does the same periodically, because an
+here after their transaction commits; `usecases.refresh` does the same periodically, because an
 incident becomes overdue by the clock alone, without any request. This module imports nothing of
 the service, so the use cases can depend on it without a cycle.
 """

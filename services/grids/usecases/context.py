@@ -22,8 +22,8 @@ from shared.events.types import RegionLevel
 from shared.refusals import Kind, Refusal, conflict, invalid
 from shared.regions import require_region
 
-from .. import persistence as db
 from ..domain.regions import RULE_KIND, Violation
+from ..persistence import regions as db
 
 # A client clock may run a little ahead of ours; further ahead is a time in the future.
 MAX_CLOCK_SKEW = timedelta(minutes=5)

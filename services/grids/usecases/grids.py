@@ -9,7 +9,9 @@ import asyncpg
 
 from shared.events.types import RegionLevel
 
-from .. import persistence as db
+from ..persistence import members as members_db
+from ..persistence import regions as regions_db
+from ..persistence import staff as staff_db
 from .context import Context, missing, path_ids, region_json, scope_within
 from .staff import staff_json
 
@@ -23,14 +25,14 @@ def _counts(rows: list[asyncpg.Record]) -> dict[str, dict[str, int]]:
 
 async def grid_overview(ctx: Context, grid_id: str) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
-        region = await db.get_region(conn, grid_id)
+        region = await regions_db.get_region(conn, grid_id)
         if region is None or region["level"] != RegionLevel.GRID.value:
             raise missing("grid", grid_id)
         path = await path_ids(conn, grid_id)
         ctx.caller.require_region(path)
-        staff = await db.staff_of(conn, grid_id)
-        branch = await db.branch_of(conn, grid_id)
-        counts = _counts(await db.member_counts(conn, [grid_id])).get(grid_id, {})
+        staff = await staff_db.staff_of(conn, grid_id)
+        branch = await staff_db.branch_of(conn, grid_id)
+        counts = _counts(await members_db.member_counts(conn, [grid_id])).get(grid_id, {})
     return {
         "grid": region_json(region),
         "path": path,
@@ -51,7 +53,7 @@ async def grid_overview(ctx: Context, grid_id: str) -> dict[str, Any]:
 async def coverage(ctx: Context, within: str | None) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         within = await scope_within(conn, ctx, within)
-        rows = await db.coverage(conn, within)
+        rows = await staff_db.coverage(conn, within)
     gaps = []
     for r in rows:
         missing = [
@@ -86,7 +88,7 @@ async def coverage(ctx: Context, within: str | None) -> dict[str, Any]:
 async def grid_members(ctx: Context, grid_id: str) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         ctx.caller.require_region(await path_ids(conn, grid_id) or [grid_id])
-        rows = await db.grid_members(conn, grid_id)
+        rows = await members_db.grid_members(conn, grid_id)
     by_category: dict[str, int] = {}
     for r in rows:
         by_category[r["category"]] = by_category.get(r["category"], 0) + 1
@@ -101,8 +103,8 @@ async def grid_members(ctx: Context, grid_id: str) -> dict[str, Any]:
 async def member_counts(ctx: Context, within: str | None) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         within = await scope_within(conn, ctx, within)
-        grids = await db.grids_within(conn, within)
-        counts = _counts(await db.member_counts(conn, grids))
+        grids = await regions_db.grids_within(conn, within)
+        counts = _counts(await members_db.member_counts(conn, grids))
     return {
         "within": within,
         "items": [

@@ -35,10 +35,11 @@ from shared.outbox import publish_own
 from shared.refusals import invalid
 from shared.regions import require_region
 
-from .. import incidents_db as sql
 from .. import metrics
-from .. import persistence as db
 from ..domain import incidents as rules
+from ..persistence import incidents as db
+from ..persistence import regions as regions_db
+from ..persistence import staff as staff_db
 from .context import MAX_CLOCK_SKEW, Context, live_grid, missing, own_event, path_ids, scope_within
 
 
@@ -86,7 +87,7 @@ async def report_incident(
     due = when + timedelta(hours=time_limit_hours)
     async with ctx.pool.acquire() as conn, conn.transaction():
         await live_grid(conn, ctx, grid_id)
-        await sql.insert_incident(
+        await db.insert_incident(
             conn,
             {
                 "incident_id": incident_id,
@@ -112,7 +113,7 @@ async def report_incident(
                 )
             ],
         )
-        row = await sql.get_incident(conn, incident_id)
+        row = await db.get_incident(conn, incident_id)
     await refresh_incident_gauges(ctx.pool)
     assert row is not None
     return incident_json(row)
@@ -132,7 +133,7 @@ async def transition(
     ctx.caller.require_write()
     now = datetime.now(UTC)
     async with ctx.pool.acquire() as conn, conn.transaction():
-        row = await sql.get_incident(conn, incident_id, for_update=True)
+        row = await db.get_incident(conn, incident_id, for_update=True)
         if row is None:
             raise missing("incident", incident_id)
         grid_id = row["grid_id"]
@@ -147,14 +148,14 @@ async def transition(
         event: CloudEvent
         if action == "assign":
             assert assignee_id is not None
-            staff = await db.staff_member(conn, grid_id, assignee_id)
+            staff = await staff_db.staff_member(conn, grid_id, assignee_id)
             if staff is None:
                 raise invalid(
                     "not_grid_staff",
                     f"{assignee_id} does not serve grid {grid_id}; assign them to the grid first",
                     field="assignee_id",
                 )
-            await sql.update_incident(
+            await db.update_incident(
                 conn, incident_id, status=target.value, assignee_id=assignee_id
             )
             event = own_event(
@@ -165,7 +166,7 @@ async def transition(
                 now,
             )
         elif action == "resolve":
-            await sql.update_incident(
+            await db.update_incident(
                 conn, incident_id, status=target.value, resolution=resolution or "", resolved_at=now
             )
             event = own_event(
@@ -181,7 +182,7 @@ async def transition(
                 now,
             )
         elif action == "close":
-            await sql.update_incident(conn, incident_id, status=target.value, closed_at=now)
+            await db.update_incident(conn, incident_id, status=target.value, closed_at=now)
             event = own_event(
                 ctx,
                 INCIDENT_CLOSED,
@@ -195,7 +196,7 @@ async def transition(
             )
         elif action == "supervise":
             new_due = due_at or row["due_at"]
-            await sql.update_incident(
+            await db.update_incident(
                 conn,
                 incident_id,
                 supervised_at=now,
@@ -213,7 +214,7 @@ async def transition(
         else:  # pragma: no cover - the API only routes the four actions
             raise ValueError(action)
         await publish_own(conn, [event])
-        updated = await sql.get_incident(conn, incident_id)
+        updated = await db.get_incident(conn, incident_id)
     await refresh_incident_gauges(ctx.pool)
     assert updated is not None
     return incident_json(updated, now)
@@ -221,7 +222,7 @@ async def transition(
 
 async def get_incident(ctx: Context, incident_id: str) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
-        row = await sql.get_incident(conn, incident_id)
+        row = await db.get_incident(conn, incident_id)
         if row is None:
             raise missing("incident", incident_id)
         ctx.caller.require_region(await path_ids(conn, row["grid_id"]) or [row["grid_id"]])
@@ -248,8 +249,8 @@ async def list_incidents(
             grids: list[str] | None = [grid_id]
         else:
             within = await scope_within(conn, ctx, within)
-            grids = None if within is None else await db.grids_within(conn, within)
-        rows = await sql.list_incidents(
+            grids = None if within is None else await regions_db.grids_within(conn, within)
+        rows = await db.list_incidents(
             conn,
             grid_ids=grids,
             status=status.value if status else None,
@@ -265,7 +266,7 @@ async def flag_overdue(pool: asyncpg.Pool, source: str) -> int:
     """Publish incident.overdue once for each unresolved incident past its limit."""
     now = datetime.now(UTC)
     async with pool.acquire() as conn, conn.transaction():
-        rows = await sql.flag_newly_overdue(conn, now)
+        rows = await db.flag_newly_overdue(conn, now)
         await publish_own(
             conn,
             [
@@ -291,7 +292,7 @@ async def refresh_incident_gauges(pool: asyncpg.Pool) -> tuple[int, int]:
     """Re-read the open and overdue incidents (in all, and overdue per community)."""
     now = datetime.now(UTC)
     async with pool.acquire() as conn:
-        open_, overdue = await sql.incident_counts(conn, now)
-        by_community = await sql.overdue_by_community(conn, now)
+        open_, overdue = await db.incident_counts(conn, now)
+        by_community = await db.overdue_by_community(conn, now)
     metrics.show_incidents(open_, overdue, by_community)
     return open_, overdue

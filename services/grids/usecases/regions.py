@@ -17,8 +17,8 @@ from shared.events.types import RegionLevel
 from shared.outbox import publish_own
 from shared.refusals import conflict, forbidden, invalid
 
-from .. import persistence as db
 from ..domain.regions import Node, Violation, check_import, check_placement, parse_csv
+from ..persistence import regions as db
 from .context import Context, missing, own_event, path_ids, region_json, violations
 
 

@@ -16,9 +16,10 @@ from shared.events import new_event
 from shared.events.satisfaction import SATISFACTION_RATED, SatisfactionRated
 from shared.outbox import add_to_outbox
 
-from .. import incidents_db, metrics
-from .. import persistence as db
-from .. import satisfaction_db as sql
+from .. import metrics
+from ..persistence import incidents as incidents_db
+from ..persistence import regions as regions_db
+from ..persistence import satisfaction as db
 from .context import Context, missing, path_ids, scope_within
 
 
@@ -33,7 +34,7 @@ async def rate_incident(
         grid_id = incident["grid_id"]
         ctx.caller.require_region(await path_ids(conn, grid_id) or [grid_id])
         rules.check_ratable("incident", incident_id, incident["status"], "closed")
-        row = await sql.insert_rating(conn, incident_id, grid_id, score, comment, now)
+        row = await db.insert_rating(conn, incident_id, grid_id, score, comment, now)
         if row is None:
             raise rules.already_rated("incident", incident_id)
         data = SatisfactionRated(
@@ -60,7 +61,7 @@ async def rate_incident(
 
 async def figures(pool: Any, level: str, grids: list[str] | None) -> list[dict[str, Any]]:
     async with pool.acquire() as conn:
-        rows = await sql.counts(conn, level, grids)
+        rows = await db.counts(conn, level, grids)
     per_region: dict[str, dict[int, int]] = defaultdict(dict)
     for r in rows:
         per_region[r["region_id"]][r["score"]] = r["n"]
@@ -70,7 +71,7 @@ async def figures(pool: Any, level: str, grids: list[str] | None) -> list[dict[s
 async def satisfaction(ctx: Context, level: str, within: str | None) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         within = await scope_within(conn, ctx, within)
-        grids = None if within is None else await db.grids_within(conn, within)
+        grids = None if within is None else await regions_db.grids_within(conn, within)
     return {"level": level, "within": within, "items": await figures(ctx.pool, level, grids)}
 
 

@@ -26,7 +26,8 @@ from shared.events.types import RegionLevel
 from shared.outbox import publish_own
 from shared.refusals import Kind, Refusal, invalid
 
-from .. import persistence as db
+from ..persistence import regions as regions_db
+from ..persistence import staff as db
 from .context import Context, live_grid, missing, own_event, path_ids
 
 
@@ -63,7 +64,7 @@ async def assign_staff(
     async with ctx.pool.acquire() as conn, conn.transaction():
         await live_grid(conn, ctx, grid_id)
         if building_id is not None:
-            building = await db.get_region(conn, building_id)
+            building = await regions_db.get_region(conn, building_id)
             if (
                 building is None
                 or building["level"] != RegionLevel.BUILDING.value
@@ -139,7 +140,7 @@ def _removed_event(
 async def remove_staff(ctx: Context, grid_id: str, staff_id: str) -> None:
     ctx.caller.require_write()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        if await db.get_region(conn, grid_id) is None:
+        if await regions_db.get_region(conn, grid_id) is None:
             raise missing("grid", grid_id)
         ctx.caller.require_region(await path_ids(conn, grid_id))
         existing = await db.staff_member(conn, grid_id, staff_id, for_update=True)
@@ -193,7 +194,7 @@ async def attach_branch(ctx: Context, grid_id: str, party_org_id: str, name: str
 async def detach_branch(ctx: Context, grid_id: str) -> None:
     ctx.caller.require_write()
     async with ctx.pool.acquire() as conn, conn.transaction():
-        if await db.get_region(conn, grid_id) is None:
+        if await regions_db.get_region(conn, grid_id) is None:
             raise missing("grid", grid_id)
         ctx.caller.require_region(await path_ids(conn, grid_id))
         old = await db.branch_of(conn, grid_id)

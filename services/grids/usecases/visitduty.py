@@ -14,14 +14,14 @@ import asyncpg
 from shared.db import Conn
 
 from .. import metrics
-from .. import persistence as db
-from .. import visitduty_db as sql
 from ..domain import visitduty as rules
+from ..persistence import regions as regions_db
+from ..persistence import visitduty as db
 from .context import Context, scope_within
 
 
 async def _setting(conn: Conn) -> dict[str, Any]:
-    row = await sql.setting(conn)
+    row = await db.setting(conn)
     if row is None:
         return {
             "minutes_per_day": rules.DEFAULT_MINUTES,
@@ -39,7 +39,7 @@ async def get_setting(ctx: Context) -> dict[str, Any]:
 async def put_setting(ctx: Context, minutes_per_day: int, weekdays: list[int]) -> dict[str, Any]:
     ctx.caller.require_city()
     async with ctx.pool.acquire() as conn:
-        await sql.save_setting(conn, minutes_per_day, sorted(set(weekdays)), datetime.now(UTC))
+        await db.save_setting(conn, minutes_per_day, sorted(set(weekdays)), datetime.now(UTC))
         return await _setting(conn)
 
 
@@ -51,9 +51,9 @@ async def figures(
     setting = await _setting(conn)
     start = datetime.combine(period.first, time(0), tz)
     end = datetime.combine(period.end, time(0), tz)
-    minutes = await sql.minutes_by_day(conn, start, end, tz)
+    minutes = await db.minutes_by_day(conn, start, end, tz)
     workers = []
-    for s in await sql.duty_staff(conn, grids):
+    for s in await db.duty_staff(conn, grids):
         days = rules.duty_days(
             period, today, setting["weekdays"], s["assigned_at"].astimezone(tz).date()
         )
@@ -89,7 +89,7 @@ async def visit_duty(
 ) -> dict[str, Any]:
     async with ctx.pool.acquire() as conn:
         within = await scope_within(conn, ctx, within)
-        grids = None if within is None else await db.grids_within(conn, within)
+        grids = None if within is None else await regions_db.grids_within(conn, within)
         result = await figures(conn, tz, period or datetime.now(tz).date().isoformat(), grids)
     if met is not None:
         result["workers"] = [w for w in result["workers"] if w["met"] is met]
@@ -102,7 +102,7 @@ async def yesterday_by_street(pool: asyncpg.Pool, tz: ZoneInfo) -> list[dict[str
     yesterday = (datetime.now(tz) - timedelta(days=1)).date().isoformat()
     async with pool.acquire() as conn:
         owed = {r["region_id"]: r for r in (await figures(conn, tz, yesterday, None))["by_street"]}
-        streets = await db.live_streets(conn)
+        streets = await regions_db.live_streets(conn)
     idle = {"workers": 0, "met": 0, "not_met": 0}
     return [owed.get(s, {"region_id": s, **idle}) for s in sorted(set(streets) | set(owed))]
 

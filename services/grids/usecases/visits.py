@@ -14,7 +14,9 @@ from shared.events.types import ActivityType, RegionLevel
 from shared.outbox import publish_own
 from shared.refusals import conflict, invalid
 
-from .. import persistence as db
+from ..persistence import regions as regions_db
+from ..persistence import staff as staff_db
+from ..persistence import visits as db
 from .context import (
     MAX_CLOCK_SKEW,
     Context,
@@ -47,7 +49,7 @@ async def log_visit(
     visit_id = visit_id or f"visit-{uuid.uuid4().hex}"
     async with ctx.pool.acquire() as conn, conn.transaction():
         path = await live_grid(conn, ctx, grid_id)
-        staff = await db.staff_member(conn, grid_id, staff_id)
+        staff = await staff_db.staff_member(conn, grid_id, staff_id)
         if staff is None or staff["role"] not in ("leader", "worker"):
             raise invalid(
                 "not_grid_staff",
@@ -120,7 +122,7 @@ async def log_visit(
 
 async def list_visits(ctx: Context, grid_id: str, limit: int) -> list[dict[str, Any]]:
     async with ctx.pool.acquire() as conn:
-        if await db.get_region(conn, grid_id) is None:
+        if await regions_db.get_region(conn, grid_id) is None:
             raise missing("grid", grid_id)
         ctx.caller.require_region(await path_ids(conn, grid_id))
         rows = await db.visits_of(conn, grid_id, limit)

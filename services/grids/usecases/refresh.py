@@ -10,9 +10,9 @@ import logging
 
 from shared.service import Runtime
 
-from .usecases.incidents import flag_overdue, refresh_incident_gauges
-from .usecases.satisfaction import refresh_satisfaction_gauges
-from .usecases.visitduty import refresh_visit_duty_gauges
+from .incidents import flag_overdue, refresh_incident_gauges
+from .satisfaction import refresh_satisfaction_gauges
+from .visitduty import refresh_visit_duty_gauges
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from shared.auth import Caller
 from shared.events.grids import IncidentCategory, IncidentStatus
 from shared.events.types import ID_PATTERN, Id
 
-from .api import GridId, StrictIn, Within, context_of
-from .usecases import incidents
+from ..usecases import incidents
+from .common import GridId, StrictIn, Within, context_of
 
 router = APIRouter(responses=ERROR_RESPONSES)
 

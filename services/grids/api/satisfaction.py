@@ -16,8 +16,8 @@ from shared.auth import Caller
 from shared.events.types import ID_PATTERN
 from shared.satisfaction import RatingIn, RatingOut, SatisfactionOut
 
-from .api import context_of
-from .usecases import satisfaction
+from ..usecases import satisfaction
+from .common import context_of
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["satisfaction"])
 

@@ -17,8 +17,8 @@ from shared.api import ERROR_RESPONSES, Pool
 from shared.auth import Caller
 from shared.events.types import ID_PATTERN
 
-from .api import context_of
-from .usecases import visitduty
+from ..usecases import visitduty
+from .common import context_of
 
 router = APIRouter(prefix="/v1/visit-duty", responses=ERROR_RESPONSES, tags=["visit duty"])
 
