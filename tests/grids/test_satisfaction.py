@@ -115,6 +115,16 @@ async def test_a_score_other_than_1_to_5_is_invalid(rated: Rated) -> None:
         assert (r.status_code, r.json()["error"]) == (422, "invalid_request"), bad
 
 
+async def test_a_read_only_token_may_not_rate(rated: Rated) -> None:
+    still_open = await open_incident(rated.client)
+    r = await rated.client.post(
+        f"/v1/incidents/{still_open}/rating",
+        json={"score": 5},
+        headers={"Authorization": "Bearer test-readonly-token-00001"},
+    )
+    assert (r.status_code, r.json()["error"]) == (403, "forbidden")
+
+
 async def test_an_unknown_incident_is_not_found(rated: Rated) -> None:
     r = await rated.client.post("/v1/incidents/nope/rating", json={"score": 3})
     assert r.status_code == 404

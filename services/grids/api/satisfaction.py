@@ -35,7 +35,6 @@ async def rate_incident(
     pool: Pool,
     caller: Caller,
 ) -> dict[str, Any]:
-    caller.require_write()
     return await satisfaction.rate_incident(
         context_of(request, pool, caller), incident_id, body.score, body.comment
     )

@@ -26,6 +26,7 @@ from .context import Context, missing, path_ids, scope_within
 async def rate_incident(
     ctx: Context, incident_id: str, score: int, comment: str | None
 ) -> dict[str, Any]:
+    ctx.caller.require_write()
     now = datetime.now(UTC)
     async with ctx.pool.acquire() as conn, conn.transaction():
         incident = await incidents_db.get_incident(conn, incident_id)
