@@ -20,10 +20,10 @@ from shared.auth import Caller
 from shared.events import ID_PATTERN, RegionLevel
 from shared.refusals import invalid
 
-from .. import queries as q
 from ..domain.periods import InvalidPeriod, Period, month_of, parse_period
 from ..domain.ranking import METRICS
-from ..reads import check_scope, known_region
+from ..persistence import live as q
+from ..usecases.reads import check_scope, known_region
 
 Points = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 IdParam = Annotated[str, Path(pattern=ID_PATTERN, description="A member id.")]

@@ -19,9 +19,9 @@ from pydantic import AwareDatetime, BaseModel, Field
 from shared.api import ERROR_RESPONSES, Pool
 from shared.auth import Caller
 
-from .. import rules_history
 from ..domain.rules import RULE_TYPES, Rule
-from ..persistence import load_rules, rule_authors
+from ..persistence import rules as rules_history
+from ..persistence.points import load_rules, rule_authors
 from ..usecases import change_rule
 from .params import Points
 

@@ -17,12 +17,14 @@ from pydantic import BaseModel, Field
 from shared.api import ERROR_RESPONSES, ApiError, Pool
 from shared.auth import Caller
 
-from . import periods_db
-from . import queries as q
-from .api import IdParam, PeriodParam, Points, _check_scope, _period
-from .domain.points import Entry
-from .domain.record import record
-from .persistence import load_rules
+from ..domain.points import Entry
+from ..domain.record import record
+from ..persistence import live as q
+from ..persistence import periods as periods_db
+from ..persistence.points import load_rules
+from ..usecases.reads import check_scope as _check_scope
+from .params import IdParam, PeriodParam, Points
+from .params import period_of as _period
 
 router = APIRouter(prefix="/v1", tags=["scoring"], responses=ERROR_RESPONSES)
 

@@ -22,9 +22,9 @@ from shared.events import RegionLevel
 from shared.refusals import Kind, Refusal, forbidden, invalid
 from shared.regions import require_region
 
-from . import closed_queries as cq
-from . import queries as q
-from .domain.periods import Period
+from ..domain.periods import Period
+from ..persistence import closed as cq
+from ..persistence import live as q
 from .partyorgs import subtree
 
 DB: TypeAlias = "Conn | asyncpg.Pool"

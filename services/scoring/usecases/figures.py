@@ -11,8 +11,9 @@ from fastapi import Query
 
 from shared.api import ApiError
 
-from . import closed_queries, periods_db
-from . import queries as live_queries
+from ..persistence import closed as closed_queries
+from ..persistence import live as live_queries
+from ..persistence import periods as periods_db
 
 Figures = Literal["closed", "live"]
 FiguresParam = Annotated[

@@ -15,8 +15,8 @@ import asyncpg
 
 from shared.db import Conn
 
-from .domain.periods import Period
-from .queries import MemberScope, RegionRow
+from ..domain.periods import Period
+from .live import MemberScope, RegionRow
 
 Db: TypeAlias = "Conn | asyncpg.Pool"
 

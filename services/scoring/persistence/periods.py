@@ -16,9 +16,9 @@ import asyncpg
 
 from shared.db import Conn
 
+from ..domain.periods import Period
 from . import orglife
-from .domain.periods import Period
-from .persistence import lock_rules
+from .points import lock_rules
 
 Db: TypeAlias = "Conn | asyncpg.Pool"
 

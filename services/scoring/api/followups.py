@@ -20,10 +20,12 @@ from shared.api import ERROR_RESPONSES, ApiError, Pool
 from shared.auth import Caller
 from shared.events import ID_PATTERN
 
-from . import orglife
-from . import queries as q
-from .api import PeriodParam, ScopeParams, _check_scope, _period
-from .figures import FiguresParam, choose
+from ..persistence import live as q
+from ..persistence import orglife
+from ..usecases.figures import FiguresParam, choose
+from ..usecases.reads import check_scope as _check_scope
+from .params import PeriodParam, ScopeParams
+from .params import period_of as _period
 
 router = APIRouter(prefix="/v1", tags=["follow-up"], responses=ERROR_RESPONSES)
 Kind = Literal["heart_to_heart", "criticism_education"]

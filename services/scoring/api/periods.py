@@ -29,9 +29,9 @@ from shared.events.envelope import new_event
 from shared.events.scoring import FEEDBACK_ISSUED, PERIOD_CLOSED, FeedbackIssued, PeriodClosed
 from shared.outbox import add_to_outbox
 
-from . import periods_db as db
-from .api import _period
-from .domain.periods import parse_period, period_bounds
+from ..domain.periods import parse_period, period_bounds
+from ..persistence import periods as db
+from .params import period_of as _period
 
 router = APIRouter(prefix="/v1/periods", tags=["periods"], responses=ERROR_RESPONSES)
 PeriodPath = Path(description="2026-11, 2026-Q4, 2026-H2 or 2026.")

@@ -19,11 +19,13 @@ from shared.api import ERROR_RESPONSES, ApiError, Pool
 from shared.auth import Caller, Principal
 from shared.events import ID_PATTERN, RegionLevel
 
-from . import queries as q
-from .api import _check_scope, _known, _period
-from .domain.periods import Period
-from .figures import choose
-from .orglife import missed_among
+from ..domain.periods import Period
+from ..persistence import live as q
+from ..persistence.orglife import missed_among
+from ..usecases.figures import choose
+from ..usecases.reads import check_scope as _check_scope
+from ..usecases.reads import known_region as _known
+from .params import period_of as _period
 
 router = APIRouter(prefix="/v1", tags=["scoring"], responses=ERROR_RESPONSES)
 

@@ -19,12 +19,13 @@ from pydantic import BaseModel, Field
 from shared.api import ERROR_RESPONSES, ApiError, Pool
 from shared.auth import Caller
 
-from . import periods_db as db
-from .api import Points, _period
-from .domain.adjustments import Held, Late, Revision, replay
-from .domain.periods import period_bounds
-from .domain.points import Entry
-from .domain.rules import Rule
+from ..domain.adjustments import Held, Late, Revision, replay
+from ..domain.periods import period_bounds
+from ..domain.points import Entry
+from ..domain.rules import Rule
+from ..persistence import periods as db
+from .params import Points
+from .params import period_of as _period
 
 router = APIRouter(prefix="/v1/periods", tags=["periods"], responses=ERROR_RESPONSES)
 
