@@ -1,6 +1,6 @@
 """Versioned scoring rules: every version is kept; a new one re-evaluates exactly the points
 of events at or after its effective_from. A version is never overwritten: posting one again at
-the same effective_from is a correction, a new revision with a note (rules_history.py).
+the same effective_from is a correction, a new revision with a note (persistence/rules.py).
 
 - GET  /v1/rules                          the rules in force now and every version in force
 - POST /v1/rules                          add a version or a correction (city_admin)

@@ -3,7 +3,7 @@ ranks, whose half-yearly feedback a caller may read. HTTP-free: they take the da
 caller and parsed values, return plain values and raise `shared.refusals.Refusal`, so the routes
 only parse and shape, and the rules can be tested without a web framework.
 
-A closed period is answered from the figures frozen at its close (services.scoring.figures);
+A closed period is answered from the figures frozen at its close (services.scoring.usecases.figures);
 the caller passes the query module `choose` picked (`src`), live or closed.
 """
 
