@@ -23,6 +23,11 @@ from .points import lock_rules
 Db: TypeAlias = "Conn | asyncpg.Pool"
 
 
+async def lock(conn: Conn, period: str) -> None:
+    """Serialises the closes and reopens of one period (until the transaction ends)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('period:' || $1))", period)
+
+
 async def status(conn: Db, period: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM periods WHERE period = $1", period)
 
