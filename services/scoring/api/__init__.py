@@ -8,7 +8,7 @@
 - periods:     period close and reopen                   (/v1/periods)
 - adjustments: what changed after a close                (/v1/periods/{period}/adjustments)
 - record:      a member's record                         (/v1/members/{id}/record)
-- followups:   organisation life and follow-up talks     (/v1/organization-life, /v1/followups)
+- followups:   follow-up talks, organisation-life rule  (/v1/followups, /v1/organization-life/rule)
 - board:       the ranking-board page                    (/board, /v1/board-links)
 - params:      the period, metric, paging and member-scope parameters every route reads the same
 
