@@ -76,3 +76,13 @@ async def test_a_talk_with_a_member_never_heard_of_is_not_found(scoring: Scoring
     }
     r = await scoring.client.post("/v1/followups", json=talk)
     assert "NOBODY" in _refused(r, 404, "not_found")
+
+
+async def test_closed_figures_of_a_period_never_closed_are_refused(scoring: Scoring) -> None:
+    r = await scoring.client.get(
+        "/v1/rankings/members", params={"period": "2026-11", "figures": "closed"}
+    )
+    assert "only live figures" in _refused(r, 409, "not_closed")
+    assert r.json()["details"] == [
+        {"field": "figures", "rule": "figures=live, or close the period first"}
+    ]

@@ -22,8 +22,7 @@ from shared.events import ID_PATTERN
 
 from ..persistence import orglife
 from ..usecases import followups
-from ..usecases.figures import FiguresParam
-from .params import PeriodParam, ScopeParams
+from .params import FiguresParam, PeriodParam, ScopeParams
 from .params import period_of as _period
 
 router = APIRouter(prefix="/v1", tags=["follow-up"], responses=ERROR_RESPONSES)

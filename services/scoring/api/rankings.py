@@ -24,9 +24,11 @@ from shared.events import RegionLevel
 from ..domain.periods import Period
 from ..persistence import live as q
 from ..persistence.orglife import missed_among
-from ..usecases.figures import FIGURES_DOC, Figures, FiguresParam, choose
+from ..usecases.figures import Figures, choose
 from ..usecases.reads import known_region
 from .params import (
+    FIGURES_DOC,
+    FiguresParam,
     Limit,
     MetricParam,
     Offset,
