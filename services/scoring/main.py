@@ -15,9 +15,9 @@ from shared.events.scoring import FEEDBACK_ISSUED, PERIOD_CLOSED
 from shared.service import Runtime, ServiceDefinition, create_service_app
 from shared.settings import Settings
 
-from . import adjustments, api, board, boards_api, followups, handlers, periods_api, record
+from . import api, handlers
 from .metrics import MEMBERS_COUNTED
-from .partyorgs import with_party_orgs
+from .usecases.partyorgs import with_party_orgs
 
 # What the use cases send through the outbox (the AsyncAPI document lists them).
 PUBLISHES = (POINTS_CHANGED, PERIOD_CLOSED, FEEDBACK_ISSUED)
@@ -34,15 +34,7 @@ def definition(settings: Settings) -> ServiceDefinition:
         title="PartyGrid scoring",
         description=api.__doc__ or "",
         migrations=Path(__file__).parent / "migrations",
-        api=[
-            api.router,
-            boards_api.router,
-            periods_api.router,
-            adjustments.router,
-            record.router,
-            followups.router,
-            board.router,
-        ],
+        api=api.ROUTERS,
         consumes=handlers.CONSUMES,
         publishes=PUBLISHES,
         apply=with_party_orgs(handlers.make_apply(settings.tz, settings.source)),

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 
 from shared.db import Conn
 
-from . import persistence as db
 from .domain.points import Entry, compute_bucket
 from .domain.rules import MEMBER_REPORTED
+from .persistence import points as db
 
 DERIVED = ("buckets", "member_points", "region_points", "region_members", "score_counts")
 # a row that says nothing (the incremental path may leave these behind)

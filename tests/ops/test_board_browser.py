@@ -22,7 +22,7 @@ from fastapi import FastAPI
 
 from dev.embedded import free_port
 from dev.testing import ADMIN_TOKEN, REVIEWER_TOKEN, cloud_event, publish_raw, wait_until
-from services.scoring.board import router as board_router
+from services.scoring.api.board import router as board_router
 from services.scoring.main import create_app
 from shared.events import ACTIVITY_LOGGED, MEMBER_REGISTERED, MEMBER_REPORTED, REGION_DEFINED
 

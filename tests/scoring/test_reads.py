@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from services.scoring import queries
 from services.scoring.domain.periods import parse_period
 from services.scoring.domain.rules import Rule
-from services.scoring.reads import check_scope, feedback_orgs, member_standing
+from services.scoring.persistence import live as queries
 from services.scoring.usecases import change_rule
+from services.scoring.usecases.reads import check_scope, feedback_orgs, member_standing
 from shared.auth import Principal
 from shared.refusals import Kind, Refusal
 

@@ -21,9 +21,9 @@ from shared.api import ERROR_RESPONSES, Pool
 from shared.auth import Caller
 from shared.events import ID_PATTERN
 
-from ..figures import FIGURES_DOC, Figures, FiguresParam, choose
-from ..reads import feedback_orgs
-from .params import Points, period_of
+from ..usecases.figures import Figures, choose
+from ..usecases.reads import feedback_orgs
+from .params import FIGURES_DOC, FiguresParam, Points, period_of
 
 router = APIRouter(prefix="/v1", tags=["scoring"], responses=ERROR_RESPONSES)
 

@@ -14,9 +14,9 @@ from pydantic import BaseModel, Field
 from shared.api import ERROR_RESPONSES, Pool
 from shared.auth import Caller
 
-from ..figures import FIGURES_DOC, Figures, FiguresParam, choose
-from ..reads import member_standing
-from .params import IdParam, PeriodParam, Points, period_of
+from ..usecases.figures import Figures, choose
+from ..usecases.reads import member_standing
+from .params import FIGURES_DOC, FiguresParam, IdParam, PeriodParam, Points, period_of
 
 router = APIRouter(prefix="/v1", tags=["scoring"], responses=ERROR_RESPONSES)
 

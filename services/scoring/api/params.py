@@ -1,6 +1,7 @@
 """Query and path parameters every scoring route reads the same way: the period (default: the
-current month in the city's time zone), the ranking metric, paging, and the member scope a list
-covers (at most one of community, grid, street; known regions only; within the caller's token).
+current month in the city's time zone), which figures (closed or live), the ranking metric,
+paging, and the member scope a list covers (at most one of community, grid, street; known
+regions only; within the caller's token).
 
 Why one module: the same parameter must be parsed, refused and documented identically in the
 rankings, member, board, period, record and follow-up routes.
@@ -20,12 +21,21 @@ from shared.auth import Caller
 from shared.events import ID_PATTERN, RegionLevel
 from shared.refusals import invalid
 
-from .. import queries as q
 from ..domain.periods import InvalidPeriod, Period, month_of, parse_period
 from ..domain.ranking import METRICS
-from ..reads import check_scope, known_region
+from ..persistence import live as q
+from ..usecases.figures import Figures
+from ..usecases.reads import check_scope, known_region
 
 Points = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+FiguresParam = Annotated[
+    Figures | None,
+    Query(
+        description="closed: the figures frozen when the period was closed; live: as they "
+        "are now. Default: closed if the period is closed, else live."
+    ),
+]
+FIGURES_DOC = "closed (frozen at the period's close) or live (as of now)."
 IdParam = Annotated[str, Path(pattern=ID_PATTERN, description="A member id.")]
 OptId = Annotated[str | None, Query(pattern=ID_PATTERN)]
 PeriodParam = Annotated[

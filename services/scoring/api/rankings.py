@@ -21,12 +21,14 @@ from shared.api import ERROR_RESPONSES, Pool
 from shared.auth import Caller
 from shared.events import RegionLevel
 
-from .. import queries as q
 from ..domain.periods import Period
-from ..figures import FIGURES_DOC, Figures, FiguresParam, choose
-from ..orglife import missed_among
-from ..reads import known_region
+from ..persistence import live as q
+from ..persistence.orglife import missed_among
+from ..usecases.figures import Figures, choose
+from ..usecases.reads import known_region
 from .params import (
+    FIGURES_DOC,
+    FiguresParam,
     Limit,
     MetricParam,
     Offset,

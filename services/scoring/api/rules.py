@@ -1,6 +1,6 @@
 """Versioned scoring rules: every version is kept; a new one re-evaluates exactly the points
 of events at or after its effective_from. A version is never overwritten: posting one again at
-the same effective_from is a correction, a new revision with a note (rules_history.py).
+the same effective_from is a correction, a new revision with a note (persistence/rules.py).
 
 - GET  /v1/rules                          the rules in force now and every version in force
 - POST /v1/rules                          add a version or a correction (city_admin)
@@ -19,9 +19,9 @@ from pydantic import AwareDatetime, BaseModel, Field
 from shared.api import ERROR_RESPONSES, Pool
 from shared.auth import Caller
 
-from .. import rules_history
 from ..domain.rules import RULE_TYPES, Rule
-from ..persistence import load_rules, rule_authors
+from ..persistence import rules as rules_history
+from ..persistence.points import load_rules, rule_authors
 from ..usecases import change_rule
 from .params import Points
 

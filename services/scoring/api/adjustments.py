@@ -4,7 +4,7 @@ each late arrival (an entry, a revocation, a rule revision reaching back into th
 the member, the delta it made, the event and when it arrived. A member's deltas add up to their
 live - closed (domain.adjustments replays them in arrival order).
 
-Reads the ledger of the members concerned (not the aggregates): late arrivals are few.
+The replay and its reads are the use case `usecases.adjustments`; the route shapes the answer.
 """
 
 from __future__ import annotations
@@ -16,15 +16,13 @@ from typing import Literal
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
-from shared.api import ERROR_RESPONSES, ApiError, Pool
+from shared.api import ERROR_RESPONSES, Pool
 from shared.auth import Caller
 
-from . import periods_db as db
-from .api import Points, _period
-from .domain.adjustments import Held, Late, Revision, replay
-from .domain.periods import period_bounds
-from .domain.points import Entry
-from .domain.rules import Rule
+from ..domain.adjustments import Late
+from ..usecases import adjustments as usecase
+from .params import Points
+from .params import period_of as _period
 
 router = APIRouter(prefix="/v1/periods", tags=["periods"], responses=ERROR_RESPONSES)
 
@@ -81,11 +79,6 @@ class Adjustments(BaseModel):
     )
 
 
-def _held(r: object) -> Held:
-    entry = Entry(r["time"], r["source"], r["id"], r["activity_type"], r["hours"])  # type: ignore[index]
-    return Held(entry, r["month"], r["kind"], r["received_at"], r["revoked_at"])  # type: ignore[index]
-
-
 def _event(member_id: str, late: Late) -> AdjustedEvent:
     assert late.held is not None and late.change != "rule"
     e = late.held.entry
@@ -110,52 +103,10 @@ async def adjustments(
     period: str = Path(description="2026-11, 2026-Q4, 2026-H2 or 2026."),
 ) -> Adjustments:
     p = _period(request, period)
-    row = await db.status(pool, p.label)
-    if row is None:
-        raise ApiError(409, "not_closed", f"period {p.label} has never been closed")
-    since: datetime = row["closed_at"]
-    _, end = period_bounds(p, request.app.state.runtime.settings.tz)
-    async with pool.acquire() as conn:
-        members = await db.late_members(conn, p, since)
-        rows = await db.held_entries(conn, p, members)
-        revisions = [
-            (
-                Revision(
-                    r["revision_id"],
-                    Rule(
-                        r["activity_type"],
-                        r["points"],
-                        r["per"],
-                        r["monthly_cap"],
-                        r["effective_from"],
-                    ),
-                    r["recorded_at"],
-                ),
-                r,
-            )
-            for r in await db.rule_revisions(conn)
-        ]
-        deltas = await db.member_deltas(conn, p.label)
-    held: dict[str, list[Held]] = {m: [] for m in members}
-    for r in rows:
-        held[r["member_id"]].append(_held(r))
-    events: list[AdjustedEvent] = []
-    effects: dict[int, list[RuleEffect]] = {}
-    for member_id in members:
-        _, lates = replay(held[member_id], [v for v, _ in revisions], p.months, since)
-        for late in lates:
-            if late.revision is not None:
-                if late.delta:
-                    effects.setdefault(late.revision.revision_id, []).append(
-                        RuleEffect(member_id=member_id, delta=late.delta)
-                    )
-            elif late.held is not None and (late.held.month in p.months or late.delta):
-                # a report of another month of the year counts here only if it moved the bonus
-                events.append(_event(member_id, late))
-    events.sort(key=lambda e: (e.arrived_at, e.change != "event", e.source, e.id))
+    found = await usecase.adjustments(pool, p, request.app.state.runtime.settings.tz)
     return Adjustments(
         period=p.label,
-        closed_at=since,
+        closed_at=found.closed_at,
         members=[
             MemberDelta(
                 member_id=r["member_id"],
@@ -163,9 +114,9 @@ async def adjustments(
                 live=r["live"],
                 delta=Decimal(r["live"]) - Decimal(r["closed"]),
             )
-            for r in deltas
+            for r in found.members
         ],
-        events=events,
+        events=[_event(member_id, late) for member_id, late in found.events],
         rules=[
             AdjustedRule(
                 revision_id=v.revision_id,
@@ -176,9 +127,8 @@ async def adjustments(
                 note=r["note"],
                 created_by=r["created_by"],
                 recorded_at=v.recorded_at,
-                members=effects.get(v.revision_id, []),
+                members=[RuleEffect(member_id=m, delta=d) for m, d in effects],
             )
-            for v, r in revisions
-            if v.recorded_at > since and v.rule.effective_from < end
+            for v, r, effects in found.rules
         ],
     )

@@ -11,8 +11,8 @@ import asyncpg
 from shared import projections
 from shared.db import Conn
 
-from .domain.periods import Period
-from .domain.ranking import Standing, competition_ranks, region_score
+from ..domain.periods import Period
+from ..domain.ranking import Standing, competition_ranks, region_score
 
 
 @dataclass(frozen=True)

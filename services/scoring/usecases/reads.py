@@ -3,7 +3,7 @@ ranks, whose half-yearly feedback a caller may read. HTTP-free: they take the da
 caller and parsed values, return plain values and raise `shared.refusals.Refusal`, so the routes
 only parse and shape, and the rules can be tested without a web framework.
 
-A closed period is answered from the figures frozen at its close (services.scoring.figures);
+A closed period is answered from the figures frozen at its close (services.scoring.usecases.figures);
 the caller passes the query module `choose` picked (`src`), live or closed.
 """
 
@@ -22,9 +22,9 @@ from shared.events import RegionLevel
 from shared.refusals import Kind, Refusal, forbidden, invalid
 from shared.regions import require_region
 
-from . import closed_queries as cq
-from . import queries as q
-from .domain.periods import Period
+from ..domain.periods import Period
+from ..persistence import closed as cq
+from ..persistence import live as q
 from .partyorgs import subtree
 
 DB: TypeAlias = "Conn | asyncpg.Pool"

@@ -1,8 +1,8 @@
-"""The read side of a closed period: the same questions as `queries`, answered from the figures
+"""The read side of a closed period: the same questions as `live`, answered from the figures
 frozen when the period was closed (closed_members, closed_types, closed_regions), so a
 published ranking reads the same however many events arrive for the period later.
 
-Every function has the signature of its namesake in `queries`, so the API picks one module or
+Every function has the signature of its namesake in `live`, so the API picks one module or
 the other per request and nothing else changes.
 """
 
@@ -15,8 +15,8 @@ import asyncpg
 
 from shared.db import Conn
 
-from .domain.periods import Period
-from .queries import MemberScope, RegionRow
+from ..domain.periods import Period
+from .live import MemberScope, RegionRow
 
 Db: TypeAlias = "Conn | asyncpg.Pool"
 

@@ -16,14 +16,14 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from shared.api import ERROR_RESPONSES, ApiError, Pool
+from shared.api import ERROR_RESPONSES, Pool
 from shared.auth import Caller
 from shared.events import ID_PATTERN
 
-from . import orglife
-from . import queries as q
-from .api import PeriodParam, ScopeParams, _check_scope, _period
-from .figures import FiguresParam, choose
+from ..persistence import orglife
+from ..usecases import followups
+from .params import FiguresParam, PeriodParam, ScopeParams
+from .params import period_of as _period
 
 router = APIRouter(prefix="/v1", tags=["follow-up"], responses=ERROR_RESPONSES)
 Kind = Literal["heart_to_heart", "criticism_education"]
@@ -43,13 +43,7 @@ async def get_rule(pool: Pool, caller: Caller) -> OrgLifeRule:
 @router.put("/organization-life/rule", response_model=OrgLifeRule)
 async def set_rule(pool: Pool, caller: Caller, body: OrgLifeRule) -> OrgLifeRule:
     caller.require_city()
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(
-            """UPDATE org_life_rule SET every_quarter = $1, max_absences = $2,
-                   set_by = partygrid_actor(), set_at = now()""",
-            body.every_quarter,
-            body.max_absences,
-        )
+    await followups.set_rule(pool, body.every_quarter, body.max_absences)
     return body
 
 
@@ -88,35 +82,27 @@ async def due(
     figures: FiguresParam = None,
 ) -> DueList:
     p = _period(request, period)
-    src, fig = await choose(pool, p.label, figures)
-    _, everyone = await src.member_ranking(pool, p.label, scope, 1_000_000, 0)
-    missed = await orglife.missed_among(
-        pool, p, [r["member_id"] for r in everyone], fig == "closed"
-    )
-    rows = [r for r in everyone if r["member_id"] in missed or r["points"] <= 0]
-    talks = await pool.fetch(
-        """SELECT * FROM followups WHERE period = $1 AND member_id = ANY($2::text[])
-           ORDER BY held_on, followup_id""",
-        p.label,
-        [r["member_id"] for r in rows],
-    )
-    by_member: dict[str, list[Talk]] = {}
-    for t in talks:
-        by_member.setdefault(t["member_id"], []).append(
+    found = await followups.due(pool, p, scope, figures)
+    fig = found.figures
+    by_member = {
+        m: [
             Talk(kind=t["kind"], held_on=t["held_on"], note=t["note"], recorded_by=t["recorded_by"])
-        )
+            for t in talks
+        ]
+        for m, talks in found.talks.items()
+    }
     items = [
         DueItem(
             member_id=r["member_id"],
             name=r["name"],
             community_id=r["community_id"],
             points=float(r["points"]),
-            org_life_missed=r["member_id"] in missed,
+            org_life_missed=r["member_id"] in found.missed,
             zero_points=r["points"] <= 0,
             followed_up=r["member_id"] in by_member,
             talks=by_member.get(r["member_id"], []),
         )
-        for r in sorted(rows, key=lambda r: r["member_id"])
+        for r in found.members
     ]
     return DueList(
         period=p.label,
@@ -147,34 +133,9 @@ async def record_followup(
 ) -> FollowupOut:
     caller.require_write()
     p = _period(request, body.period)
-    member = await q.member_exists(pool, body.member_id)
-    if member is None:
-        raise ApiError(404, "not_found", f"no events about member {body.member_id}")
-    await _check_scope(pool, caller, member["community_id"] or "-")
-    src, fig = await choose(pool, p.label, None)
-    points, _ = await src.member_points(pool, body.member_id, p)
-    missed = await orglife.missed_among(pool, p, [body.member_id], fig == "closed")
-    if points > 0 and not missed:
-        raise ApiError(
-            422,
-            "not_due",
-            f"member {body.member_id} has {points} points and did not miss organisation life "
-            f"in {p.label}",
-            field="member_id",
-            rule="a member who missed organisation life or has zero points in the period",
-        )
-    async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(
-            """INSERT INTO followups (member_id, period, kind, held_on, note, community_id)
-               VALUES ($1, $2, $3, $4, $5, $6) RETURNING *""",
-            body.member_id,
-            p.label,
-            body.kind,
-            body.held_on,
-            body.note,
-            member["community_id"],
-        )
-    assert row is not None  # INSERT ... RETURNING
+    row = await followups.record_talk(
+        pool, caller, p, body.member_id, body.kind, body.held_on, body.note
+    )
     return FollowupOut(
         member_id=row["member_id"],
         period=row["period"],

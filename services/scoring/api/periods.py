@@ -22,16 +22,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from shared.api import ERROR_RESPONSES, ApiError, Pool
+from shared.api import ERROR_RESPONSES, Pool
 from shared.auth import Caller
-from shared.events import CloudEvent
-from shared.events.envelope import new_event
-from shared.events.scoring import FEEDBACK_ISSUED, PERIOD_CLOSED, FeedbackIssued, PeriodClosed
-from shared.outbox import add_to_outbox
 
-from . import periods_db as db
-from .api import _period
-from .domain.periods import parse_period, period_bounds
+from ..domain.periods import parse_period, period_bounds
+from ..persistence import periods as db
+from ..usecases import periods
+from .params import period_of as _period
 
 router = APIRouter(prefix="/v1/periods", tags=["periods"], responses=ERROR_RESPONSES)
 PeriodPath = Path(description="2026-11, 2026-Q4, 2026-H2 or 2026.")
@@ -108,49 +105,13 @@ async def get_period(
     return await _out(request, pool, _period(request, period).label)
 
 
-def _event(type_: str, subject: str, data: BaseModel, source: str) -> CloudEvent:
-    return new_event(type=type_, source=source, data=data, subject=subject)
-
-
 @router.post("/{period}/close", response_model=PeriodOut)
 async def close_period(
     request: Request, pool: Pool, caller: Caller, period: str = PeriodPath
 ) -> PeriodOut:
     caller.require_city()
     p = _period(request, period)
-    source = request.app.state.runtime.settings.source
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('period:' || $1))", p.label)
-        if await db.is_closed(conn, p.label):
-            raise ApiError(409, "already_closed", f"period {p.label} is closed; reopen it first")
-        closed_at = await db.snapshot(conn, p)
-        summary = await db.summary(conn, p.label)
-        await db.record_close(conn, p.label, closed_at, summary)
-        events = [
-            _event(
-                PERIOD_CLOSED,
-                p.label,
-                PeriodClosed(closed_at=closed_at, closed_by=caller.name, **summary),
-                source,
-            )
-        ]
-        if p.kind == "half":
-            events += [
-                _event(
-                    FEEDBACK_ISSUED,
-                    r["party_org_id"],
-                    FeedbackIssued(
-                        party_org_id=r["party_org_id"],
-                        period=p.label,
-                        members=r["members"],
-                        total_points=r["total_points"],
-                        zero_point_members=r["zero_point_members"],
-                    ),
-                    source,
-                )
-                for r in await db.org_feedback(conn, p.label)
-            ]
-        await add_to_outbox(conn, events)
+    await periods.close(pool, p, caller.name, request.app.state.runtime.settings.source)
     return await _out(request, pool, p.label)
 
 
@@ -160,11 +121,5 @@ async def reopen_period(
 ) -> PeriodOut:
     caller.require_city()
     p = _period(request, period)
-    if not body.reason.strip():
-        raise ApiError(422, "invalid_reason", "a reason is required to reopen", field="reason")
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('period:' || $1))", p.label)
-        if not await db.is_closed(conn, p.label):
-            raise ApiError(409, "not_closed", f"period {p.label} is not closed")
-        await db.record_reopen(conn, p.label, body.reason.strip())
+    await periods.reopen(pool, p, body.reason)
     return await _out(request, pool, p.label)

@@ -11,7 +11,7 @@ import asyncpg
 
 from shared.db import Conn
 
-from .domain.rules import Rule
+from ..domain.rules import Rule
 
 
 async def in_force(conn: Conn, rule: Rule) -> int | None:

@@ -3,7 +3,7 @@ of the period with the rule version applied, what it earned, what the monthly ca
 whether (and when) it was revoked. The lines add up to the member's live points; for a closed
 period the closed points are given beside them and late entries are marked.
 
-Reads the ledger (not the aggregates): one member, one period, a few hundred rows at most.
+The record is the use case `usecases.record`; the route shapes the answer.
 """
 
 from __future__ import annotations
@@ -14,15 +14,12 @@ from decimal import Decimal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from shared.api import ERROR_RESPONSES, ApiError, Pool
+from shared.api import ERROR_RESPONSES, Pool
 from shared.auth import Caller
 
-from . import periods_db
-from . import queries as q
-from .api import IdParam, PeriodParam, Points, _check_scope, _period
-from .domain.points import Entry
-from .domain.record import record
-from .persistence import load_rules
+from ..usecases import record as usecase
+from .params import IdParam, PeriodParam, Points
+from .params import period_of as _period
 
 router = APIRouter(prefix="/v1", tags=["scoring"], responses=ERROR_RESPONSES)
 
@@ -70,42 +67,13 @@ async def member_record(
     request: Request, pool: Pool, caller: Caller, member_id: IdParam, period: PeriodParam = None
 ) -> MemberRecord:
     p = _period(request, period)
-    member = await q.member_exists(pool, member_id)
-    if member is None:
-        raise ApiError(404, "not_found", f"no events about member {member_id} have been received")
-    await _check_scope(pool, caller, member["community_id"] or "-")
-    async with pool.acquire() as conn:
-        rules = await load_rules(conn)
-        rows = await conn.fetch(
-            """SELECT l.*, r.received_at AS revoked_at, r.by_source, r.by_id, r.reason
-               FROM ledger l
-               LEFT JOIN revocations r ON r.target_source = l.source AND r.target_id = l.id
-               WHERE l.member_id = $1 AND (l.month = ANY($2::text[])
-                  OR (l.kind = 'reported' AND left(l.month, 4) = ANY($3::text[])))""",
-            member_id,
-            list(p.months),
-            sorted({m[:4] for m in p.months}),
-        )
-        closed = await periods_db.status(conn, p.label)
-        closed_points = None
-        if closed is not None and closed["status"] == "closed":
-            closed_points = await conn.fetchval(
-                "SELECT points FROM closed_members WHERE period = $1 AND member_id = $2",
-                p.label,
-                member_id,
-            ) or Decimal("0.00")
-    by_key = {(r["source"], r["id"]): r for r in rows}
-
-    def entry(r: object) -> Entry:
-        return Entry(r["time"], r["source"], r["id"], r["activity_type"], r["hours"])  # type: ignore[index]
-
-    lines = record(
-        [(entry(r), r["month"], r["revoked"]) for r in rows if r["kind"] == "activity"],
-        [(entry(r), r["month"]) for r in rows if r["kind"] == "reported"],
-        p.months,
-        rules,
+    found = await usecase.member_record(pool, caller, member_id, p)
+    lines, by_key, closed_points, cutoff = (
+        found.lines,
+        found.rows,
+        found.closed_points,
+        found.closed_at,
     )
-    cutoff = closed["closed_at"] if closed_points is not None and closed else None
     out = []
     for ln in lines:
         r = by_key[(ln.entry.source, ln.entry.id)]

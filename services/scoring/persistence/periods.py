@@ -16,11 +16,16 @@ import asyncpg
 
 from shared.db import Conn
 
+from ..domain.periods import Period
 from . import orglife
-from .domain.periods import Period
-from .persistence import lock_rules
+from .points import lock_rules
 
 Db: TypeAlias = "Conn | asyncpg.Pool"
+
+
+async def lock(conn: Conn, period: str) -> None:
+    """Serialises the closes and reopens of one period (until the transaction ends)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('period:' || $1))", period)
 
 
 async def status(conn: Db, period: str) -> asyncpg.Record | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from .domain.periods import Period
+from ..domain.periods import Period
 
 # A member missed organisation life if a quarter of the window has no organization_life
 # entry (when the rule asks for one each quarter), or the period has too many absences.

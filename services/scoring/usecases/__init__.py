@@ -42,13 +42,13 @@ from shared.outbox import add_raw_to_outbox
 from shared.projections import RegionVersion, newer, version_of
 from shared.refusals import invalid
 
-from . import persistence as db
-from . import rules_history
-from .domain.periods import month_of, periods_of_month
-from .domain.points import EMPTY_BUCKET, ZERO, BucketTotal, Entry, compute_bucket, extend_bucket
-from .domain.rules import MEMBER_REPORTED, InvalidRule, Rule, RuleBook, validate_rule
-from .metrics import MEMBERS_COUNTED, observe_applied
-from .persistence import BucketKey, Location, MemberRow
+from .. import persistence as db
+from ..domain.periods import month_of, periods_of_month
+from ..domain.points import EMPTY_BUCKET, ZERO, BucketTotal, Entry, compute_bucket, extend_bucket
+from ..domain.rules import MEMBER_REPORTED, InvalidRule, Rule, RuleBook, validate_rule
+from ..metrics import MEMBERS_COUNTED, observe_applied
+from ..persistence import BucketKey, Location, MemberRow
+from ..persistence import rules as rules_history
 
 # the event data that names a member (typing only)
 _MemberData: TypeAlias = (

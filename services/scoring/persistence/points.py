@@ -1,5 +1,7 @@
-"""SQL for the scoring service (asyncpg). Every function runs on a connection inside the
-caller's transaction; multi-row work is done with unnest() arrays, one round trip each."""
+"""SQL of the points the inbox use case maintains: the ledger, buckets, member and region
+totals, rank counts, the rules lock and rule book, the member and region projections. Every
+function runs on a connection inside the caller's transaction; multi-row work is done with
+unnest() arrays, one round trip each."""
 
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ from decimal import Decimal
 from shared import projections
 from shared.db import Conn
 
-from .domain.points import BucketTotal, Entry
-from .domain.rules import Rule, RuleBook
+from ..domain.points import BucketTotal, Entry
+from ..domain.rules import Rule, RuleBook
 
 # Consumers hold this lock shared for each batch; a rule change holds it exclusively, so a
 # batch never scores with rules that are being replaced under it.
