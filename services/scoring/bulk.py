@@ -36,6 +36,7 @@ from shared.inbox import (
     Incoming,
     Record,
     Rejected,
+    after_commit,
     parse_record,
     rejection,
 )
@@ -154,7 +155,7 @@ class BulkApply:
                 dups.append(s)
             elif seen is not s:
                 bad.append(_conflict(s))
-        async with consumer.pool.acquire() as conn, conn.transaction():
+        async with consumer.transaction() as conn:
             applied, old = await self.apply(conn, list(first.values()))
             for s, digest in old:
                 if digest == s.row[3]:
@@ -162,12 +163,17 @@ class BulkApply:
                 else:
                     bad.append(_conflict(s))
             dead = await consumer.dead_letter(conn, bad)
-        consumer.count_types(
-            Counter({ACTIVITY_LOGGED: applied}),
-            Counter({ACTIVITY_LOGGED: len(dups)}),
-            max(s.row[6] for s in first.values()).timestamp() if applied else None,
-        )
-        consumer.count_rejected(bad)
+            newest = max(s.row[6] for s in first.values()).timestamp() if applied else None
+
+            def count() -> None:
+                consumer.count_types(
+                    Counter({ACTIVITY_LOGGED: applied}),
+                    Counter({ACTIVITY_LOGGED: len(dups)}),
+                    newest,
+                )
+                consumer.count_rejected(bad)
+
+            after_commit(count)
         return BatchResult(applied, len(dups), dead)
 
     async def apply(
@@ -193,7 +199,7 @@ class BulkApply:
         stale = {q for q, _ in old}
         newest = max(s.row[6] for s in items if s.row[0] not in stale)
         await db.note_newest_event(conn, newest)
-        _observe(by_type, newest)
+        after_commit(lambda: _observe(by_type, newest))
         return applied, old_items
 
     async def _exact_buckets(self, conn: Conn, keys: Iterable[db.BucketKey]) -> None:

@@ -14,9 +14,10 @@ from shared.events import (
     REGION_DEFINED,
 )
 from shared.events.members import PARTY_ORG_DEFINED
-from shared.inbox import Apply, Incoming
+from shared.inbox import Apply, Incoming, after_commit
 
 from .bulk import MIN_BATCH, BulkApply
+from .metrics import observe_applied
 from .usecases import apply_events
 
 CONSUMES = (
@@ -39,7 +40,8 @@ class ScoringApply:
         self.bulk = BulkApply(tz, source, min_batch=min_batch) if bulk else None
 
     async def __call__(self, conn: Conn, events: list[Incoming]) -> None:
-        await apply_events(conn, events, tz=self.tz, source=self.source)
+        outcome = await apply_events(conn, events, tz=self.tz, source=self.source)
+        after_commit(lambda: observe_applied(outcome))
 
 
 def make_apply(

@@ -257,3 +257,11 @@ def test_bulk_path_leaves_the_same_database_as_the_exact_path(
     fast = asyncio.run(_run(two_dbs[1], steps, bulk=True))
     for table in exact:
         assert fast[table] == exact[table], table
+
+
+def test_the_service_apply_keeps_the_set_based_path() -> None:
+    from services.scoring.main import definition
+    from shared.settings import Settings
+
+    apply = definition(Settings(service_name="scoring")).apply
+    assert getattr(apply, "bulk", None) is not None
