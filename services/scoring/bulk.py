@@ -122,21 +122,16 @@ def _conflict(s: Staged) -> Rejected:
     )
 
 
-# Below this many records a batch goes the exact way: a consumer that keeps up gets small
-# batches, and for those the fixed cost of the set-based statements (staging, statistics, a
-# dozen round trips) is more than the per-event Python it saves. A consumer far behind (a new
-# replica, a replay) gets full batches and takes this path: that is its catch-up mode.
-MIN_BATCH = 500
-
-
 class BulkApply:
-    """`bulk` of scoring's apply (see shared.inbox.BulkPath)."""
+    """`bulk` of scoring's apply (see shared.inbox.BulkPath): every batch of nothing but
+    activity.logged, whatever its size — a consumer that keeps up gets small batches, one far
+    behind (a new replica, a replay) full ones (CONSUMER_MAX_RECORDS): its catch-up mode."""
 
-    def __init__(self, tz: ZoneInfo, source: str, *, min_batch: int = MIN_BATCH) -> None:
-        self.tz, self.source, self.min_batch = tz, source, min_batch
+    def __init__(self, tz: ZoneInfo, source: str) -> None:
+        self.tz, self.source = tz, source
 
     async def __call__(self, consumer: InboxConsumer, records: list[Record]) -> BatchResult | None:
-        if len(records) < self.min_batch or any(r.topic != ACTIVITY_LOGGED for r in records):
+        if not records or any(r.topic != ACTIVITY_LOGGED for r in records):
             return None
         items: list[Staged] = []
         bad: list[Rejected] = []
@@ -183,22 +178,20 @@ class BulkApply:
         transaction; returns how many were new and the others with their stored digest."""
         if not items:
             return 0, []
-        await db.lock_rules(conn, exclusive=False)
-        await sql.stage(conn, [s.row for s in items])
+        await sql.stage(conn, [s.row for s in items])  # takes the rules lock first
         old = await sql.claim_and_record(conn, ACTIVITY_LOGGED)
         applied = len(items) - len(old)
         by_seq = {s.row[0]: s for s in items}
         old_items = [(by_seq[seq], digest) for seq, digest in old]
         if applied == 0:
             return 0, old_items
-        await sql.lock_members(conn)
+        await sql.lock_members(conn, len(items))
         slow = await sql.extend_buckets(conn)
         if slow:
             await self._exact_buckets(conn, slow)
-        by_type = await sql.propagate(conn, self.source)
         stale = {q for q, _ in old}
         newest = max(s.row[6] for s in items if s.row[0] not in stale)
-        await db.note_newest_event(conn, newest)
+        by_type = await sql.propagate(conn, self.source, len(items), newest)
         after_commit(lambda: _observe(by_type, newest))
         return applied, old_items
 

@@ -20,7 +20,7 @@ from shared.events import POINTS_CHANGED
 from shared.outbox import NOTIFY_CHANNEL
 
 from .domain.points import BucketTotal
-from .persistence import BucketKey
+from .persistence import RULES_LOCK, BucketKey
 
 STAGE_COLUMNS = (
     "seq",
@@ -56,14 +56,35 @@ CREATE TEMP TABLE IF NOT EXISTS scoring_totals (
 """
 
 
+# Temporary tables get no statistics by themselves; without them the planner takes a large
+# batch for a few rows and joins it with nested loops. Below this many rows the plans are the
+# same either way, and an ANALYZE per small batch would cost a round trip and catalog writes.
+ANALYZE_FROM = 1000
+
+
+def _analyze(table: str, rows: int) -> str:
+    return f"ANALYZE {table};" if rows >= ANALYZE_FROM else ""
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal (standard_conforming_strings, PostgreSQL's default), for the
+    constants of a multi-statement query, which takes no parameters."""
+    if "\x00" in text:
+        raise ValueError("NUL in a SQL literal")
+    return "'" + text.replace("'", "''") + "'"
+
+
 async def stage(conn: Conn, rows: Sequence[StageRow]) -> None:
-    # IF NOT EXISTS costs a catalog lookup per batch; the tables live as long as the session
-    await conn.execute(_TEMP_TABLES)
-    await conn.execute("SET LOCAL work_mem = '64MB'")  # the batch's sorts and hashes in memory
+    """Take the rules lock (shared), and COPY the batch into the staging table."""
+    # one round trip: the lock, the temporary tables (IF NOT EXISTS: they live as long as the
+    # session) and the batch's sorts and hashes in memory
+    await conn.execute(
+        f"SELECT pg_advisory_xact_lock_shared({RULES_LOCK}); {_TEMP_TABLES} "
+        "SET LOCAL work_mem = '64MB';"
+    )
     await conn.copy_records_to_table("scoring_stage", records=rows, columns=STAGE_COLUMNS)
-    # temporary tables get no statistics by themselves; without them the planner takes the
-    # batch for a few rows and joins it with nested loops
-    await conn.execute("ANALYZE scoring_stage")
+    if len(rows) >= ANALYZE_FROM:
+        await conn.execute("ANALYZE scoring_stage")
 
 
 async def claim_and_record(conn: Conn, type_: str) -> list[tuple[int, bytes | None]]:
@@ -111,7 +132,6 @@ async def claim_and_record(conn: Conn, type_: str) -> list[tuple[int, bytes | No
            WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.source = s.source AND ins.id = s.id)""",
         type_,
     )
-    await conn.execute("ANALYZE scoring_stage_buckets")
     if not rows:
         return []
     # the stored digests of those (already committed, by this or another consumer)
@@ -124,16 +144,16 @@ async def claim_and_record(conn: Conn, type_: str) -> list[tuple[int, bytes | No
     return [(r["seq"], found.get(r["seq"])) for r in rows]
 
 
-async def lock_members(conn: Conn) -> None:
-    """Create missing member rows and lock the batch's members, in id order."""
+async def lock_members(conn: Conn, rows: int) -> None:
+    """Create missing member rows and lock the batch's members, in id order (one round trip,
+    with the statistics of the batch's bucket sums when it is large)."""
     await conn.execute(
-        """INSERT INTO members (member_id)
+        f"""{_analyze("scoring_stage_buckets", rows)}
+           INSERT INTO members (member_id)
            SELECT DISTINCT member_id FROM scoring_stage ORDER BY member_id
-           ON CONFLICT DO NOTHING"""
-    )
-    await conn.execute(
-        """SELECT 1 FROM members WHERE member_id IN (SELECT member_id FROM scoring_stage)
-           ORDER BY member_id FOR UPDATE"""
+           ON CONFLICT DO NOTHING;
+           SELECT 1 FROM members WHERE member_id IN (SELECT member_id FROM scoring_stage)
+           ORDER BY member_id FOR UPDATE;"""
     )
 
 
@@ -179,7 +199,6 @@ async def extend_buckets(conn: Conn) -> list[BucketKey]:
     """Extend the buckets the new entries append to; return the others (out of order, or a
     rule version taking effect among the new entries), which the exact path recomputes."""
     rows = await conn.fetch(_EXTEND)
-    await conn.execute("ANALYZE scoring_changes")
     return [(r["member_id"], r["month"], r["activity_type"]) for r in rows]
 
 
@@ -207,11 +226,17 @@ _PERIODS = """(VALUES (md.month),
         (left(md.month, 4))) AS p(period)"""
 
 
-async def propagate(conn: Conn, source: str) -> dict[str, Decimal]:
+async def propagate(conn: Conn, source: str, rows: int, newest: datetime) -> dict[str, Decimal]:
     """Bucket changes → member period totals → region aggregates and rank counts → one
-    points.changed per (member, month) whose total moved. Returns the change per type."""
+    points.changed per (member, month) whose total moved, in one round trip; then the newest
+    event time and the change per type (returned) in another."""
+    analyze_changes, analyze_totals = (
+        _analyze("scoring_changes", rows),
+        _analyze("scoring_totals", rows),
+    )
     await conn.execute(
-        f"""WITH md AS (
+        f"""{analyze_changes}
+            WITH md AS (
                 SELECT member_id, month, sum(new_points - old_points) AS delta
                 FROM scoring_changes GROUP BY member_id, month),
             pd AS (
@@ -226,11 +251,23 @@ async def propagate(conn: Conn, source: str) -> dict[str, Decimal]:
                 RETURNING member_id, period, points)
             INSERT INTO scoring_totals
             SELECT up.member_id, up.period, up.points, pd.delta
-            FROM up JOIN pd USING (member_id, period)"""
+            FROM up JOIN pd USING (member_id, period);
+            {analyze_totals}
+            {_REGIONS};
+            {_outbox(source)};
+            SELECT pg_notify({_literal(NOTIFY_CHANNEL)}, '');"""
     )
-    await conn.execute("ANALYZE scoring_totals")
-    await conn.execute(
-        """WITH t AS (
+    by_type = await conn.fetch(
+        """WITH newest AS (
+               UPDATE scoring_state SET newest_event = greatest(newest_event, $1))
+           SELECT activity_type, sum(new_points - old_points) AS delta FROM scoring_changes
+           GROUP BY activity_type""",
+        newest,
+    )
+    return {r["activity_type"]: r["delta"] for r in by_type}
+
+
+_REGIONS = """WITH t AS (
                 SELECT st.period, st.points AS new_total, st.points - st.delta AS old_total,
                        st.delta, m.community_id, m.grid_id
                 FROM scoring_totals st JOIN members m USING (member_id) WHERE m.counted),
@@ -261,27 +298,20 @@ async def propagate(conn: Conn, source: str) -> dict[str, Decimal]:
             ORDER BY kind COLLATE "C", region_id COLLATE "C", period COLLATE "C", points
             ON CONFLICT (kind, region_id, period, points) DO UPDATE SET
                 members = s.members + excluded.members"""
-    )
-    # points.changed, byte for byte the shape encode_event gives (compact JSON, 'Z' time)
-    await conn.execute(
-        """INSERT INTO outbox (topic, key, value)
-           SELECT $1, convert_to(member_id, 'UTF8'), convert_to(
-               '{"specversion":"1.0","id":"' || gen_random_uuid() || '","source":'
-               || to_json($2::text) || ',"type":"' || $1 || '","time":"'
+
+
+def _outbox(source: str) -> str:
+    """points.changed, byte for byte the shape encode_event gives (compact JSON, 'Z' time)."""
+    topic, src = _literal(POINTS_CHANGED), _literal(source)
+    return f"""INSERT INTO outbox (topic, key, value)
+           SELECT {topic}, convert_to(member_id, 'UTF8'), convert_to(
+               '{{"specversion":"1.0","id":"' || gen_random_uuid() || '","source":'
+               || to_json({src}::text) || ',"type":"' || {topic} || '","time":"'
                || to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
                || '","subject":' || to_json(member_id) || ',"datacontenttype":"application/json",'
-               || '"data":{"member_id":' || to_json(member_id) || ',"period":' || to_json(period)
-               || ',"points":"' || points::text || '","delta":"' || delta::text || '"}}',
+               || '"data":{{"member_id":' || to_json(member_id) || ',"period":' || to_json(period)
+               || ',"points":"' || points::text || '","delta":"' || delta::text || '"}}}}',
                'UTF8')
-           FROM scoring_totals WHERE period ~ '^[0-9]{4}-[0-9]{2}$'
+           FROM scoring_totals WHERE period ~ '^[0-9]{{4}}-[0-9]{{2}}$'
            ORDER BY member_id COLLATE "C", period COLLATE "C"
-        """,
-        POINTS_CHANGED,
-        source,
-    )
-    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
-    rows = await conn.fetch(
-        """SELECT activity_type, sum(new_points - old_points) AS delta FROM scoring_changes
-           GROUP BY activity_type"""
-    )
-    return {r["activity_type"]: r["delta"] for r in rows}
+           """

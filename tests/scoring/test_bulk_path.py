@@ -202,7 +202,7 @@ async def _run(url: str, steps: list[tuple[str, object]], bulk: bool) -> dict[st
         async with pool.acquire() as conn:
             await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
             await conn.execute("DELETE FROM rule_versions WHERE note = 'test'")
-        apply = make_apply(TZ, SOURCE, bulk=bulk, min_batch=1)
+        apply = make_apply(TZ, SOURCE, bulk=bulk)
         consumer = InboxConsumer(pool, apply, service="scoring", source=SOURCE)
         await consumer.handle(_records(_setup(), 0))
         offset = 100

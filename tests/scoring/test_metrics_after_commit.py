@@ -126,7 +126,7 @@ async def test_a_rolled_back_batch_on_the_exact_path_counts_nothing(pool: asyncp
 async def test_a_rolled_back_batch_on_the_set_based_path_counts_nothing(
     pool: asyncpg.Pool,
 ) -> None:
-    apply = make_apply(TZ, SOURCE, min_batch=1)
+    apply = make_apply(TZ, SOURCE)
     consumer = InboxConsumer(pool, apply, service="scoring", source=SOURCE)
     staged = [decode(r, TZ, seq) for seq, r in enumerate(records(_batch(3)))]
     before = _counters()
@@ -141,9 +141,7 @@ async def test_a_rolled_back_batch_on_the_set_based_path_counts_nothing(
 
 
 async def test_a_committed_batch_on_the_set_based_path_counts_once(pool: asyncpg.Pool) -> None:
-    consumer = InboxConsumer(
-        pool, make_apply(TZ, SOURCE, min_batch=1), service="scoring", source=SOURCE
-    )
+    consumer = InboxConsumer(pool, make_apply(TZ, SOURCE), service="scoring", source=SOURCE)
     points_before, _ = _counters()
 
     await consumer.handle(records(_batch(3)))
