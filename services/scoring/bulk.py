@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
-from collections.abc import Iterable
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -45,6 +43,7 @@ from . import bulk_sql as sql
 from . import persistence as db
 from .domain.periods import month_of
 from .metrics import observe_applied
+from .usecases import Outcome, recompute_buckets
 
 log = logging.getLogger(__name__)
 
@@ -185,27 +184,30 @@ class BulkApply:
         old_items = [(by_seq[seq], digest) for seq, digest in old]
         if applied == 0:
             return 0, old_items
-        await sql.lock_members(conn, len(items))
-        slow = await sql.extend_buckets(conn)
+        await sql.lock_members(conn)
+        stale = {seq for seq, _ in old}
+        extended = await sql.extend_buckets(conn, sorted(stale))
+        changes = {c.key: (c.old_points, c.new_points) for c in extended if not c.slow}
+        slow = {c.key for c in extended if c.slow}
         if slow:
-            await self._exact_buckets(conn, slow)
-        stale = {q for q, _ in old}
+            changes.update(await self._exact_buckets(conn, slow))
+        month_deltas: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+        by_type: dict[str, Decimal] = defaultdict(Decimal)
+        for (member, month, activity_type), (old_points, new_points) in changes.items():
+            month_deltas[(member, month)] += new_points - old_points
+            by_type[activity_type] += new_points - old_points
         newest = max(s.row[6] for s in items if s.row[0] not in stale)
-        by_type = await sql.propagate(conn, self.source, len(items), newest)
-        after_commit(lambda: _observe(by_type, newest))
+        await sql.propagate(conn, self.source, month_deltas, newest)
+        outcome = Outcome(len(changes), dict(by_type), newest)
+        after_commit(lambda: observe_applied(outcome))
         return applied, old_items
 
-    async def _exact_buckets(self, conn: Conn, keys: Iterable[db.BucketKey]) -> None:
-        # the exact path's own recomputation, from the ledger (which now holds this batch)
-        from .usecases import recompute_buckets
-
+    async def _exact_buckets(
+        self, conn: Conn, keys: set[db.BucketKey]
+    ) -> dict[db.BucketKey, tuple[Decimal, Decimal]]:
+        """The exact path's own recomputation of `keys`, from the ledger (which now holds this
+        batch); returns the points before and after of those that changed."""
         rules = await db.load_rules(conn)
-        changes = await recompute_buckets(conn, rules, {}, set(keys))
+        changes = await recompute_buckets(conn, rules, {}, keys)
         await db.save_buckets(conn, {k: new for k, (_, new) in changes.items()})
-        await sql.add_changes(conn, changes)
-
-
-def _observe(by_type: dict[str, Decimal], newest: datetime) -> None:
-    from .usecases import Outcome
-
-    observe_applied(Outcome(len(by_type), dict(by_type), newest))
+        return {k: (old.points, new.points) for k, (old, new) in changes.items()}
