@@ -125,16 +125,19 @@ class BucketChange:
     new_points: Decimal
 
 
-# The new ledger entries of the batch (staged, claimed, not revoked) summed per bucket with
-# the rule version in force at each entry. A bucket is extended set-based when every new
-# entry comes after its last one and one rule version scores them all. With points p so far
-# and new raw points s (all >= 0 under a capped rule), trimming entry by entry to the cap c in
-# any order ends at p if p >= c, else min(p + s, c); uncapped and negative rules just add.
+# The batch's new ledger entries (staged, claimed, not revoked — read from the staging table,
+# which holds what claim_and_record put in the ledger, rather than joined with the whole
+# ledger) summed per bucket with the rule version in force at each entry. A bucket is
+# extended set-based when every new entry comes after its last one and one rule version
+# scores them all. With points p so far and new raw points s (all >= 0 under a capped rule),
+# trimming entry by entry to the cap c in any order ends at p if p >= c, else min(p + s, c);
+# uncapped and negative rules just add.
 _EXTEND = """
 WITH led AS (
-    SELECT l.member_id, l.month, l.activity_type, l.time, l.source, l.id, l.hours
-    FROM scoring_stage s JOIN ledger l ON l.source = s.source AND l.id = s.id
-    WHERE s.seq <> ALL($1::int[]) AND NOT l.revoked),
+    SELECT s.member_id, s.month, s.activity_type, s.time, s.source, s.id, s.hours
+    FROM scoring_stage s
+    WHERE s.seq <> ALL($1::int[]) AND NOT EXISTS (
+        SELECT 1 FROM revocations rv WHERE rv.target_source = s.source AND rv.target_id = s.id)),
 sb AS (
     SELECT l.member_id, l.month, l.activity_type, count(*) AS n,
            coalesce(sum(l.hours), 0) AS hours, min(l.time) AS first_time, max(l.time) AS last_time,
