@@ -9,16 +9,22 @@ after this returns, i.e. after the database commit (at-least-once delivery, exac
 A batch that fails for a reason other than a lost connection is retried one message per
 transaction, so a single poison message goes to the dead-letter topic instead of blocking its
 partition; a lost database connection is raised so the batch is re-consumed later.
+
+Whatever counts applied work (metrics) registers with `after_commit` inside the transaction and
+runs once that transaction committed: never for a rolled-back batch, and once per event when a
+failed batch is retried one message at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -60,6 +66,22 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.TooManyConnectionsError,
     TimeoutError,
 )
+
+
+# The callbacks of the inbox transaction the running task is in (None outside one).
+_after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+    "inbox_after_commit", default=None
+)
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the inbox transaction this is called in has committed; drop it if
+    that transaction rolls back. For counters of applied work, so a rolled-back or retried
+    batch does not count what it did not keep."""
+    pending = _after_commit.get()
+    if pending is None:
+        raise RuntimeError("after_commit is called inside an inbox transaction only")
+    pending.append(callback)
 
 
 @dataclass(frozen=True)
@@ -183,18 +205,35 @@ class InboxConsumer:
         self._observe(len(records), started)
         return result
 
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Conn]:
+        """A pooled connection in a new transaction for one batch (or one message of a retried
+        batch); what the batch gave to `after_commit` runs after the commit, in order."""
+        pending: list[Callable[[], None]] = []
+        token = _after_commit.set(pending)
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                yield conn
+        finally:
+            _after_commit.reset(token)
+        for callback in pending:
+            try:
+                callback()
+            except Exception:  # a metric must not make a committed batch look failed
+                log.exception("after-commit callback failed")
+
     def _observe(self, size: int, started: float) -> None:
         BATCH_SIZE.labels(self.service).observe(size)
         BATCH_SECONDS.labels(self.service).observe(time.perf_counter() - started)
         self.last_batch_at = time.time()
 
     async def _in_one_transaction(self, good: list[Incoming], bad: list[Rejected]) -> BatchResult:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.transaction() as conn:
             fresh, duplicates, conflicts = await self._claim(conn, good)
             if fresh:
                 await self.apply(conn, fresh)
             dead = await self._dead_letter(conn, bad + conflicts)
-        self._count(fresh, duplicates, bad + conflicts)
+            after_commit(lambda: self._count(fresh, duplicates, bad + conflicts))
         return BatchResult(len(fresh), len(duplicates), dead)
 
     async def _one_by_one(self, good: list[Incoming], bad: list[Rejected]) -> BatchResult:

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
-from collections.abc import Iterable
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,6 +34,7 @@ from shared.inbox import (
     Incoming,
     Record,
     Rejected,
+    after_commit,
     parse_record,
     rejection,
 )
@@ -44,6 +43,7 @@ from . import bulk_sql as sql
 from . import persistence as db
 from .domain.periods import month_of
 from .metrics import observe_applied
+from .usecases import Outcome, recompute_buckets
 
 log = logging.getLogger(__name__)
 
@@ -121,21 +121,16 @@ def _conflict(s: Staged) -> Rejected:
     )
 
 
-# Below this many records a batch goes the exact way: a consumer that keeps up gets small
-# batches, and for those the fixed cost of the set-based statements (staging, statistics, a
-# dozen round trips) is more than the per-event Python it saves. A consumer far behind (a new
-# replica, a replay) gets full batches and takes this path: that is its catch-up mode.
-MIN_BATCH = 500
-
-
 class BulkApply:
-    """`bulk` of scoring's apply (see shared.inbox.BulkPath)."""
+    """`bulk` of scoring's apply (see shared.inbox.BulkPath): every batch of nothing but
+    activity.logged, whatever its size — a consumer that keeps up gets small batches, one far
+    behind (a new replica, a replay) full ones (CONSUMER_MAX_RECORDS): its catch-up mode."""
 
-    def __init__(self, tz: ZoneInfo, source: str, *, min_batch: int = MIN_BATCH) -> None:
-        self.tz, self.source, self.min_batch = tz, source, min_batch
+    def __init__(self, tz: ZoneInfo, source: str) -> None:
+        self.tz, self.source = tz, source
 
     async def __call__(self, consumer: InboxConsumer, records: list[Record]) -> BatchResult | None:
-        if len(records) < self.min_batch or any(r.topic != ACTIVITY_LOGGED for r in records):
+        if not records or any(r.topic != ACTIVITY_LOGGED for r in records):
             return None
         items: list[Staged] = []
         bad: list[Rejected] = []
@@ -154,7 +149,7 @@ class BulkApply:
                 dups.append(s)
             elif seen is not s:
                 bad.append(_conflict(s))
-        async with consumer.pool.acquire() as conn, conn.transaction():
+        async with consumer.transaction() as conn:
             applied, old = await self.apply(conn, list(first.values()))
             for s, digest in old:
                 if digest == s.row[3]:
@@ -162,12 +157,17 @@ class BulkApply:
                 else:
                     bad.append(_conflict(s))
             dead = await consumer.dead_letter(conn, bad)
-        consumer.count_types(
-            Counter({ACTIVITY_LOGGED: applied}),
-            Counter({ACTIVITY_LOGGED: len(dups)}),
-            max(s.row[6] for s in first.values()).timestamp() if applied else None,
-        )
-        consumer.count_rejected(bad)
+            newest = max(s.row[6] for s in first.values()).timestamp() if applied else None
+
+            def count() -> None:
+                consumer.count_types(
+                    Counter({ACTIVITY_LOGGED: applied}),
+                    Counter({ACTIVITY_LOGGED: len(dups)}),
+                    newest,
+                )
+                consumer.count_rejected(bad)
+
+            after_commit(count)
         return BatchResult(applied, len(dups), dead)
 
     async def apply(
@@ -177,8 +177,7 @@ class BulkApply:
         transaction; returns how many were new and the others with their stored digest."""
         if not items:
             return 0, []
-        await db.lock_rules(conn, exclusive=False)
-        await sql.stage(conn, [s.row for s in items])
+        await sql.stage(conn, [s.row for s in items])  # takes the rules lock first
         old = await sql.claim_and_record(conn, ACTIVITY_LOGGED)
         applied = len(items) - len(old)
         by_seq = {s.row[0]: s for s in items}
@@ -186,27 +185,29 @@ class BulkApply:
         if applied == 0:
             return 0, old_items
         await sql.lock_members(conn)
-        slow = await sql.extend_buckets(conn)
+        stale = {seq for seq, _ in old}
+        extended = await sql.extend_buckets(conn, sorted(stale))
+        changes = {c.key: (c.old_points, c.new_points) for c in extended if not c.slow}
+        slow = {c.key for c in extended if c.slow}
         if slow:
-            await self._exact_buckets(conn, slow)
-        by_type = await sql.propagate(conn, self.source)
-        stale = {q for q, _ in old}
+            changes.update(await self._exact_buckets(conn, slow))
+        month_deltas: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+        by_type: dict[str, Decimal] = defaultdict(Decimal)
+        for (member, month, activity_type), (old_points, new_points) in changes.items():
+            month_deltas[(member, month)] += new_points - old_points
+            by_type[activity_type] += new_points - old_points
         newest = max(s.row[6] for s in items if s.row[0] not in stale)
-        await db.note_newest_event(conn, newest)
-        _observe(by_type, newest)
+        await sql.propagate(conn, self.source, month_deltas, newest)
+        outcome = Outcome(len(changes), dict(by_type), newest)
+        after_commit(lambda: observe_applied(outcome))
         return applied, old_items
 
-    async def _exact_buckets(self, conn: Conn, keys: Iterable[db.BucketKey]) -> None:
-        # the exact path's own recomputation, from the ledger (which now holds this batch)
-        from .usecases import recompute_buckets
-
+    async def _exact_buckets(
+        self, conn: Conn, keys: set[db.BucketKey]
+    ) -> dict[db.BucketKey, tuple[Decimal, Decimal]]:
+        """The exact path's own recomputation of `keys`, from the ledger (which now holds this
+        batch); returns the points before and after of those that changed."""
         rules = await db.load_rules(conn)
-        changes = await recompute_buckets(conn, rules, {}, set(keys))
+        changes = await recompute_buckets(conn, rules, {}, keys)
         await db.save_buckets(conn, {k: new for k, (_, new) in changes.items()})
-        await sql.add_changes(conn, changes)
-
-
-def _observe(by_type: dict[str, Decimal], newest: datetime) -> None:
-    from .usecases import Outcome
-
-    observe_applied(Outcome(len(by_type), dict(by_type), newest))
+        return {k: (old.points, new.points) for k, (old, new) in changes.items()}

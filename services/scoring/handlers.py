@@ -14,9 +14,10 @@ from shared.events import (
     REGION_DEFINED,
 )
 from shared.events.members import PARTY_ORG_DEFINED
-from shared.inbox import Apply, Incoming
+from shared.inbox import Apply, Incoming, after_commit
 
-from .bulk import MIN_BATCH, BulkApply
+from .bulk import BulkApply
+from .metrics import observe_applied
 from .usecases import apply_events
 
 CONSUMES = (
@@ -34,17 +35,15 @@ class ScoringApply:
     """The exact per-event use case, with the set-based path for batches of activity.logged
     as its `bulk` (see services.scoring.bulk)."""
 
-    def __init__(self, tz: ZoneInfo, source: str, *, bulk: bool = True, min_batch: int) -> None:
+    def __init__(self, tz: ZoneInfo, source: str, *, bulk: bool = True) -> None:
         self.tz, self.source = tz, source
-        self.bulk = BulkApply(tz, source, min_batch=min_batch) if bulk else None
+        self.bulk = BulkApply(tz, source) if bulk else None
 
     async def __call__(self, conn: Conn, events: list[Incoming]) -> None:
-        await apply_events(conn, events, tz=self.tz, source=self.source)
+        outcome = await apply_events(conn, events, tz=self.tz, source=self.source)
+        after_commit(lambda: observe_applied(outcome))
 
 
-def make_apply(
-    tz: ZoneInfo, source: str, *, bulk: bool = True, min_batch: int = MIN_BATCH
-) -> Apply:
-    """bulk=False: the exact path only (the reference the set-based path is tested against);
-    min_batch: the smallest batch of activity.logged that takes the set-based path."""
-    return ScoringApply(tz, source, bulk=bulk, min_batch=min_batch)
+def make_apply(tz: ZoneInfo, source: str, *, bulk: bool = True) -> Apply:
+    """bulk=False: the exact path only (the reference the set-based path is tested against)."""
+    return ScoringApply(tz, source, bulk=bulk)

@@ -45,10 +45,13 @@ def note_newest(t: datetime) -> None:
 
 
 def observe_applied(outcome: Outcome) -> None:
+    """Count what a committed batch or rule change did (call it after the commit only)."""
     for activity_type, delta in outcome.points_by_type.items():
         if delta > 0:
             POINTS_AWARDED.labels(activity_type).inc(float(delta))
         elif delta < 0:
             POINTS_WITHDRAWN.labels(activity_type).inc(float(-delta))
+    if outcome.members_counted:
+        MEMBERS_COUNTED.inc(outcome.members_counted)
     if outcome.newest_event is not None:
         note_newest(outcome.newest_event)

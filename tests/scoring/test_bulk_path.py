@@ -203,7 +203,7 @@ async def _run(url: str, steps: list[tuple[str, object]], bulk: bool) -> dict[st
         async with pool.acquire() as conn:
             await conn.execute(f"TRUNCATE {', '.join(TABLES)}")
             await forget_rule_revisions(conn, "note = 'test'")
-        apply = make_apply(TZ, SOURCE, bulk=bulk, min_batch=1)
+        apply = make_apply(TZ, SOURCE, bulk=bulk)
         consumer = InboxConsumer(pool, apply, service="scoring", source=SOURCE)
         await consumer.handle(_records(_setup(), 0))
         offset = 100
@@ -258,3 +258,11 @@ def test_bulk_path_leaves_the_same_database_as_the_exact_path(
     fast = asyncio.run(_run(two_dbs[1], steps, bulk=True))
     for table in exact:
         assert fast[table] == exact[table], table
+
+
+def test_the_service_apply_keeps_the_set_based_path() -> None:
+    from services.scoring.main import definition
+    from shared.settings import Settings
+
+    apply = definition(Settings(service_name="scoring")).apply
+    assert getattr(apply, "bulk", None) is not None

@@ -46,7 +46,7 @@ from .. import persistence as db
 from ..domain.periods import month_of, periods_of_month
 from ..domain.points import EMPTY_BUCKET, ZERO, BucketTotal, Entry, compute_bucket, extend_bucket
 from ..domain.rules import MEMBER_REPORTED, InvalidRule, Rule, RuleBook, validate_rule
-from ..metrics import MEMBERS_COUNTED, observe_applied
+from ..metrics import observe_applied
 from ..persistence import BucketKey, Location, MemberRow
 from ..persistence import rules as rules_history
 
@@ -64,6 +64,7 @@ class Outcome:
     points_by_type: dict[str, Decimal] = field(default_factory=dict)
     newest_event: datetime | None = None
     members_moved: int = 0
+    members_counted: int = 0  # change in the members counted in rankings
 
 
 def _key(e: CloudEvent) -> db.Key:
@@ -164,14 +165,13 @@ async def apply_events(conn: Conn, items: list[Incoming], *, tz: ZoneInfo, sourc
         )
     )
     outcome = await _propagate(conn, changes, before, source)
-    outcome.members_moved = await _move_members(
+    outcome.members_moved, outcome.members_counted = await _move_members(
         conn, {m: (before[m], members[m].location) for m in members}
     )
     newest = max((it.event.time for it in items), default=None)
     if newest is not None:
         await db.note_newest_event(conn, newest)
         outcome.newest_event = newest
-    observe_applied(outcome)
     return outcome
 
 
@@ -344,11 +344,12 @@ def _scopes(loc: Location) -> list[tuple[str, str]]:
     return scopes
 
 
-async def _move_members(conn: Conn, moves: dict[str, tuple[Location, Location]]) -> int:
-    """Members whose counted location changed take their totals from old to new regions."""
+async def _move_members(conn: Conn, moves: dict[str, tuple[Location, Location]]) -> tuple[int, int]:
+    """Members whose counted location changed take their totals from old to new regions.
+    Returns how many moved and the change in the members counted."""
     moved = {m: (a, b) for m, (a, b) in moves.items() if a != b}
     if not moved:
-        return 0
+        return 0, 0
     points = await db.member_period_points(conn, sorted(moved))
     region: dict[tuple[str, str, str], tuple[Decimal, int]] = {}
     histogram: dict[tuple[str, str, str, Decimal], int] = defaultdict(int)
@@ -366,14 +367,15 @@ async def _move_members(conn: Conn, moves: dict[str, tuple[Location, Location]])
                 if value != 0:
                     histogram[(kind, rid, period, value)] += sign
 
+    counted = 0
     for member, (old, new) in moved.items():
         shift(old, -1, member)
         shift(new, +1, member)
-        MEMBERS_COUNTED.inc(int(new.counted) - int(old.counted))
+        counted += int(new.counted) - int(old.counted)
     await db.add_region_points(conn, region)
     await db.add_score_counts(conn, histogram)
     await db.add_region_members(conn, counts)
-    return len(moved)
+    return len(moved), counted
 
 
 # --- rules -------------------------------------------------------------------------------

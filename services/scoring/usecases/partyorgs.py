@@ -12,7 +12,7 @@ from typing import Any
 
 from shared.db import Conn
 from shared.events.members import PartyOrgDefined
-from shared.inbox import Apply, Incoming
+from shared.inbox import Apply, BulkPath, Incoming
 from shared.projections import later
 
 
@@ -41,15 +41,23 @@ async def upsert(conn: Conn, items: list[Incoming]) -> None:
     )
 
 
-def with_party_orgs(apply: Apply) -> Apply:
-    async def wrapped(conn: Conn, events: list[Incoming]) -> None:
+class _WithPartyOrgs:
+    def __init__(self, apply: Apply) -> None:
+        self.apply = apply
+        # the set-based path takes batches of activity.logged only, never an organisation
+        self.bulk: BulkPath | None = getattr(apply, "bulk", None)
+
+    async def __call__(self, conn: Conn, events: list[Incoming]) -> None:
         orgs = [e for e in events if isinstance(e.data, PartyOrgDefined)]
         await upsert(conn, orgs)
         rest = [e for e in events if not isinstance(e.data, PartyOrgDefined)]
         if rest or not orgs:
-            await apply(conn, rest)
+            await self.apply(conn, rest)
 
-    return wrapped
+
+def with_party_orgs(apply: Apply) -> Apply:
+    """`apply` with the organisation events taken out first; keeps its set-based `bulk`."""
+    return _WithPartyOrgs(apply)
 
 
 async def subtree(conn: Any, party_org_id: str) -> list[str]:
