@@ -10,11 +10,15 @@ into the figures readers see.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .api import ApiError
+from .events import CloudEvent, new_event
+from .events.satisfaction import SATISFACTION_RATED, SatisfactionRated
+from .refusals import Refusal, conflict
 
 SCORES = (1, 2, 3, 4, 5)
 SATISFIED = 4  # a score of 4 or 5 counts as satisfied
@@ -74,15 +78,42 @@ def summary(region_id: str, counts: Mapping[int, int]) -> dict[str, object]:
 def check_ratable(kind: str, subject_id: str, status: str, done: str) -> None:
     """Only a case that is done may be rated (an incident closed, a wish fulfilled)."""
     if status != done:
-        raise ApiError(
-            409,
+        raise conflict(
             "not_ratable",
             f"{kind} {subject_id} is {status}; residents rate it once it is {done}",
             field="status",
         )
 
 
-def already_rated(kind: str, subject_id: str) -> ApiError:
-    return ApiError(
-        409, "already_rated", f"{kind} {subject_id} was rated already; a rating is given once"
+def already_rated(kind: str, subject_id: str) -> Refusal:
+    return conflict(
+        "already_rated", f"{kind} {subject_id} was rated already; a rating is given once"
     )
+
+
+def rated_event(
+    kind: Literal["incident", "wish"], subject_id: str, region_id: str, score: int, source: str, now: datetime
+) -> CloudEvent:
+    """satisfaction.rated for a rating just recorded (the score only: the comment stays with
+    the service); its id is the subject's, so a rating is announced once."""
+    return new_event(
+        type=SATISFACTION_RATED,
+        source=source,
+        data=SatisfactionRated(
+            subject_kind=kind, subject_id=subject_id, region_id=region_id, score=score
+        ),
+        subject=subject_id,
+        time=now,
+        id=f"satisfaction/{kind}/{subject_id}",
+    )
+
+
+def rating_view(subject_id: str, region_id: str, row: Any) -> dict[str, Any]:
+    """A recorded rating as the API answers it."""
+    return {
+        "subject_id": subject_id,
+        "region_id": region_id,
+        "score": row["score"],
+        "comment": row["comment"],
+        "rated_at": row["rated_at"].isoformat(),
+    }

@@ -16,8 +16,6 @@ from prometheus_client import Gauge
 from shared import satisfaction as rules
 from shared.auth import Principal
 from shared.db import Conn
-from shared.events import new_event
-from shared.events.satisfaction import SATISFACTION_RATED, SatisfactionRated
 from shared.metrics import REGISTRY
 from shared.outbox import add_to_outbox
 from shared.refusals import not_found
@@ -74,26 +72,10 @@ class Satisfaction:
             row = await db.insert_rating(conn, wish_id, community, score, comment, now)
             if row is None:
                 raise rules.already_rated("wish", wish_id)
-            data = SatisfactionRated(
-                subject_kind="wish", subject_id=wish_id, region_id=community, score=score
-            )
-            event = new_event(
-                type=SATISFACTION_RATED,
-                source=self.settings.source,
-                data=data,
-                subject=wish_id,
-                time=now,
-                id=f"satisfaction/wish/{wish_id}",
-            )
+            event = rules.rated_event("wish", wish_id, community, score, self.settings.source, now)
             await add_to_outbox(conn, [event])
         await refresh_gauges(self.pool)
-        return {
-            "subject_id": wish_id,
-            "region_id": community,
-            "score": row["score"],
-            "comment": row["comment"],
-            "rated_at": row["rated_at"].isoformat(),
-        }
+        return rules.rating_view(wish_id, community, row)
 
     async def satisfaction(
         self, caller: Principal, level: str, within: str | None

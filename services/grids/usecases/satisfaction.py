@@ -12,8 +12,6 @@ from typing import Any
 import asyncpg
 
 from shared import satisfaction as rules
-from shared.events import new_event
-from shared.events.satisfaction import SATISFACTION_RATED, SatisfactionRated
 from shared.outbox import add_to_outbox
 
 from .. import metrics
@@ -38,26 +36,10 @@ async def rate_incident(
         row = await db.insert_rating(conn, incident_id, grid_id, score, comment, now)
         if row is None:
             raise rules.already_rated("incident", incident_id)
-        data = SatisfactionRated(
-            subject_kind="incident", subject_id=incident_id, region_id=grid_id, score=score
-        )
-        event = new_event(
-            type=SATISFACTION_RATED,
-            source=ctx.source,
-            data=data,
-            subject=incident_id,
-            time=now,
-            id=f"satisfaction/incident/{incident_id}",
-        )
+        event = rules.rated_event("incident", incident_id, grid_id, score, ctx.source, now)
         await add_to_outbox(conn, [event])
     await refresh_satisfaction_gauges(ctx.pool)
-    return {
-        "subject_id": incident_id,
-        "region_id": grid_id,
-        "score": row["score"],
-        "comment": row["comment"],
-        "rated_at": row["rated_at"].isoformat(),
-    }
+    return rules.rating_view(incident_id, grid_id, row)
 
 
 async def figures(pool: Any, level: str, grids: list[str] | None) -> list[dict[str, Any]]:
