@@ -36,6 +36,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .api import ApiError
 from .oidc import KeysUnavailable, OidcVerifier, TokenRefused, looks_like_jwt
+from .refusals import forbidden
 
 ROLES = ("city_admin", "street_admin", "community_admin", "service", "publisher", "party_org")
 # what a party_org token (scope: a Party organisation id) may read: its own feedback
@@ -67,13 +68,12 @@ class Principal:
 
     def require_write(self) -> None:
         if self.read_only:
-            raise ApiError(403, "forbidden", f"this token is read-only (role {self.role})")
+            raise forbidden("forbidden", f"this token is read-only (role {self.role})")
 
     def require_region(self, region_path: Iterable[str | None]) -> None:
         path = list(region_path)
         if not self.may_access(path):
-            raise ApiError(
-                403,
+            raise forbidden(
                 "forbidden",
                 f"a {self.role} token for {self.scope} may not access region "
                 f"{next((r for r in path if r), '?')}",
@@ -90,7 +90,7 @@ class Principal:
 
     def require_city(self) -> None:
         if self.role != "city_admin":
-            raise ApiError(403, "forbidden", "only a city_admin token may do this")
+            raise forbidden("forbidden", "only a city_admin token may do this")
 
 
 def parse_tokens(text: str) -> dict[str, Principal]:

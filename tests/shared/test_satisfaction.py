@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from shared.api import ApiError
+from shared.refusals import Kind, Refusal
 from shared.satisfaction import check_ratable, summary
 
 
@@ -20,6 +20,6 @@ def test_summary_gives_the_mean_and_the_share_of_fours_and_fives() -> None:
 
 def test_a_case_is_rated_only_once_done() -> None:
     check_ratable("wish", "W1", "fulfilled", "fulfilled")
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(Refusal) as caught:
         check_ratable("wish", "W1", "claimed", "fulfilled")
-    assert caught.value.status == 409 and caught.value.error == "not_ratable"
+    assert caught.value.kind is Kind.CONFLICT and caught.value.code == "not_ratable"
