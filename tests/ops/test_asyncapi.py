@@ -21,6 +21,7 @@ from shared.asyncapi import published_topics
 from shared.events import DEADLETTER_TOPIC, EVENT_TYPES, parse_envelope, validate_data
 from shared.events.examples import EXAMPLES
 from shared.events.kafka_binding import REQUIRED_HEADERS, decode_event
+from shared.events.satisfaction import SATISFACTION_RATED
 from tools import asyncapi as tool
 
 SERVICES = tool.SERVICES
@@ -111,6 +112,10 @@ def _check_binary_mode(message: dict[str, Any], topic: str, doc: dict[str, Any])
     assert event == parse_envelope(json.dumps(EXAMPLES[topic]).encode())
 
 
+# event builders in shared/ that a service calls, and the type each one builds
+SHARED_BUILDERS = {"rated_event": SATISFACTION_RATED}
+
+
 def _published_by_code(service: str) -> set[str]:
     """Event-type constants passed to an event-building call (new_event, _event, ...) in the
     service's code other than its consumer (handlers.py), found by reading the source."""
@@ -131,6 +136,8 @@ def _published_by_code(service: str) -> set[str]:
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if "event" not in name:
                 continue
+            if name in SHARED_BUILDERS:
+                found.add(SHARED_BUILDERS[name])
             args = [*node.args, *(k.value for k in node.keywords)]
             found |= {
                 constants[a.id] for a in args if isinstance(a, ast.Name) and a.id in constants
