@@ -102,9 +102,14 @@ def test_rebuild_equals_the_incremental_tables(
 
 
 def test_rebuild_reports_and_repairs_a_wrong_derived_table(rebuild_db: str) -> None:
-    from hypothesis import find
+    from hypothesis import find, settings
 
-    events = find(event_sets(), lambda es: len(es) > 12)
+    # the same example every run, whatever an earlier run left in the example database
+    events = find(
+        event_sets(),
+        lambda es: len(es) > 12,
+        settings=settings(database=None, derandomize=True),
+    )
 
     async def run() -> None:
         pool = await _deliver(rebuild_db, events, None, 1)
@@ -114,7 +119,7 @@ def test_rebuild_reports_and_repairs_a_wrong_derived_table(rebuild_db: str) -> N
                 assert before["member_points"], "the events gave points"
                 await conn.execute(
                     "UPDATE member_points SET points = points + 1 WHERE ctid = "
-                    "(SELECT ctid FROM member_points LIMIT 1)"
+                    "(SELECT ctid FROM member_points WHERE points NOT IN (0, -1) LIMIT 1)"
                 )
                 await conn.execute("DELETE FROM score_counts")
                 lines: list[str] = []

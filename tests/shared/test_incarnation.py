@@ -69,9 +69,18 @@ async def test_events_sent_to_a_broker_that_died_are_sent_to_the_new_one(
         kafka.process.wait()
         kafka.process = start_kafka(kafka.port, log_path=tmp_path / "tansu2.log").process
 
+        # the service sees the new broker (it creates the topics) and re-sends; only then is the
+        # topic read, so the reader never subscribes to a topic that does not exist yet
+        async def new_broker_recorded() -> bool:
+            return bool(await pool.fetchval("SELECT incarnation FROM broker_incarnation") != before)
+
+        await wait_until(new_broker_recorded, timeout=60)
+        await wait_until(
+            lambda: pool.fetchval("SELECT count(*) = 0 FROM outbox WHERE sent_at IS NULL"),
+            timeout=60,
+        )
         on_new = await read_topic(kafka.bootstrap, ACTIVITY_LOGGED, min_count=1, timeout=30)
         assert [json.loads(m.value)["id"] for m in on_new] == [event["id"]]
-        assert await pool.fetchval("SELECT incarnation FROM broker_incarnation") != before
 
         # the consumer read the new broker from the start: the copy came back as a duplicate
         async def copy_consumed() -> bool:
