@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -20,7 +20,6 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .inbox import InboxConsumer
-    from .incarnation import BrokerWatch
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +85,18 @@ async def ensure_topics(
         await admin.close()
 
 
+class Incarnations(Protocol):
+    """What the subscriber reads of the broker watch (shared.incarnation.BrokerWatch, which
+    builds on this module): how many broker replacements it has seen."""
+
+    generation: int
+
+
 class ConsumerSlot:
     """Filled by the app's lifespan once the database pool exists; handlers read it."""
 
     consumer: InboxConsumer | None = None
-    watch: BrokerWatch | None = None
+    watch: Incarnations | None = None
     generation: int = 0  # the broker incarnations this subscriber has caught up with
 
 
