@@ -54,6 +54,26 @@ def settings_for_test(
     return Settings(**values)
 
 
+SERVICES = ("members", "grids", "activities", "scoring")
+
+
+def settings_of_every_service(
+    database_url: str, bootstrap: str, prefix: str, **overrides: Any
+) -> dict[str, Settings]:
+    """The settings of the four services for a test that runs them side by side on one database
+    server and one broker: those of `settings_for_test`, each service on its own database
+    `<prefix>_<service>`, and only warnings logged (four services at once log a lot)."""
+    return {
+        service: settings_for_test(
+            database_url,
+            bootstrap,
+            service,
+            **{"database_name": f"{prefix}_{service}", "log_level": "WARNING", **overrides},
+        )
+        for service in SERVICES
+    }
+
+
 @contextlib.asynccontextmanager
 async def running_app(
     app: FastAPI, token: str | None = ADMIN_TOKEN

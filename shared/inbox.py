@@ -18,32 +18,22 @@ failed batch is retried one message at a time.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 from pydantic import BaseModel
 
+from .consumed import Incoming, Record, Rejected, dead_letter_event, parse_record, rejection
 from .db import Conn
-from .events import (
-    DEADLETTER_TOPIC,
-    BadEvent,
-    CloudEvent,
-    DeadLetter,
-    DeadLetterHeader,
-    check_time,
-    new_event,
-    validate_data,
-)
-from .events.kafka_binding import Headers, decode_event, headers_to_json
+from .events import BadEvent
+from .events.kafka_binding import headers_to_json
 from .metrics import (
     BATCH_FAILURES,
     BATCH_SECONDS,
@@ -84,41 +74,6 @@ def after_commit(callback: Callable[[], None]) -> None:
     pending.append(callback)
 
 
-@dataclass(frozen=True)
-class Record:
-    """The parts of a Kafka record the inbox needs (aiokafka's ConsumerRecord has them)."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    # (name, value) pairs as they came; empty for a structured-mode record without headers
-    headers: Headers = ()
-
-    @classmethod
-    def of(cls, r: Any) -> Record:
-        return cls(r.topic, r.partition, r.offset, r.key, r.value, r.headers or ())
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """A consumed message that parsed and validated: the envelope and its typed data."""
-
-    event: CloudEvent
-    data: Any
-    record: Record
-    digest: bytes = field(repr=False, default=b"")
-
-
-@dataclass
-class Rejected:
-    record: Record
-    reason: str
-    detail: str
-    event: CloudEvent | None = None
-
-
 # apply(conn, events) runs inside the batch transaction; it may add to the outbox.
 Apply = Callable[[Conn, list[Incoming]], Awaitable[None]]
 
@@ -135,25 +90,6 @@ class BatchResult:
     applied: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
-
-
-def parse_record(record: Record) -> Incoming:
-    """Envelope (either Kafka content mode), type-for-topic, data schema and time checks;
-    raises BadEvent."""
-    event = decode_event(record.headers, record.value)
-    data = validate_data(event, record.topic)
-    check_time(event)
-    return Incoming(event=event, data=data, record=record, digest=event.digest())
-
-
-def rejection(record: Record, exc: BadEvent) -> Rejected:
-    """A message parse_record refused, with its envelope when that much parses."""
-    event = None
-    try:
-        event = decode_event(record.headers, record.value)
-    except BadEvent:
-        pass
-    return Rejected(record, exc.reason, exc.detail, event)
 
 
 class InboxConsumer:
@@ -375,34 +311,6 @@ class InboxConsumer:
             (type_label(r.event.type if r.event else None), r.reason) for r in rejected
         ).items():
             EVENTS_DEADLETTERED.labels(self.service, t, reason).inc(n)
-
-
-def dead_letter_event(
-    service: str, source: str, r: Rejected, rejected_at: datetime | None = None
-) -> CloudEvent:
-    value_text = None
-    if r.record.value is not None:
-        try:
-            value_text = r.record.value.decode()
-        except UnicodeDecodeError:
-            value_text = None
-    data = DeadLetter(
-        service=service,
-        reason=r.reason,
-        detail=r.detail,
-        topic=r.record.topic,
-        partition=r.record.partition,
-        offset=r.record.offset,
-        key_b64=base64.b64encode(r.record.key).decode() if r.record.key else None,
-        value_b64=base64.b64encode(r.record.value).decode() if r.record.value else None,
-        value_text=value_text,
-        event_source=r.event.source if r.event else None,
-        event_id=r.event.id if r.event else None,
-        event_type=r.event.type if r.event else None,
-        headers=[DeadLetterHeader.of(name, raw) for name, raw in r.record.headers] or None,
-        rejected_at=rejected_at or datetime.now(UTC),
-    )
-    return new_event(type=DEADLETTER_TOPIC, source=source, data=data, subject=None)
 
 
 def typed(items: list[Incoming], model: type[BaseModel]) -> list[tuple[Incoming, Any]]:

@@ -1,5 +1,6 @@
 """Pure rules of the activities domain: hours, the check-in window, what can be confirmed,
-wish expiry, the month a post fulfilment belongs to."""
+wish expiry, the month a post fulfilment belongs to, the rolls of organisation-life meetings and
+what the time bank banks."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.activities.domain import rules
-from shared.events import ActivityType
+from services.activities.domain.meetings import Attendance, Entry, Standing, check_roll, plan
+from services.activities.domain.timebank import (
+    banked_hours,
+    check_gift,
+    earned_entry_id,
+    revoked_entry_id,
+)
+from shared.events import ActivityLogged, ActivityType
 from shared.refusals import Kind, Refusal
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -101,3 +109,68 @@ def test_event_ids_are_deterministic_and_distinct() -> None:
     assert a != rules.participation_event_id("A-1", "M1", 2)
     assert rules.revocation_id(a) != a
     assert rules.post_event_id("P", "M", "2026-11") != rules.post_event_id("P", "M", "2026-12")
+
+
+# The pure roll rules of organisation-life meetings: what a correction revokes and logs.
+
+P, E, A = Attendance.PRESENT, Attendance.EXCUSED, Attendance.ABSENT
+
+
+def roll(*lines: tuple[str, Attendance, str | None]) -> dict[str, Entry]:
+    return check_roll(Entry(m, s, why) for m, s, why in lines)
+
+
+def apply(current: dict[str, Standing], version: int, wanted: dict[str, Entry]):
+    p = plan("OL-1", current, version, wanted)
+    return p, p.roll, p.version
+
+
+def test_a_member_moved_back_and_forth_never_reuses_a_revoked_id() -> None:
+    logged_ids: list[str] = []
+    current: dict[str, Standing] = {}
+    version = 0
+    for status in (P, A, P, A):
+        p, current, version = apply(current, version, roll(("M1", status, None)))
+        [logged] = p.log
+        assert [r.logged_event_id for r in p.revoke] == logged_ids[-1:]
+        assert logged.event_id not in logged_ids
+        logged_ids.append(logged.event_id)
+    assert version == 4
+
+
+def test_a_member_left_off_a_corrected_roll_loses_its_event() -> None:
+    _, current, version = apply({}, 0, roll(("M1", P, None), ("M2", A, None)))
+    second, _, _ = apply(current, version, roll(("M1", P, None)))
+    assert [(r.member_id, r.logged_event_id) for r in second.revoke] == [
+        ("M2", current["M2"].logged_event_id)
+    ]
+    assert second.log == [] and set(second.roll) == {"M1"}
+
+
+def test_a_reworded_excuse_is_a_new_version_without_events() -> None:
+    _, current, version = apply({}, 0, roll(("M1", E, "ill")))
+    p, _, _ = apply(current, version, roll(("M1", E, "in hospital")))
+    assert p.changed and p.version == 2 and p.log == [] and p.revoke == []
+
+
+# Pure rules of the time bank: what earns hours, and the deterministic entry ids.
+
+
+def test_only_volunteer_service_with_hours_is_banked() -> None:
+    volunteer = ActivityLogged(member_id="M1", activity_type="volunteer_service", hours="2.5")
+    study = ActivityLogged(member_id="M1", activity_type="study")
+    assert banked_hours(volunteer) == Decimal("2.5")
+    assert banked_hours(study) is None
+
+
+def test_entry_ids_are_deterministic_per_volunteer_record() -> None:
+    assert earned_entry_id("/city/vp", "1") == earned_entry_id("/city/vp", "1")
+    assert earned_entry_id("/city/vp", "1") != earned_entry_id("/city/vp2", "1")
+    assert earned_entry_id("/a", "b/c") != earned_entry_id("/a/b", "c")
+    assert revoked_entry_id("/city/vp", "1") != earned_entry_id("/city/vp", "1")
+
+
+def test_hours_are_given_to_another_account_only() -> None:
+    with pytest.raises(Refusal) as caught:
+        check_gift("M1", "M1")
+    assert caught.value.code == "same_account"

@@ -1,14 +1,24 @@
-"""Pure rules of the grids service: tree placement, CSV parsing, incident transitions."""
+"""Pure rules of the grids service: tree placement, CSV parsing, incident transitions, the daily
+visiting duty."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
 
 from services.grids.domain import incidents
 from services.grids.domain.regions import Node, check_import, check_placement, parse_csv
+from services.grids.domain.visitduty import (
+    ALL_WEEKDAYS,
+    by_region,
+    duty_days,
+    parse_period,
+    worker_result,
+)
 from shared.events.grids import IncidentStatus
 from shared.events.types import RegionLevel as L
-from shared.refusals import Kind
+from shared.refusals import Kind, Refusal
 
 TREE = {
     "D": Node("D", L.DISTRICT, "District", None),
@@ -118,3 +128,58 @@ def test_an_unresolved_incident_past_its_limit_is_overdue() -> None:
     now = datetime.now(UTC)
     assert incidents.is_overdue(A, now - timedelta(minutes=1), now)
     assert not incidents.is_overdue(R, now - timedelta(minutes=1), now)
+
+
+# Pure rules of the daily visiting duty: periods, the days owed, and the verdicts.
+
+TODAY = date(2026, 11, 21)  # a Saturday
+
+
+def test_periods_are_a_day_an_iso_week_or_a_month() -> None:
+    day = parse_period("2026-11-02", TODAY)
+    assert (day.kind, day.first, day.end) == ("day", date(2026, 11, 2), date(2026, 11, 3))
+    week = parse_period("2026-W01", TODAY)
+    assert (week.first, week.end) == (date(2025, 12, 29), date(2026, 1, 5))
+    december = parse_period("2025-12", TODAY)
+    assert (december.first, december.end) == (date(2025, 12, 1), date(2026, 1, 1))
+    for bad in ("2026-02-30", "2026-W54", "2026-13", "21/11/2026"):
+        with pytest.raises(Refusal) as caught:
+            parse_period(bad, TODAY)
+        assert caught.value.code == "invalid_period", bad
+        assert caught.value.kind is Kind.INVALID
+
+
+def test_a_period_that_has_not_begun_is_refused() -> None:
+    with pytest.raises(Refusal) as caught:
+        parse_period("2026-12", TODAY)
+    assert caught.value.code == "future_period"
+
+
+def test_days_are_owed_from_assignment_up_to_today_on_duty_weekdays() -> None:
+    month = parse_period("2026-11", TODAY)
+    assert len(duty_days(month, TODAY, ALL_WEEKDAYS, date(2026, 1, 1))) == 21
+    assert duty_days(month, TODAY, ALL_WEEKDAYS, date(2026, 11, 20)) == [
+        date(2026, 11, 20),
+        date(2026, 11, 21),
+    ]
+    weekdays_only = duty_days(month, TODAY, (1, 2, 3, 4, 5), date(2026, 1, 1))
+    assert len(weekdays_only) == 15 and all(d.isoweekday() <= 5 for d in weekdays_only)
+
+
+def test_the_duty_is_met_only_on_every_day_owed() -> None:
+    days = [date(2026, 11, 19), date(2026, 11, 20)]
+    full = worker_result({days[0]: 120, days[1]: 150}, days, 120)
+    assert (full["met"], full["days_met"], full["minutes"]) == (True, 2, 270)
+    short = worker_result({days[0]: 300, days[1]: 119}, days, 120)
+    assert (short["met"], short["days_missed"]) == (False, ["2026-11-20"])
+
+
+def test_regions_count_who_met_and_who_did_not() -> None:
+    workers = [
+        {"grid_id": "G1", "met": True},
+        {"grid_id": "G1", "met": False},
+        {"grid_id": None, "met": False},
+    ]
+    assert by_region(workers, "grid_id") == [
+        {"region_id": "G1", "workers": 2, "met": 1, "not_met": 1}
+    ]

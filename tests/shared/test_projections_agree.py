@@ -19,13 +19,18 @@ import asyncpg
 import pytest
 
 from dev.embedded import EmbeddedPostgres, free_port, start_kafka
-from dev.testing import TEST_TOKENS, cloud_event, publish_raw, running_app, wait_until
+from dev.testing import (
+    cloud_event,
+    publish_raw,
+    running_app,
+    settings_of_every_service,
+    wait_until,
+)
 from services.activities.main import create_app as activities_app
 from services.grids.main import create_app as grids_app
 from services.members.main import create_app as members_app
 from services.scoring.main import create_app as scoring_app
 from shared.events import MEMBER_DEREGISTERED, MEMBER_REGISTERED, MEMBER_REPORTED, REGION_DEFINED
-from shared.settings import Settings
 
 APPS = {
     "members": members_app,
@@ -149,20 +154,9 @@ async def pools(
     try:
         async with AsyncExitStack() as stack:
             pools = {}
-            for name, create in APPS.items():
-                settings = Settings(
-                    service_name=name,
-                    kafka_bootstrap_servers=kafka.bootstrap,
-                    database_url=pg_server.url,
-                    database_name=f"pa_{db}_{name}",
-                    log_json=False,
-                    log_level="WARNING",
-                    consumer_batch_timeout_ms=20,
-                    outbox_poll_seconds=0.2,
-                    topic_partitions=2,
-                    api_tokens=TEST_TOKENS,
-                )
-                app = create(settings)
+            every = settings_of_every_service(pg_server.url, kafka.bootstrap, f"pa_{db}")
+            for name, settings in every.items():
+                app = APPS[name](settings)
                 await stack.enter_async_context(running_app(app))
                 pools[name] = app.state.runtime.pool
             # the winners are applied first; the losers, arriving after, must change nothing

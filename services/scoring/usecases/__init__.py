@@ -1,6 +1,6 @@
-"""Scoring use cases: apply a batch of events, change a rule. Both keep every derived table
-(buckets, member period totals, region aggregates) exactly equal to a recomputation from the
-ledger, touching only what the change affects.
+"""Scoring use cases: apply a batch of events here, change a rule in `rules`. Both keep every
+derived table (buckets, member period totals, region aggregates) exactly equal to a
+recomputation from the ledger, touching only what the change affects.
 
 How a batch is applied (one transaction, see shared.inbox):
 1. members, regions: the latest definition by (time, source, id) wins;
@@ -23,8 +23,6 @@ from decimal import Decimal
 from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
-import asyncpg
-
 from shared.db import Conn
 from shared.events import (
     POINTS_CHANGED,
@@ -40,15 +38,12 @@ from shared.events import (
 from shared.inbox import Incoming
 from shared.outbox import add_raw_to_outbox
 from shared.projections import RegionVersion, newer, version_of
-from shared.refusals import invalid
 
 from .. import persistence as db
 from ..domain.periods import month_of, periods_of_month
 from ..domain.points import EMPTY_BUCKET, ZERO, BucketTotal, Entry, compute_bucket, extend_bucket
-from ..domain.rules import MEMBER_REPORTED, InvalidRule, Rule, RuleBook, validate_rule
-from ..metrics import observe_applied
+from ..domain.rules import MEMBER_REPORTED, RuleBook
 from ..persistence import BucketKey, Location, MemberRow
-from ..persistence import rules as rules_history
 
 # the event data that names a member (typing only)
 _MemberData: TypeAlias = (
@@ -160,11 +155,11 @@ async def apply_events(conn: Conn, items: list[Incoming], *, tz: ZoneInfo, sourc
 
     changes = await recompute_buckets(conn, rules, appended, set(hit))
     changes.update(
-        await _recompute_reports(
+        await recompute_reports(
             conn, rules, {(d.member_id, int(month_of(e.time, tz)[:4])) for e, d in reported}
         )
     )
-    outcome = await _propagate(conn, changes, before, source)
+    outcome = await propagate(conn, changes, before, source)
     outcome.members_moved, outcome.members_counted = await _move_members(
         conn, {m: (before[m], members[m].location) for m in members}
     )
@@ -235,7 +230,7 @@ async def recompute_buckets(
     return {k: v for k, v in changes.items() if v[0] != v[1]}
 
 
-async def _recompute_reports(
+async def recompute_reports(
     conn: Conn, rules: RuleBook, member_years: set[tuple[str, int]]
 ) -> Changes:
     """The member_reported bonus: the first report of a member in a year earns the rule's
@@ -266,7 +261,7 @@ async def _recompute_reports(
     return changes
 
 
-async def _propagate(
+async def propagate(
     conn: Conn, changes: Changes, locations: dict[str, Location], source: str
 ) -> Outcome:
     """Bucket changes → member period totals → region aggregates → points.changed events."""
@@ -378,63 +373,16 @@ async def _move_members(conn: Conn, moves: dict[str, tuple[Location, Location]])
     return len(moved), counted
 
 
-# --- rules -------------------------------------------------------------------------------
+# Last, because a rule change re-evaluates with the helpers above: `rules` imports them from here.
+from .rules import RuleChange, add_rule_version, change_rule  # noqa: E402
 
-
-@dataclass
-class RuleChange:
-    rule: Rule
-    buckets_reevaluated: int
-    members_affected: int
-    outcome: Outcome = field(default_factory=Outcome)
-
-
-async def change_rule(pool: asyncpg.Pool, rule: Rule, note: str | None, source: str) -> RuleChange:
-    """Add a rule version in its own transaction and re-evaluate what it affects; the points
-    metrics move only once it committed, so a rolled-back change counts nothing."""
-    try:
-        async with pool.acquire() as conn, conn.transaction():
-            change = await add_rule_version(conn, rule, note, source)
-    except InvalidRule as exc:
-        raise invalid("invalid_rule", str(exc), field=exc.field, rule=str(exc)) from None
-    observe_applied(change.outcome)
-    return change
-
-
-async def add_rule_version(conn: Conn, rule: Rule, note: str | None, source: str) -> RuleChange:
-    """Add a rule version (a new revision; a correction of an existing version needs a note)
-    and re-evaluate exactly the buckets with events at or after its
-    effective_from, in the caller's transaction (the caller counts `outcome` in the metrics
-    after its commit). Holds the rules lock exclusively, so no batch is scored meanwhile."""
-    validate_rule(rule)
-    await db.lock_rules(conn, exclusive=True)
-    # never overwritten: at an existing (type, effective_from) it is a correction, which says why
-    corrects = await rules_history.in_force(conn, rule)
-    if corrects is not None and not (note and note.strip()):
-        raise invalid(
-            "note_required",
-            f"a {rule.activity_type} version from {rule.effective_from.isoformat()} exists; "
-            "a correction of it needs a note saying why",
-            field="note",
-            rule="a non-empty note",
-        )
-    await rules_history.append(conn, rule, note, corrects)
-    rules = await db.load_rules(conn)
-    rows = await conn.fetch(
-        """SELECT DISTINCT member_id, month, kind FROM ledger
-           WHERE activity_type = $1 AND time >= $2""",
-        rule.activity_type,
-        rule.effective_from,
-    )
-    member_ids = sorted({r["member_id"] for r in rows})
-    members = await db.lock_members(conn, member_ids)
-    locations = {m: row.location for m, row in members.items()}
-    if rule.activity_type == MEMBER_REPORTED:
-        changes = await _recompute_reports(
-            conn, rules, {(r["member_id"], int(r["month"][:4])) for r in rows}
-        )
-    else:
-        dirty = {(r["member_id"], r["month"], rule.activity_type) for r in rows}
-        changes = await recompute_buckets(conn, rules, {}, dirty)
-    outcome = await _propagate(conn, changes, locations, source)
-    return RuleChange(rule, len(changes), len({k[0] for k in changes}), outcome)
+__all__ = [
+    "Outcome",
+    "RuleChange",
+    "add_rule_version",
+    "apply_events",
+    "change_rule",
+    "propagate",
+    "recompute_buckets",
+    "recompute_reports",
+]
