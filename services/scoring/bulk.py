@@ -42,8 +42,9 @@ from shared.inbox import (
 from . import bulk_sql as sql
 from . import persistence as db
 from .domain.periods import month_of
+from .domain.points import Outcome
 from .metrics import observe_applied
-from .usecases import Outcome, recompute_buckets
+from .usecases import recompute_buckets
 
 log = logging.getLogger(__name__)
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge
 
 from shared.metrics import REGISTRY
 
-if TYPE_CHECKING:
-    from .usecases import Outcome
+from .domain.points import Outcome
 
 POINTS_AWARDED = Counter(
     "partygrid_scoring_points_awarded_total",

@@ -5,7 +5,7 @@ the order entries arrived in."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -77,3 +77,14 @@ def compute_bucket(entries: Iterable[Entry], rules: RuleBook) -> BucketTotal:
 def first_report(reports: Iterable[Entry]) -> Entry | None:
     """The member.reported that earns the yearly bonus: the first of the year by key."""
     return min(reports, key=lambda e: e.key, default=None)
+
+
+@dataclass
+class Outcome:
+    """What a batch or a rule change did, for metrics and callers."""
+
+    buckets_changed: int = 0
+    points_by_type: dict[str, Decimal] = field(default_factory=dict)
+    newest_event: datetime | None = None
+    members_moved: int = 0
+    members_counted: int = 0  # change in the members counted in rankings

@@ -12,10 +12,11 @@ from shared.db import Conn
 from shared.refusals import invalid
 
 from .. import persistence as db
+from ..domain.points import Outcome
 from ..domain.rules import MEMBER_REPORTED, InvalidRule, Rule, validate_rule
 from ..metrics import observe_applied
 from ..persistence import rules as rules_history
-from . import Outcome, propagate, recompute_buckets, recompute_reports
+from .apply import propagate, recompute_buckets, recompute_reports
 
 
 @dataclass
