@@ -125,10 +125,10 @@ async def test_an_action_not_allowed_now_is_a_conflict_naming_the_status(ctx: Co
         reported_at=None,
     )
     with pytest.raises(Refusal) as caught:
-        await incidents.transition(ctx, opened["incident_id"], "close")
+        await incidents.transition(ctx, opened.incident_id, "close")
     assert caught.value.kind is Kind.CONFLICT and caught.value.code == "invalid_transition"
     assert caught.value.detail == {
-        "incident_id": opened["incident_id"],
+        "incident_id": opened.incident_id,
         "current_status": "open",
         "action": "close",
     }
