@@ -92,7 +92,12 @@ def already_rated(kind: str, subject_id: str) -> Refusal:
 
 
 def rated_event(
-    kind: Literal["incident", "wish"], subject_id: str, region_id: str, score: int, source: str, now: datetime
+    kind: Literal["incident", "wish"],
+    subject_id: str,
+    region_id: str,
+    score: int,
+    source: str,
+    now: datetime,
 ) -> CloudEvent:
     """satisfaction.rated for a rating just recorded (the score only: the comment stays with
     the service); its id is the subject's, so a rating is announced once."""

@@ -15,7 +15,7 @@ from shared.events.grids import IncidentStatus
 from ..domain.incidents import Incident, incident
 
 
-def incident_of(row: asyncpg.Record, now: datetime) -> Incident:
+def as_incident(row: asyncpg.Record, now: datetime) -> Incident:
     """The domain incident of a row of `incidents`, its flags as of `now`."""
     return incident(
         incident_id=row["incident_id"],

@@ -91,7 +91,7 @@ async def report_incident(
         row = await db.get_incident(conn, incident_id)
     await refresh_incident_gauges(ctx.pool)
     assert row is not None
-    return db.incident_of(row, datetime.now(UTC))
+    return db.as_incident(row, datetime.now(UTC))
 
 
 async def transition(
@@ -192,7 +192,7 @@ async def transition(
         updated = await db.get_incident(conn, incident_id)
     await refresh_incident_gauges(ctx.pool)
     assert updated is not None
-    return db.incident_of(updated, now)
+    return db.as_incident(updated, now)
 
 
 async def get_incident(ctx: Context, incident_id: str) -> Incident:
@@ -201,7 +201,7 @@ async def get_incident(ctx: Context, incident_id: str) -> Incident:
         if row is None:
             raise missing("incident", incident_id)
         ctx.caller.require_region(await path_ids(conn, row["grid_id"]) or [row["grid_id"]])
-    return db.incident_of(row, datetime.now(UTC))
+    return db.as_incident(row, datetime.now(UTC))
 
 
 async def list_incidents(
@@ -234,7 +234,7 @@ async def list_incidents(
             now=now,
             limit=limit,
         )
-    return [db.incident_of(r, now) for r in rows]
+    return [db.as_incident(r, now) for r in rows]
 
 
 async def flag_overdue(pool: asyncpg.Pool, source: str) -> int:
