@@ -108,7 +108,7 @@ async def test_a_visit_by_a_member_records_activity_logged_in_its_transaction(
         visited_at=None,
         visit_id="u-visit-1",
     )
-    assert visit["counts_for_scoring"] is True
+    assert visit.counts_for_scoring is True
     logged = [e for e in await _outbox(ctx.pool, ACTIVITY_LOGGED) if e["subject"] == "UM1"]
     assert [e["data"]["activity_id"] for e in logged] == ["u-visit-1"]
     assert logged[0]["data"]["community_id"] == "UC"
