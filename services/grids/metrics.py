@@ -10,6 +10,7 @@ the service, so the use cases can depend on it without a cycle.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from prometheus_client import Gauge
@@ -79,8 +80,8 @@ VISIT_DUTY_WORKERS = Gauge(
 )
 
 
-def show_visit_duty(per_street: list[dict[str, Any]]) -> None:
-    """`per_street`: region_id, met and not_met of each street."""
-    for item in per_street:
-        VISIT_DUTY_WORKERS.labels(item["region_id"], "met").set(item["met"])
-        VISIT_DUTY_WORKERS.labels(item["region_id"], "not_met").set(item["not_met"])
+def show_visit_duty(per_street: Iterable[tuple[str, int, int]]) -> None:
+    """`per_street`: each street, with how many workers met the duty and how many did not."""
+    for street, met, not_met in per_street:
+        VISIT_DUTY_WORKERS.labels(street, "met").set(met)
+        VISIT_DUTY_WORKERS.labels(street, "not_met").set(not_met)

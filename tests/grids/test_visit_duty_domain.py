@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from services.grids.domain.visitduty import (
     ALL_WEEKDAYS,
+    DutyWorker,
+    RegionDuty,
     by_region,
     duty_days,
     parse_period,
@@ -16,6 +19,7 @@ from services.grids.domain.visitduty import (
 from shared.refusals import Kind, Refusal
 
 TODAY = date(2026, 11, 21)  # a Saturday
+WORKER = DutyWorker("W1", "worker", grid_id="G1", community_id="C1", street_id="S1")
 
 
 def test_periods_are_a_day_an_iso_week_or_a_month() -> None:
@@ -51,18 +55,18 @@ def test_days_are_owed_from_assignment_up_to_today_on_duty_weekdays() -> None:
 
 def test_the_duty_is_met_only_on_every_day_owed() -> None:
     days = [date(2026, 11, 19), date(2026, 11, 20)]
-    full = worker_result({days[0]: 120, days[1]: 150}, days, 120)
-    assert (full["met"], full["days_met"], full["minutes"]) == (True, 2, 270)
-    short = worker_result({days[0]: 300, days[1]: 119}, days, 120)
-    assert (short["met"], short["days_missed"]) == (False, ["2026-11-20"])
+    full = worker_result(WORKER, {days[0]: 120, days[1]: 150}, days, 120)
+    assert (full.met, full.days_met, full.minutes) == (True, 2, 270)
+    short = worker_result(WORKER, {days[0]: 300, days[1]: 119}, days, 120)
+    assert (short.met, short.days_missed) == (False, (date(2026, 11, 20),))
 
 
 def test_regions_count_who_met_and_who_did_not() -> None:
+    day = [date(2026, 11, 20)]
     workers = [
-        {"grid_id": "G1", "met": True},
-        {"grid_id": "G1", "met": False},
-        {"grid_id": None, "met": False},
+        worker_result(WORKER, {day[0]: 120}, day, 120),
+        worker_result(WORKER, {}, day, 120),
+        worker_result(replace(WORKER, community_id=None), {}, day, 120),
     ]
-    assert by_region(workers, "grid_id") == [
-        {"region_id": "G1", "workers": 2, "met": 1, "not_met": 1}
-    ]
+    assert by_region(workers, "grid_id") == [RegionDuty("G1", workers=3, met=1, not_met=2)]
+    assert by_region(workers, "community_id") == [RegionDuty("C1", workers=2, met=1, not_met=1)]
