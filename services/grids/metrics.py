@@ -11,7 +11,7 @@ the service, so the use cases can depend on it without a cycle.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from decimal import Decimal
 
 from prometheus_client import Gauge
 
@@ -63,11 +63,11 @@ SATISFACTION_RATINGS = Gauge(
 )
 
 
-def show_satisfaction(per_street: list[dict[str, Any]]) -> None:
-    """`per_street`: the street figures of `shared.satisfaction.summary`."""
-    for item in per_street:
-        SATISFACTION_AVERAGE.labels(item["region_id"]).set(float(item["average"]))
-        SATISFACTION_RATINGS.labels(item["region_id"]).set(item["ratings"])
+def show_satisfaction(per_street: Iterable[tuple[str, Decimal, int]]) -> None:
+    """`per_street`: each street with its mean rating and number of ratings."""
+    for street, average, ratings in per_street:
+        SATISFACTION_AVERAGE.labels(street).set(float(average))
+        SATISFACTION_RATINGS.labels(street).set(ratings)
 
 
 # The daily visiting duty, for the last complete day, per street.
