@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from enum import Enum
 from typing import Annotated, Any, cast
 
 import asyncpg
@@ -92,8 +93,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def as_body(value: Any) -> Any:
     """The JSON body of what a use case returns: a domain dataclass becomes a dict of its fields
-    (nested ones and those in lists or dicts too); FastAPI then writes datetimes as ISO text.
-    Routes answer through this one function so a domain value's body is the same everywhere."""
+    (nested ones and those in lists or dicts too) and an enum member its value; FastAPI then
+    writes datetimes as ISO text. Routes answer through this one function so a domain value's
+    body is the same everywhere."""
+    if isinstance(value, Enum):
+        return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: as_body(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, list | tuple):
