@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
-from shared.api import ERROR_RESPONSES
+from shared.api import ERROR_RESPONSES, as_body
 from shared.auth import Caller
 from shared.events import ActivityType
 from shared.events.types import Hours, Id
@@ -267,7 +267,7 @@ async def confirm(
     activity_id: ActivityId, body: ConfirmIn, caller: Caller, cases: Cases
 ) -> dict[str, Any]:
     caller.require_write()
-    return await cases.confirm(caller, activity_id, body.member_ids)
+    return as_body(await cases.confirm(caller, activity_id, body.member_ids))
 
 
 @router.post(

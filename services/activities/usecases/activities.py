@@ -9,8 +9,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
-
 from shared.auth import Principal
 from shared.db import Conn
 from shared.events import ActivityType
@@ -233,7 +231,7 @@ class ActivityUseCases(UseCaseBase):
 
     async def confirm(
         self, caller: Principal, activity_id: str, member_ids: list[str] | None
-    ) -> dict[str, Any]:
+    ) -> rules.Confirmation:
         """Confirm participations: each becomes exactly one activity.logged."""
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
@@ -242,30 +240,19 @@ class ActivityUseCases(UseCaseBase):
             kind = ActivityType(act["activity_type"])
             by_member = {p["member_id"]: p for p in await db.participations(conn, activity_id)}
             wanted = sorted(set(member_ids)) if member_ids is not None else sorted(by_member)
-            confirm: list[asyncpg.Record] = []
-            already: list[str] = []
-            skipped: list[dict[str, str]] = []
-            for mid in wanted:
-                p = by_member.get(mid)
-                if p is None:
-                    skipped.append({"member_id": mid, "reason": "not_signed_up"})
-                    continue
-                why = rules.confirmable(p["status"], kind)
-                if why is None:
-                    confirm.append(p)
-                elif why == "already_confirmed":
-                    already.append(mid)
-                else:
-                    skipped.append({"member_id": mid, "reason": why})
+            outcome = rules.confirmation(
+                activity_id, wanted, {m: p["status"] for m, p in by_member.items()}, kind
+            )
+            skipped = outcome.skipped
             if member_ids is not None and skipped:
                 raise conflict(
                     "not_confirmable",
                     "some members cannot be confirmed; nothing was confirmed: "
-                    + ", ".join(f"{s['member_id']} ({s['reason']})" for s in skipped),
-                    members=skipped,
+                    + ", ".join(f"{s.member_id} ({s.reason})" for s in skipped),
+                    members=[{"member_id": s.member_id, "reason": s.reason} for s in skipped],
                 )
             events = []
-            for p in confirm:
+            for p in (by_member[m] for m in outcome.confirmed):
                 event_id = rules.participation_event_id(activity_id, p["member_id"], p["revision"])
                 await db.update_participation(
                     conn,
@@ -287,12 +274,7 @@ class ActivityUseCases(UseCaseBase):
                     )
                 )
             await publish_own(conn, events)
-        return {
-            "activity_id": activity_id,
-            "confirmed": [p["member_id"] for p in confirm],
-            "already_confirmed": already,
-            "skipped": skipped,
-        }
+        return outcome
 
     async def cancel_participation(
         self, caller: Principal, activity_id: str, member_id: str, reason: str | None
