@@ -84,21 +84,21 @@ async def test_a_past_expiry_is_refused_before_anything_is_written(service: Serv
 async def test_a_full_activity_refuses_another_sign_up(service: Service) -> None:
     cases = ActivityUseCases(service.pool, service.settings)
     act = await cases.create_activity(CITY, activity_body(capacity=1), publish=True)
-    await cases.sign_up(CITY, act["activity_id"], "M1")
+    await cases.sign_up(CITY, act.activity_id, "M1")
     with pytest.raises(Refusal) as refused:
-        await cases.sign_up(CITY, act["activity_id"], "M2")
+        await cases.sign_up(CITY, act.activity_id, "M2")
     assert (refused.value.kind, refused.value.code) == (Kind.CONFLICT, "activity_full")
-    _, participants = await cases.get_activity(CITY, act["activity_id"])
-    assert [p["member_id"] for p in participants] == ["M1"]
+    _, participants = await cases.get_activity(CITY, act.activity_id)
+    assert [p.member_id for p in participants] == ["M1"]
 
 
 async def test_a_code_that_is_not_the_activitys_is_refused_as_invalid(service: Service) -> None:
     cases = ActivityUseCases(service.pool, service.settings)
     act = await cases.create_activity(CITY, activity_body(), publish=True)
-    shown = await cases.checkin_code(CITY, act["activity_id"])
-    wrong = "000000" if shown["code"] != "000000" else "111111"
+    shown = await cases.checkin_code(CITY, act.activity_id)
+    wrong = "000000" if shown.code != "000000" else "111111"
     with pytest.raises(Refusal) as refused:
-        await cases.check_in(CITY, act["activity_id"], "M1", wrong)
+        await cases.check_in(CITY, act.activity_id, "M1", wrong)
     assert (refused.value.kind, refused.value.code) == (Kind.INVALID, "invalid_code")
     assert refused.value.detail == {"field": "code"}
 
