@@ -47,11 +47,11 @@ def activity_body(capacity: int = 10) -> dict[str, object]:
 async def test_a_wish_a_member_claimed_is_fulfilled_once(service: Service) -> None:
     cases = WishUseCases(service.pool, service.settings)
     wish = await cases.post_wish(CITY, wish_body())
-    await cases.claim_wish(CITY, wish["wish_id"], "M1")
-    first, published = await cases.fulfil_wish(CITY, wish["wish_id"])
-    again, published_again = await cases.fulfil_wish(CITY, wish["wish_id"])
-    assert (first["status"], published) == ("fulfilled", True)
-    assert (again, published_again) == (first, False)
+    await cases.claim_wish(CITY, wish.wish_id, "M1")
+    first = await cases.fulfil_wish(CITY, wish.wish_id)
+    again = await cases.fulfil_wish(CITY, wish.wish_id)
+    assert (first.wish.status, first.published) == ("fulfilled", True)
+    assert (again.wish, again.published) == (first.wish, False)
 
 
 async def test_an_unknown_member_is_refused_as_invalid_and_nothing_is_claimed(
@@ -60,9 +60,9 @@ async def test_an_unknown_member_is_refused_as_invalid_and_nothing_is_claimed(
     cases = WishUseCases(service.pool, service.settings)
     wish = await cases.post_wish(CITY, wish_body())
     with pytest.raises(Refusal) as refused:
-        await cases.claim_wish(CITY, wish["wish_id"], "NOBODY")
+        await cases.claim_wish(CITY, wish.wish_id, "NOBODY")
     assert (refused.value.kind, refused.value.code) == (Kind.INVALID, "unknown_member")
-    assert (await cases.get_wish(CITY, wish["wish_id"]))["claimed_by"] is None
+    assert (await cases.get_wish(CITY, wish.wish_id)).claimed_by is None
 
 
 async def test_a_wish_that_does_not_exist_is_refused_as_not_found(service: Service) -> None:
