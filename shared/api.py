@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from enum import Enum
 from typing import Annotated, Any, cast
 
 import asyncpg
@@ -87,6 +89,22 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         body = ErrorBody(error=code, message=str(exc.detail))
         return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=exc.headers)
+
+
+def as_body(value: Any) -> Any:
+    """The JSON body of what a use case returns: a domain dataclass becomes a dict of its fields
+    (nested ones and those in lists or dicts too) and an enum member its value; FastAPI then
+    writes datetimes as ISO text. Routes answer through this one function so a domain value's
+    body is the same everywhere."""
+    if isinstance(value, Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: as_body(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [as_body(v) for v in value]
+    if isinstance(value, dict):
+        return {k: as_body(v) for k, v in value.items()}
+    return value
 
 
 SECRET_PARAMS = ("token", "access_token", "api_token", "api_key")

@@ -10,11 +10,12 @@ into the figures readers see.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from .events import CloudEvent, new_event
 from .events.satisfaction import SATISFACTION_RATED, SatisfactionRated
@@ -40,7 +41,9 @@ class RatingOut(BaseModel):
     region_id: str = Field(description="Its grid (incident) or community (wish).")
     score: int = Field(description="1 to 5.")
     comment: str | None = Field(description="The resident's comment.")
-    rated_at: str = Field(description="When it was rated (RFC 3339).")
+    rated_at: Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str)] = Field(
+        description="When it was rated (RFC 3339)."
+    )
 
 
 class RegionSatisfaction(BaseModel):
@@ -59,20 +62,61 @@ class SatisfactionOut(BaseModel):
     items: list[RegionSatisfaction] = Field(description="One entry per region with ratings.")
 
 
-def summary(region_id: str, counts: Mapping[int, int]) -> dict[str, object]:
+@dataclass(frozen=True)
+class Rating:
+    """A resident's rating of a case (an incident or a wish) in its region."""
+
+    subject_id: str
+    region_id: str
+    score: int
+    comment: str | None
+    rated_at: datetime
+
+
+@dataclass(frozen=True)
+class RegionFigures:
+    """One region's ratings: how many, the mean score (two decimals), the share satisfied
+    (four decimals) and the count per score ('1' to '5')."""
+
+    region_id: str
+    ratings: int
+    average: Decimal
+    satisfied_share: Decimal
+    by_score: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The figures per region of a level, within a region (None: all)."""
+
+    level: str
+    within: str | None
+    items: tuple[RegionFigures, ...]
+
+
+def summary(region_id: str, counts: Mapping[int, int]) -> RegionFigures:
     """Figures of one region from its number of ratings per score."""
     ratings = sum(counts.get(s, 0) for s in SCORES)
     total = sum(s * counts.get(s, 0) for s in SCORES)
     satisfied = sum(counts.get(s, 0) for s in SCORES if s >= SATISFIED)
     average = Decimal(total) / ratings if ratings else Decimal(0)
     share = Decimal(satisfied) / ratings if ratings else Decimal(0)
-    return {
-        "region_id": region_id,
-        "ratings": ratings,
-        "average": average.quantize(Decimal("0.01"), ROUND_HALF_UP),
-        "satisfied_share": share.quantize(Decimal("0.0001"), ROUND_HALF_UP),
-        "by_score": {str(s): counts.get(s, 0) for s in SCORES},
-    }
+    return RegionFigures(
+        region_id=region_id,
+        ratings=ratings,
+        average=average.quantize(Decimal("0.01"), ROUND_HALF_UP),
+        satisfied_share=share.quantize(Decimal("0.0001"), ROUND_HALF_UP),
+        by_score={str(s): counts.get(s, 0) for s in SCORES},
+    )
+
+
+def figures(level: str, within: str | None, counts: Mapping[str, Mapping[int, int]]) -> Figures:
+    """Figures of each region (in id order) from its number of ratings per score."""
+    return Figures(
+        level=level,
+        within=within,
+        items=tuple(summary(region, c) for region, c in sorted(counts.items())),
+    )
 
 
 def check_ratable(kind: str, subject_id: str, status: str, done: str) -> None:
@@ -92,7 +136,12 @@ def already_rated(kind: str, subject_id: str) -> Refusal:
 
 
 def rated_event(
-    kind: Literal["incident", "wish"], subject_id: str, region_id: str, score: int, source: str, now: datetime
+    kind: Literal["incident", "wish"],
+    subject_id: str,
+    region_id: str,
+    score: int,
+    source: str,
+    now: datetime,
 ) -> CloudEvent:
     """satisfaction.rated for a rating just recorded (the score only: the comment stays with
     the service); its id is the subject's, so a rating is announced once."""
@@ -106,14 +155,3 @@ def rated_event(
         time=now,
         id=f"satisfaction/{kind}/{subject_id}",
     )
-
-
-def rating_view(subject_id: str, region_id: str, row: Any) -> dict[str, Any]:
-    """A recorded rating as the API answers it."""
-    return {
-        "subject_id": subject_id,
-        "region_id": region_id,
-        "score": row["score"],
-        "comment": row["comment"],
-        "rated_at": row["rated_at"].isoformat(),
-    }

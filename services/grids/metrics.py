@@ -10,7 +10,8 @@ the service, so the use cases can depend on it without a cycle.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from decimal import Decimal
 
 from prometheus_client import Gauge
 
@@ -62,11 +63,11 @@ SATISFACTION_RATINGS = Gauge(
 )
 
 
-def show_satisfaction(per_street: list[dict[str, Any]]) -> None:
-    """`per_street`: the street figures of `shared.satisfaction.summary`."""
-    for item in per_street:
-        SATISFACTION_AVERAGE.labels(item["region_id"]).set(float(item["average"]))
-        SATISFACTION_RATINGS.labels(item["region_id"]).set(item["ratings"])
+def show_satisfaction(per_street: Iterable[tuple[str, Decimal, int]]) -> None:
+    """`per_street`: each street with its mean rating and number of ratings."""
+    for street, average, ratings in per_street:
+        SATISFACTION_AVERAGE.labels(street).set(float(average))
+        SATISFACTION_RATINGS.labels(street).set(ratings)
 
 
 # The daily visiting duty, for the last complete day, per street.
@@ -79,8 +80,8 @@ VISIT_DUTY_WORKERS = Gauge(
 )
 
 
-def show_visit_duty(per_street: list[dict[str, Any]]) -> None:
-    """`per_street`: region_id, met and not_met of each street."""
-    for item in per_street:
-        VISIT_DUTY_WORKERS.labels(item["region_id"], "met").set(item["met"])
-        VISIT_DUTY_WORKERS.labels(item["region_id"], "not_met").set(item["not_met"])
+def show_visit_duty(per_street: Iterable[tuple[str, int, int]]) -> None:
+    """`per_street`: each street, with how many workers met the duty and how many did not."""
+    for street, met, not_met in per_street:
+        VISIT_DUTY_WORKERS.labels(street, "met").set(met)
+        VISIT_DUTY_WORKERS.labels(street, "not_met").set(not_met)

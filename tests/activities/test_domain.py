@@ -79,6 +79,16 @@ def test_confirmable() -> None:
     assert rules.confirmable("cancelled", life) == "cancelled"
 
 
+def test_a_confirmation_sorts_members_into_confirmed_already_and_skipped() -> None:
+    statuses = {"M1": "checked_in", "M2": "confirmed", "M3": "signed_up"}
+    outcome = rules.confirmation("A1", ["M1", "M2", "M3", "M4"], statuses, ActivityType.STUDY)
+    assert (outcome.confirmed, outcome.already_confirmed) == (("M1",), ("M2",))
+    assert outcome.skipped == (
+        rules.Skipped("M3", "not_checked_in"),
+        rules.Skipped("M4", "not_signed_up"),
+    )
+
+
 def test_wish_status_and_claim_refusals() -> None:
     now = datetime(2026, 11, 21, tzinfo=UTC)
     assert rules.wish_status("open", now, now) == "expired"

@@ -47,11 +47,11 @@ def activity_body(capacity: int = 10) -> dict[str, object]:
 async def test_a_wish_a_member_claimed_is_fulfilled_once(service: Service) -> None:
     cases = WishUseCases(service.pool, service.settings)
     wish = await cases.post_wish(CITY, wish_body())
-    await cases.claim_wish(CITY, wish["wish_id"], "M1")
-    first, published = await cases.fulfil_wish(CITY, wish["wish_id"])
-    again, published_again = await cases.fulfil_wish(CITY, wish["wish_id"])
-    assert (first["status"], published) == ("fulfilled", True)
-    assert (again, published_again) == (first, False)
+    await cases.claim_wish(CITY, wish.wish_id, "M1")
+    first = await cases.fulfil_wish(CITY, wish.wish_id)
+    again = await cases.fulfil_wish(CITY, wish.wish_id)
+    assert (first.wish.status, first.published) == ("fulfilled", True)
+    assert (again.wish, again.published) == (first.wish, False)
 
 
 async def test_an_unknown_member_is_refused_as_invalid_and_nothing_is_claimed(
@@ -60,9 +60,9 @@ async def test_an_unknown_member_is_refused_as_invalid_and_nothing_is_claimed(
     cases = WishUseCases(service.pool, service.settings)
     wish = await cases.post_wish(CITY, wish_body())
     with pytest.raises(Refusal) as refused:
-        await cases.claim_wish(CITY, wish["wish_id"], "NOBODY")
+        await cases.claim_wish(CITY, wish.wish_id, "NOBODY")
     assert (refused.value.kind, refused.value.code) == (Kind.INVALID, "unknown_member")
-    assert (await cases.get_wish(CITY, wish["wish_id"]))["claimed_by"] is None
+    assert (await cases.get_wish(CITY, wish.wish_id)).claimed_by is None
 
 
 async def test_a_wish_that_does_not_exist_is_refused_as_not_found(service: Service) -> None:
@@ -84,21 +84,21 @@ async def test_a_past_expiry_is_refused_before_anything_is_written(service: Serv
 async def test_a_full_activity_refuses_another_sign_up(service: Service) -> None:
     cases = ActivityUseCases(service.pool, service.settings)
     act = await cases.create_activity(CITY, activity_body(capacity=1), publish=True)
-    await cases.sign_up(CITY, act["activity_id"], "M1")
+    await cases.sign_up(CITY, act.activity_id, "M1")
     with pytest.raises(Refusal) as refused:
-        await cases.sign_up(CITY, act["activity_id"], "M2")
+        await cases.sign_up(CITY, act.activity_id, "M2")
     assert (refused.value.kind, refused.value.code) == (Kind.CONFLICT, "activity_full")
-    _, participants = await cases.get_activity(CITY, act["activity_id"])
-    assert [p["member_id"] for p in participants] == ["M1"]
+    _, participants = await cases.get_activity(CITY, act.activity_id)
+    assert [p.member_id for p in participants] == ["M1"]
 
 
 async def test_a_code_that_is_not_the_activitys_is_refused_as_invalid(service: Service) -> None:
     cases = ActivityUseCases(service.pool, service.settings)
     act = await cases.create_activity(CITY, activity_body(), publish=True)
-    shown = await cases.checkin_code(CITY, act["activity_id"])
-    wrong = "000000" if shown["code"] != "000000" else "111111"
+    shown = await cases.checkin_code(CITY, act.activity_id)
+    wrong = "000000" if shown.code != "000000" else "111111"
     with pytest.raises(Refusal) as refused:
-        await cases.check_in(CITY, act["activity_id"], "M1", wrong)
+        await cases.check_in(CITY, act.activity_id, "M1", wrong)
     assert (refused.value.kind, refused.value.code) == (Kind.INVALID, "invalid_code")
     assert refused.value.detail == {"field": "code"}
 

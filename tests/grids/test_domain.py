@@ -3,20 +3,29 @@ visiting duty."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.grids.domain import incidents
-from services.grids.domain.regions import Node, check_import, check_placement, parse_csv
+from services.grids.domain import grids, incidents, visits
+from services.grids.domain.regions import (
+    Node,
+    Region,
+    check_import,
+    check_placement,
+    parse_csv,
+)
 from services.grids.domain.visitduty import (
     ALL_WEEKDAYS,
+    DutyWorker,
+    RegionDuty,
     by_region,
     duty_days,
     parse_period,
     worker_result,
 )
-from shared.events.grids import IncidentStatus
+from shared.events.grids import IncidentStatus, StaffRole
 from shared.events.types import RegionLevel as L
 from shared.refusals import Kind, Refusal
 
@@ -130,9 +139,72 @@ def test_an_unresolved_incident_past_its_limit_is_overdue() -> None:
     assert not incidents.is_overdue(R, now - timedelta(minutes=1), now)
 
 
+def _incident(
+    status: IncidentStatus, due: datetime, resolved: datetime | None, now: datetime
+) -> incidents.Incident:
+    return incidents.incident(
+        incident_id="I1",
+        grid_id="G1",
+        category="sanitation",
+        title="t",
+        description="",
+        status=status,
+        reported_at=due - timedelta(hours=1),
+        due_at=due,
+        assignee_id=None,
+        resolution=None,
+        resolved_at=resolved,
+        closed_at=None,
+        supervised_at=None,
+        supervision_note=None,
+        now=now,
+    )
+
+
+def test_an_incident_read_back_says_whether_it_is_overdue_or_was_resolved_late() -> None:
+    now = datetime.now(UTC)
+    due = now - timedelta(minutes=1)
+    late = _incident(A, due, None, now)
+    assert (late.overdue, late.resolved_late, late.supervised) == (True, False, False)
+    resolved = _incident(R, due, now, now)
+    assert (resolved.overdue, resolved.resolved_late) == (False, True)
+
+
+def test_coverage_names_what_each_incomplete_grid_lacks() -> None:
+    staffing = [
+        grids.GridStaffing("G1", "one", "C1", has_leader=True, has_worker=True, has_branch=True),
+        grids.GridStaffing("G2", "two", "C1", has_leader=False, has_worker=True, has_branch=False),
+    ]
+    cover = grids.coverage("C1", staffing)
+    assert (cover.grids, cover.complete, cover.lacking_leader, cover.lacking_worker) == (2, 1, 1, 0)
+    assert cover.gaps == (grids.CoverageGap("G2", "two", "C1", ("leader", "branch")),)
+
+
+def test_a_grid_overview_sorts_its_people_by_role_and_totals_its_members() -> None:
+    now = datetime.now(UTC)
+    people = [
+        grids.StaffMember("W1", StaffRole.WORKER, "w", None, None, now),
+        grids.StaffMember("L1", StaffRole.LEADER, "l", "M1", None, now),
+    ]
+    region = Region("G1", L.GRID, "g", "C1", False, False, False, now, "test")
+    view = grids.overview(region, ["G1", "C1"], people, None, {"worker": 2, "retired": 1})
+    assert view.leader is not None and view.leader.staff_id == "L1"
+    assert [w.staff_id for w in view.workers] == ["W1"] and view.household_contacts == ()
+    assert view.members.total == 3
+
+
+def test_only_a_visit_by_a_party_member_counts_for_scoring() -> None:
+    now = datetime.now(UTC)
+    by_member = visits.Visit("V1", "G1", "W1", "M1", 2, 30, "", now)
+    assert visits.logged(by_member).counts_for_scoring is True
+    by_other = visits.Visit("V2", "G1", "W2", None, 2, 30, "", now)
+    assert visits.logged(by_other).counts_for_scoring is False
+
+
 # Pure rules of the daily visiting duty: periods, the days owed, and the verdicts.
 
 TODAY = date(2026, 11, 21)  # a Saturday
+WORKER = DutyWorker("W1", "worker", grid_id="G1", community_id="C1", street_id="S1")
 
 
 def test_periods_are_a_day_an_iso_week_or_a_month() -> None:
@@ -168,18 +240,18 @@ def test_days_are_owed_from_assignment_up_to_today_on_duty_weekdays() -> None:
 
 def test_the_duty_is_met_only_on_every_day_owed() -> None:
     days = [date(2026, 11, 19), date(2026, 11, 20)]
-    full = worker_result({days[0]: 120, days[1]: 150}, days, 120)
-    assert (full["met"], full["days_met"], full["minutes"]) == (True, 2, 270)
-    short = worker_result({days[0]: 300, days[1]: 119}, days, 120)
-    assert (short["met"], short["days_missed"]) == (False, ["2026-11-20"])
+    full = worker_result(WORKER, {days[0]: 120, days[1]: 150}, days, 120)
+    assert (full.met, full.days_met, full.minutes) == (True, 2, 270)
+    short = worker_result(WORKER, {days[0]: 300, days[1]: 119}, days, 120)
+    assert (short.met, short.days_missed) == (False, (date(2026, 11, 20),))
 
 
 def test_regions_count_who_met_and_who_did_not() -> None:
+    day = [date(2026, 11, 20)]
     workers = [
-        {"grid_id": "G1", "met": True},
-        {"grid_id": "G1", "met": False},
-        {"grid_id": None, "met": False},
+        worker_result(WORKER, {day[0]: 120}, day, 120),
+        worker_result(WORKER, {}, day, 120),
+        worker_result(replace(WORKER, community_id=None), {}, day, 120),
     ]
-    assert by_region(workers, "grid_id") == [
-        {"region_id": "G1", "workers": 2, "met": 1, "not_met": 1}
-    ]
+    assert by_region(workers, "grid_id") == [RegionDuty("G1", workers=3, met=1, not_met=2)]
+    assert by_region(workers, "community_id") == [RegionDuty("C1", workers=2, met=1, not_met=1)]

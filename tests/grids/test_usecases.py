@@ -108,7 +108,7 @@ async def test_a_visit_by_a_member_records_activity_logged_in_its_transaction(
         visited_at=None,
         visit_id="u-visit-1",
     )
-    assert visit["counts_for_scoring"] is True
+    assert visit.counts_for_scoring is True
     logged = [e for e in await _outbox(ctx.pool, ACTIVITY_LOGGED) if e["subject"] == "UM1"]
     assert [e["data"]["activity_id"] for e in logged] == ["u-visit-1"]
     assert logged[0]["data"]["community_id"] == "UC"
@@ -125,10 +125,10 @@ async def test_an_action_not_allowed_now_is_a_conflict_naming_the_status(ctx: Co
         reported_at=None,
     )
     with pytest.raises(Refusal) as caught:
-        await incidents.transition(ctx, opened["incident_id"], "close")
+        await incidents.transition(ctx, opened.incident_id, "close")
     assert caught.value.kind is Kind.CONFLICT and caught.value.code == "invalid_transition"
     assert caught.value.detail == {
-        "incident_id": opened["incident_id"],
+        "incident_id": opened.incident_id,
         "current_status": "open",
         "action": "close",
     }

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.members.domain import evaluation
 from services.members.domain.csvimport import parse_csv
 from services.members.domain.identity import (
     PersonalDataError,
@@ -127,3 +128,23 @@ def test_next_time_is_after_everything_known() -> None:
     ahead = now + timedelta(hours=3)
     assert next_time(now, None) == now
     assert next_time(now, ahead, None) == ahead + timedelta(microseconds=1)
+
+
+def _evaluated(unit_id: str, done: int) -> evaluation.UnitEvaluation:
+    figures = evaluation.score(due=4, done=done, evaluation=None, in_service=0, participating=0)
+    return evaluation.UnitEvaluation(
+        **vars(figures),
+        unit_id=unit_id,
+        name=unit_id,
+        community_id="C1",
+        street_id=None,
+        year=2026,
+        review=None,
+        committee_members=(),
+    )
+
+
+def test_units_with_equal_scores_share_a_rank_and_the_next_one_skips() -> None:
+    units = [_evaluated("U3", 1), _evaluated("U1", 4), _evaluated("U2", 4), _evaluated("U4", 0)]
+    ranking = [(u.unit_id, u.rank) for u in evaluation.ranked(units)]
+    assert ranking == [("U1", 1), ("U2", 1), ("U3", 3), ("U4", 4)]

@@ -12,10 +12,10 @@ from shared.satisfaction import check_ratable, summary
 
 def test_summary_gives_the_mean_and_the_share_of_fours_and_fives() -> None:
     figures = summary("C1", {5: 2, 4: 1, 1: 1})
-    assert figures["ratings"] == 4
-    assert figures["average"] == Decimal("3.75")
-    assert figures["satisfied_share"] == Decimal("0.7500")
-    assert figures["by_score"] == {"1": 1, "2": 0, "3": 0, "4": 1, "5": 2}
+    assert figures.ratings == 4
+    assert figures.average == Decimal("3.75")
+    assert figures.satisfied_share == Decimal("0.7500")
+    assert figures.by_score == {"1": 1, "2": 0, "3": 0, "4": 1, "5": 2}
 
 
 def test_a_case_is_rated_only_once_done() -> None:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
-from shared.api import ERROR_RESPONSES
+from shared.api import ERROR_RESPONSES, as_body
 from shared.auth import Caller
 from shared.events import ActivityType
 from shared.events.types import Hours, Id
@@ -152,7 +152,7 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 async def create_activity(body: ActivityIn, caller: Caller, cases: Cases) -> dict[str, Any]:
     caller.require_write()
     values = body.model_dump(exclude={"publish"})
-    return await cases.create_activity(caller, values, body.publish)
+    return as_body(await cases.create_activity(caller, values, body.publish))
 
 
 @router.get(
@@ -167,7 +167,7 @@ async def list_activities(
     ] = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    return {"items": await cases.list_activities(caller, community_id, status, limit)}
+    return {"items": as_body(await cases.list_activities(caller, community_id, status, limit))}
 
 
 @router.get(
@@ -177,8 +177,8 @@ async def list_activities(
     summary="An activity and its participants",
 )
 async def get_activity(activity_id: ActivityId, caller: Caller, cases: Cases) -> dict[str, Any]:
-    row, participants = await cases.get_activity(caller, activity_id)
-    return {**row, "participants": participants}
+    activity, participants = await cases.get_activity(caller, activity_id)
+    return {**as_body(activity), "participants": as_body(participants)}
 
 
 @router.post(
@@ -189,7 +189,7 @@ async def get_activity(activity_id: ActivityId, caller: Caller, cases: Cases) ->
 )
 async def publish_activity(activity_id: ActivityId, caller: Caller, cases: Cases) -> dict[str, Any]:
     caller.require_write()
-    return await cases.publish_activity(caller, activity_id)
+    return as_body(await cases.publish_activity(caller, activity_id))
 
 
 @router.post(
@@ -202,8 +202,7 @@ async def cancel_activity(
     activity_id: ActivityId, body: CancelIn, caller: Caller, cases: Cases
 ) -> dict[str, Any]:
     caller.require_write()
-    row, revoked = await cases.cancel_activity(caller, activity_id, body.reason)
-    return {"activity": row, "revoked": revoked}
+    return as_body(await cases.cancel_activity(caller, activity_id, body.reason))
 
 
 @router.post(
@@ -217,7 +216,7 @@ async def sign_up(
     activity_id: ActivityId, body: MemberIn, caller: Caller, cases: Cases
 ) -> dict[str, Any]:
     caller.require_write()
-    return await cases.sign_up(caller, activity_id, body.member_id)
+    return as_body(await cases.sign_up(caller, activity_id, body.member_id))
 
 
 @router.get(
@@ -228,7 +227,7 @@ async def sign_up(
 )
 async def checkin_code(activity_id: ActivityId, caller: Caller, cases: Cases) -> dict[str, Any]:
     caller.require_write()  # only the organiser's side may see codes
-    return await cases.checkin_code(caller, activity_id)
+    return as_body(await cases.checkin_code(caller, activity_id))
 
 
 @router.post(
@@ -241,7 +240,7 @@ async def check_in(
     activity_id: ActivityId, body: CheckinIn, caller: Caller, cases: Cases
 ) -> dict[str, Any]:
     caller.require_write()
-    return await cases.check_in(caller, activity_id, body.member_id, body.code)
+    return as_body(await cases.check_in(caller, activity_id, body.member_id, body.code))
 
 
 @router.post(
@@ -254,7 +253,7 @@ async def check_out(
     activity_id: ActivityId, body: CheckoutIn, caller: Caller, cases: Cases
 ) -> dict[str, Any]:
     caller.require_write()
-    return await cases.check_out(caller, activity_id, body.member_id, body.hours)
+    return as_body(await cases.check_out(caller, activity_id, body.member_id, body.hours))
 
 
 @router.post(
@@ -267,7 +266,7 @@ async def confirm(
     activity_id: ActivityId, body: ConfirmIn, caller: Caller, cases: Cases
 ) -> dict[str, Any]:
     caller.require_write()
-    return await cases.confirm(caller, activity_id, body.member_ids)
+    return as_body(await cases.confirm(caller, activity_id, body.member_ids))
 
 
 @router.post(
@@ -280,4 +279,4 @@ async def cancel_participation(
     activity_id: ActivityId, member_id: MemberPath, body: CancelIn, caller: Caller, cases: Cases
 ) -> dict[str, Any]:
     caller.require_write()
-    return await cases.cancel_participation(caller, activity_id, member_id, body.reason)
+    return as_body(await cases.cancel_participation(caller, activity_id, member_id, body.reason))

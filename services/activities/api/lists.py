@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
-from shared.api import ERROR_RESPONSES
+from shared.api import ERROR_RESPONSES, as_body
 from shared.auth import Caller
 from shared.events.types import Hours, Id
 
@@ -139,7 +139,7 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 )
 async def add_need(body: NeedIn, caller: Caller, cases: Cases) -> dict[str, Any]:
     caller.require_write()
-    return await cases.add_need(caller, body.model_dump())
+    return as_body(await cases.add_need(caller, body.model_dump()))
 
 
 @router.get("/needs", response_model=ItemList, tags=["three lists"], summary="List needs")
@@ -150,7 +150,7 @@ async def list_needs(
     status: Annotated[Literal["open", "claimed"] | None, Query(description="Only this.")] = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    return {"items": await cases.list_items(caller, "need", community_id, status, limit)}
+    return {"items": as_body(await cases.list_items(caller, "need", community_id, status, limit))}
 
 
 @router.post(
@@ -162,7 +162,7 @@ async def list_needs(
 )
 async def add_resource(body: ResourceIn, caller: Caller, cases: Cases) -> dict[str, Any]:
     caller.require_write()
-    return await cases.add_resource(caller, body.model_dump())
+    return as_body(await cases.add_resource(caller, body.model_dump()))
 
 
 @router.get("/resources", response_model=ItemList, tags=["three lists"], summary="List resources")
@@ -173,7 +173,8 @@ async def list_resources(
     status: Annotated[Literal["open", "claimed"] | None, Query(description="Only this.")] = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    return {"items": await cases.list_items(caller, "resource", community_id, status, limit)}
+    items = await cases.list_items(caller, "resource", community_id, status, limit)
+    return {"items": as_body(items)}
 
 
 @router.post(
@@ -187,7 +188,7 @@ async def claim_need(
     item_id: ItemId, body: ClaimNeedIn, caller: Caller, cases: Cases
 ) -> dict[str, Any]:
     caller.require_write()
-    return await cases.claim_item(caller, "need", item_id, body.unit_id)
+    return as_body(await cases.claim_item(caller, "need", item_id, body.unit_id))
 
 
 @router.post(
@@ -201,7 +202,7 @@ async def claim_resource(
     item_id: ItemId, body: ClaimResourceIn, caller: Caller, cases: Cases
 ) -> dict[str, Any]:
     caller.require_write()
-    return await cases.claim_item(caller, "resource", item_id, body.community_id)
+    return as_body(await cases.claim_item(caller, "resource", item_id, body.community_id))
 
 
 @router.get(
@@ -213,7 +214,7 @@ async def claim_resource(
 async def list_projects(
     caller: Caller, cases: Cases, community_id: CommunityFilter = None, limit: Limit = 100
 ) -> dict[str, Any]:
-    return {"items": await cases.list_projects(caller, community_id, limit)}
+    return {"items": as_body(await cases.list_projects(caller, community_id, limit))}
 
 
 @router.get(
@@ -223,8 +224,7 @@ async def list_projects(
     summary="A project with participants and progress",
 )
 async def get_project(project_id: ProjectId, caller: Caller, cases: Cases) -> dict[str, Any]:
-    row, participants, updates = await cases.get_project(caller, project_id)
-    return {**row, "participants": participants, "updates": updates}
+    return as_body(await cases.get_project(caller, project_id))
 
 
 @router.post(
@@ -237,7 +237,7 @@ async def report_progress(
     project_id: ProjectId, body: ProgressIn, caller: Caller, cases: Cases
 ) -> dict[str, Any]:
     caller.require_write()
-    return await cases.report_progress(caller, project_id, body.progress, body.note)
+    return as_body(await cases.report_progress(caller, project_id, body.progress, body.note))
 
 
 @router.post(
@@ -250,8 +250,7 @@ async def join_project(
     project_id: ProjectId, body: MemberIn, caller: Caller, cases: Cases
 ) -> dict[str, Any]:
     caller.require_write()
-    joined = await cases.join_project(caller, project_id, body.member_id)
-    return {"project_id": project_id, "member_id": body.member_id, "joined": joined}
+    return as_body(await cases.join_project(caller, project_id, body.member_id))
 
 
 @router.post(
@@ -265,8 +264,8 @@ async def log_service(
     project_id: ProjectId, body: ServiceIn, caller: Caller, cases: Cases, response: Response
 ) -> dict[str, Any]:
     caller.require_write()
-    row, created = await cases.log_project_service(
+    logged = await cases.log_project_service(
         caller, project_id, body.member_id, body.hours, body.served_at, body.entry_id
     )
-    response.status_code = 201 if created else 200
-    return {**row, "published": created}
+    response.status_code = 201 if logged.published else 200
+    return as_body(logged)

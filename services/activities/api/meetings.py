@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 from shared.events import ID_PATTERN
 from shared.events.types import Id
@@ -157,7 +157,7 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 )
 async def create_meeting(body: MeetingIn, caller: Caller, cases: Cases) -> dict[str, Any]:
     caller.require_write()
-    return await cases.create_meeting(caller, body.model_dump())
+    return as_body(await cases.create_meeting(caller, body.model_dump()))
 
 
 @router.get(
@@ -178,7 +178,7 @@ async def list_meetings(
     items = await cases.list_meetings(
         caller, community_id, branch_id, kind.value if kind else None, limit
     )
-    return {"items": items}
+    return {"items": as_body(items)}
 
 
 @router.get(
@@ -188,7 +188,7 @@ async def list_meetings(
     summary="A meeting and its confirmed roll",
 )
 async def get_meeting(meeting_id: MeetingId, caller: Caller, cases: Cases) -> dict[str, Any]:
-    return await cases.get_meeting(caller, meeting_id)
+    return as_body(await cases.get_meeting(caller, meeting_id))
 
 
 @router.put(
@@ -202,7 +202,7 @@ async def confirm_roll(
 ) -> dict[str, Any]:
     caller.require_write()
     entries = [Entry(e.member_id, e.status, e.reason) for e in body.entries]
-    return await cases.confirm_roll(caller, meeting_id, entries)
+    return as_body(await cases.confirm_roll(caller, meeting_id, entries))
 
 
 @router.get(
@@ -212,4 +212,4 @@ async def confirm_roll(
     summary="Every confirmed version of the roll",
 )
 async def roll_versions(meeting_id: MeetingId, caller: Caller, cases: Cases) -> dict[str, Any]:
-    return {"items": await cases.roll_versions(caller, meeting_id)}
+    return {"items": as_body(await cases.roll_versions(caller, meeting_id))}

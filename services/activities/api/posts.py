@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
-from shared.api import ERROR_RESPONSES
+from shared.api import ERROR_RESPONSES, as_body
 from shared.auth import Caller
 from shared.events.types import Id
 
@@ -86,7 +86,7 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 )
 async def create_post(body: PostIn, caller: Caller, cases: Cases) -> dict[str, Any]:
     caller.require_write()
-    return {**await cases.create_post(caller, body.model_dump()), "holders": []}
+    return as_body(await cases.create_post(caller, body.model_dump()))
 
 
 @router.get(
@@ -95,8 +95,7 @@ async def create_post(body: PostIn, caller: Caller, cases: Cases) -> dict[str, A
 async def list_posts(
     caller: Caller, cases: Cases, community_id: CommunityFilter = None, limit: Limit = 100
 ) -> dict[str, Any]:
-    rows = await cases.list_posts(caller, community_id, limit)
-    return {"items": [{**row, "holders": holders} for row, holders in rows]}
+    return {"items": as_body(await cases.list_posts(caller, community_id, limit))}
 
 
 @router.get(
@@ -106,8 +105,7 @@ async def list_posts(
     summary="A service post and its holders",
 )
 async def get_post(post_id: PostId, caller: Caller, cases: Cases) -> dict[str, Any]:
-    row, holders = await cases.get_post(caller, post_id)
-    return {**row, "holders": holders}
+    return as_body(await cases.get_post(caller, post_id))
 
 
 @router.post(
@@ -120,8 +118,7 @@ async def claim_post(
     post_id: PostId, body: MemberIn, caller: Caller, cases: Cases
 ) -> dict[str, Any]:
     caller.require_write()
-    row, holders = await cases.claim_post(caller, post_id, body.member_id)
-    return {**row, "holders": holders}
+    return as_body(await cases.claim_post(caller, post_id, body.member_id))
 
 
 @router.post(
@@ -134,8 +131,7 @@ async def release_post(
     post_id: PostId, body: MemberIn, caller: Caller, cases: Cases
 ) -> dict[str, Any]:
     caller.require_write()
-    row, holders = await cases.release_post(caller, post_id, body.member_id)
-    return {**row, "holders": holders}
+    return as_body(await cases.release_post(caller, post_id, body.member_id))
 
 
 @router.post(
@@ -149,12 +145,6 @@ async def confirm_post_month(
     post_id: PostId, body: FulfilmentIn, caller: Caller, cases: Cases, response: Response
 ) -> dict[str, Any]:
     caller.require_write()
-    event_id, created = await cases.confirm_post_month(caller, post_id, body.member_id, body.month)
-    response.status_code = 201 if created else 200
-    return {
-        "post_id": post_id,
-        "member_id": body.member_id,
-        "month": body.month,
-        "logged_event_id": event_id,
-        "published": created,
-    }
+    confirmed = await cases.confirm_post_month(caller, post_id, body.member_id, body.month)
+    response.status_code = 201 if confirmed.published else 200
+    return as_body(confirmed)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 from shared.events import ID_PATTERN
 from shared.satisfaction import RatingIn, RatingOut, SatisfactionOut
@@ -40,7 +40,7 @@ async def rate_wish(
     cases: Cases,
 ) -> dict[str, Any]:
     caller.require_write()
-    return await cases.rate_wish(caller, wish_id, body.score, body.comment)
+    return as_body(await cases.rate_wish(caller, wish_id, body.score, body.comment))
 
 
 @router.get(
@@ -62,4 +62,4 @@ async def wish_satisfaction(
         ),
     ] = None,
 ) -> dict[str, Any]:
-    return await cases.satisfaction(caller, level, within)
+    return as_body(await cases.satisfaction(caller, level, within))

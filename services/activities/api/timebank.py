@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 from shared.events import ID_PATTERN
 from shared.events.types import Id
@@ -138,12 +138,12 @@ router = APIRouter(prefix="/v1/timebank", responses=ERROR_RESPONSES, tags=["time
 async def open_account(body: ResidentAccountIn, caller: Caller, bank: Bank) -> dict[str, Any]:
     caller.require_write()
     await bank.open_resident_account(caller, body.account_id, body.community_id)
-    return await bank.account(caller, body.account_id)
+    return as_body(await bank.account(caller, body.account_id))
 
 
 @router.get("/accounts/{account_id}", response_model=AccountOut, summary="An account's balance")
 async def get_account(account_id: AccountId, caller: Caller, bank: Bank) -> dict[str, Any]:
-    return await bank.account(caller, account_id)
+    return as_body(await bank.account(caller, account_id))
 
 
 @router.get(
@@ -159,7 +159,7 @@ async def statement(
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many.")] = 100,
 ) -> dict[str, Any]:
     items = await bank.statement(caller, account_id, after, limit)
-    return {"account_id": account_id, "items": items}
+    return {"account_id": account_id, "items": as_body(items)}
 
 
 @router.post(
@@ -177,7 +177,7 @@ async def give(
         caller, account_id, body.to_account_id, body.hours, body.note, body.request_id
     )
     response.status_code = 201 if created else 200
-    return entry
+    return as_body(entry)
 
 
 @router.post(
@@ -185,7 +185,7 @@ async def give(
 )
 async def list_offer(body: OfferIn, caller: Caller, bank: Bank) -> dict[str, Any]:
     caller.require_write()
-    return await bank.list_offer(caller, body.model_dump())
+    return as_body(await bank.list_offer(caller, body.model_dump()))
 
 
 @router.get("/offers", response_model=OfferList, summary="A community's catalogue")
@@ -200,7 +200,7 @@ async def offers(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many.")] = 100,
 ) -> dict[str, Any]:
-    return {"items": await bank.offers(caller, community_id, status, limit)}
+    return {"items": as_body(await bank.offers(caller, community_id, status, limit))}
 
 
 @router.post(
@@ -208,7 +208,7 @@ async def offers(
 )
 async def withdraw(offer_id: OfferId, caller: Caller, bank: Bank) -> dict[str, Any]:
     caller.require_write()
-    return await bank.withdraw_offer(caller, offer_id)
+    return as_body(await bank.withdraw_offer(caller, offer_id))
 
 
 @router.post(
@@ -224,4 +224,4 @@ async def redeem(
     caller.require_write()
     entry, created = await bank.redeem(caller, offer_id, body.account_id, body.request_id)
     response.status_code = 201 if created else 200
-    return entry
+    return as_body(entry)

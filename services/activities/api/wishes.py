@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
-from shared.api import ERROR_RESPONSES
+from shared.api import ERROR_RESPONSES, as_body
 from shared.auth import Caller
 from shared.events.types import Id
 
@@ -69,13 +69,6 @@ class FulfilOut(BaseModel):
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
 
-def _wish(row: dict[str, Any]) -> dict[str, Any]:
-    from ..domain.rules import wish_status
-    from ..usecases.base import utcnow
-
-    return {**row, "status": wish_status(row["status"], row["expires_at"], utcnow())}
-
-
 @router.post(
     "/wishes",
     status_code=201,
@@ -85,7 +78,7 @@ def _wish(row: dict[str, Any]) -> dict[str, Any]:
 )
 async def post_wish(body: WishIn, caller: Caller, cases: Cases) -> dict[str, Any]:
     caller.require_write()
-    return _wish(await cases.post_wish(caller, body.model_dump()))
+    return as_body(await cases.post_wish(caller, body.model_dump()))
 
 
 @router.get("/wishes", response_model=WishList, tags=["wishes"], summary="List wishes")
@@ -100,12 +93,12 @@ async def list_wishes(
     limit: Limit = 100,
 ) -> dict[str, Any]:
     rows = await cases.list_wishes(caller, community_id, status, limit)
-    return {"items": [_wish(r) for r in rows]}
+    return {"items": as_body(rows)}
 
 
 @router.get("/wishes/{wish_id}", response_model=WishOut, tags=["wishes"], summary="A wish")
 async def get_wish(wish_id: WishId, caller: Caller, cases: Cases) -> dict[str, Any]:
-    return _wish(await cases.get_wish(caller, wish_id))
+    return as_body(await cases.get_wish(caller, wish_id))
 
 
 @router.post(
@@ -118,7 +111,7 @@ async def claim_wish(
     wish_id: WishId, body: MemberIn, caller: Caller, cases: Cases
 ) -> dict[str, Any]:
     caller.require_write()
-    return _wish(await cases.claim_wish(caller, wish_id, body.member_id))
+    return as_body(await cases.claim_wish(caller, wish_id, body.member_id))
 
 
 @router.post(
@@ -129,8 +122,7 @@ async def claim_wish(
 )
 async def fulfil_wish(wish_id: WishId, caller: Caller, cases: Cases) -> dict[str, Any]:
     caller.require_write()
-    row, published = await cases.fulfil_wish(caller, wish_id)
-    return {"wish": _wish(row), "published": published}
+    return as_body(await cases.fulfil_wish(caller, wish_id))
 
 
 @router.post(
@@ -143,4 +135,4 @@ async def cancel_wish(
     wish_id: WishId, body: CancelIn, caller: Caller, cases: Cases
 ) -> dict[str, Any]:
     caller.require_write()
-    return _wish(await cases.cancel_wish(caller, wish_id, body.reason))
+    return as_body(await cases.cancel_wish(caller, wish_id, body.reason))

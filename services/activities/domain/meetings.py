@@ -205,3 +205,86 @@ def needs_member_check(current: Mapping[str, Standing], wanted: Mapping[str, Ent
     return sorted(
         m for m, e in wanted.items() if m not in current or current[m].status is not e.status
     )
+
+
+@dataclass(frozen=True)
+class RollLine:
+    """A member's line of the confirmed roll, as it is read back."""
+
+    member_id: str
+    status: Attendance
+    reason: str | None
+    version: int
+    logged_event_id: str | None
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A meeting with its kind's Chinese name and its confirmed roll, by member."""
+
+    meeting_id: str
+    kind: MeetingKind
+    kind_name: str
+    branch_id: str
+    community_id: str
+    title: str
+    held_at: datetime
+    place: str | None
+    created_at: datetime
+    roll_version: int
+    roll: tuple[RollLine, ...]
+
+
+def meeting(
+    *,
+    meeting_id: str,
+    kind: MeetingKind,
+    branch_id: str,
+    community_id: str,
+    title: str,
+    held_at: datetime,
+    place: str | None,
+    created_at: datetime,
+    roll_version: int,
+    roll: Mapping[str, Standing],
+) -> Meeting:
+    return Meeting(
+        meeting_id=meeting_id,
+        kind=kind,
+        kind_name=KIND_NAMES[kind],
+        branch_id=branch_id,
+        community_id=community_id,
+        title=title,
+        held_at=held_at,
+        place=place,
+        created_at=created_at,
+        roll_version=roll_version,
+        roll=tuple(
+            RollLine(m, s.status, s.reason, s.version, s.logged_event_id)
+            for m, s in sorted(roll.items())
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class RollConfirmed:
+    """What confirming a roll did: the meeting as it now stands, whether anything changed, the
+    version now confirmed, and the events revoked and logged."""
+
+    meeting: Meeting
+    changed: bool
+    version: int
+    revoked: tuple[Revoked, ...]
+    logged: tuple[Logged, ...]
+
+
+@dataclass(frozen=True)
+class RollVersion:
+    """A confirmed version of a roll: when, by whom, the roll as sent and its events."""
+
+    version: int
+    confirmed_at: datetime
+    confirmed_by: str
+    entries: tuple[Entry, ...]
+    revoked: int
+    logged: int

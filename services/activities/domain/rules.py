@@ -5,6 +5,8 @@ a decision or a `shared.refusals.Refusal`, which `shared.api` turns into a JSON 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -117,6 +119,46 @@ def confirmable(status: str, activity_type: ActivityType) -> str | None:
             return "not_checked_out"  # volunteer service needs its hours
         return None
     return "not_checked_in" if status == SIGNED_UP else "cancelled"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A member who cannot be confirmed, and why (not_signed_up, not_checked_in, …)."""
+
+    member_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """Who of the members asked for is confirmed now, who was confirmed before, and who cannot
+    be confirmed (and why)."""
+
+    activity_id: str
+    confirmed: tuple[str, ...]
+    already_confirmed: tuple[str, ...]
+    skipped: tuple[Skipped, ...]
+
+
+def confirmation(
+    activity_id: str,
+    wanted: Iterable[str],
+    statuses: Mapping[str, str],
+    activity_type: ActivityType,
+) -> Confirmation:
+    """Sort the members asked for by their participation's status (`statuses`; a member
+    missing from it did not sign up)."""
+    confirmed, already, skipped = [], [], []
+    for member_id in wanted:
+        status = statuses.get(member_id)
+        why = "not_signed_up" if status is None else confirmable(status, activity_type)
+        if why is None:
+            confirmed.append(member_id)
+        elif why == "already_confirmed":
+            already.append(member_id)
+        else:
+            skipped.append(Skipped(member_id, why))
+    return Confirmation(activity_id, tuple(confirmed), tuple(already), tuple(skipped))
 
 
 def parse_hours(value: Decimal | float | str | None, *, required: bool) -> Decimal | None:

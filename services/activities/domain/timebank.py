@@ -15,6 +15,8 @@ Policy, decided here once:
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -79,3 +81,51 @@ def check_offer_listed(offer: dict[str, Any]) -> None:
 def request_fingerprint(*parts: object) -> str:
     """What a request asked for, to tell a retry (same) from a reused request id (different)."""
     return "|".join(str(p) for p in parts)
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account's balance and what it came from: hours earned (net of revocations),
+    redeemed, given and received. A member's account exists before its first movement."""
+
+    account_id: str
+    kind: str
+    community_id: str | None
+    balance: Decimal
+    earned: Decimal
+    redeemed: Decimal
+    given: Decimal
+    received: Decimal
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A movement of hours on an account, with the running balance after it."""
+
+    seq: int
+    entry_id: str
+    account_id: str
+    kind: str
+    hours: Decimal
+    balance: Decimal
+    at: datetime
+    community_id: str | None
+    offer_id: str | None
+    counterpart: str | None
+    note: str | None
+    logged_source: str | None
+    logged_id: str | None
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A service a community lists for hours, listed or withdrawn."""
+
+    offer_id: str
+    community_id: str
+    title: str
+    description: str | None
+    hours: Decimal
+    status: str
+    created_at: datetime
+    withdrawn_at: datetime | None

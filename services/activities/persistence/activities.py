@@ -9,10 +9,30 @@ from typing import Any
 import asyncpg
 
 from shared.db import Conn
+from shared.events import ActivityType
 
+from ..domain.activities import Activity, CheckinCode, Participation
 from .common import _lock
 
 Row = asyncpg.Record
+
+
+def as_activity(row: Row | dict[str, Any] | None) -> Activity:
+    """The domain activity of a row of ACTIVITY_COLUMNS (and `taken`, in lists)."""
+    assert row is not None
+    fields = dict(row)
+    return Activity(**{**fields, "activity_type": ActivityType(fields["activity_type"])})
+
+
+def as_participation(row: Row | None) -> Participation:
+    """The domain participation of a row of PARTICIPATION_COLUMNS."""
+    assert row is not None
+    return Participation(**dict(row))
+
+
+def as_code(row: Row | None) -> CheckinCode:
+    assert row is not None
+    return CheckinCode(**dict(row))
 
 
 ACTIVITY_COLUMNS = (

@@ -10,9 +10,38 @@ import asyncpg
 
 from shared.db import Conn
 
+from ..domain.lists import (
+    ListItem,
+    ProgressReport,
+    Project,
+    ProjectParticipant,
+    ServiceEntry,
+)
 from .common import _lock
 
 Row = asyncpg.Record
+
+
+def as_item(row: Row | None) -> ListItem:
+    assert row is not None
+    return ListItem(**dict(row))
+
+
+def as_project(row: Row | dict[str, Any] | None) -> Project:
+    assert row is not None
+    return Project(**dict(row))
+
+
+def as_participant(row: Row) -> ProjectParticipant:
+    return ProjectParticipant(**dict(row))
+
+
+def as_report(row: Row) -> ProgressReport:
+    return ProgressReport(**dict(row))
+
+
+def as_entry(row: Row) -> ServiceEntry:
+    return ServiceEntry(**dict(row))
 
 
 ITEM_COLUMNS = "item_id, kind, community_id, unit_id, title, description, status, created_at"

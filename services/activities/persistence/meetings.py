@@ -13,13 +13,39 @@ import asyncpg
 
 from shared.db import Conn
 
-from ..domain.meetings import Attendance, Standing
+from ..domain.meetings import (
+    Attendance,
+    Entry,
+    Meeting,
+    MeetingKind,
+    RollVersion,
+    Standing,
+)
+from ..domain.meetings import (
+    meeting as meeting_of,
+)
 
 Row = asyncpg.Record
 
 COLUMNS = (
     "meeting_id, kind, branch_id, community_id, title, held_at, place, created_at, roll_version"
 )
+
+
+def as_meeting(row: Row | Mapping[str, Any], roll: Mapping[str, Standing]) -> Meeting:
+    """The domain meeting of a row of `meetings` (COLUMNS) with its roll."""
+    return meeting_of(
+        meeting_id=row["meeting_id"],
+        kind=MeetingKind(row["kind"]),
+        branch_id=row["branch_id"],
+        community_id=row["community_id"],
+        title=row["title"],
+        held_at=row["held_at"],
+        place=row["place"],
+        created_at=row["created_at"],
+        roll_version=row["roll_version"],
+        roll=roll,
+    )
 
 
 async def insert_meeting(conn: Conn, values: dict[str, Any]) -> Row | None:
@@ -137,9 +163,23 @@ async def store_roll(
     )
 
 
-async def roll_versions(conn: Conn, meeting_id: str) -> list[Row]:
-    return await conn.fetch(
+async def roll_versions(conn: Conn, meeting_id: str) -> list[RollVersion]:
+    rows = await conn.fetch(
         "SELECT version, confirmed_at, confirmed_by, entries, revoked, logged "
         "FROM meeting_roll_versions WHERE meeting_id = $1 ORDER BY version",
         meeting_id,
     )
+    return [
+        RollVersion(
+            version=r["version"],
+            confirmed_at=r["confirmed_at"],
+            confirmed_by=r["confirmed_by"],
+            entries=tuple(
+                Entry(e["member_id"], Attendance(e["status"]), e.get("reason"))
+                for e in json.loads(r["entries"])
+            ),
+            revoked=r["revoked"],
+            logged=r["logged"],
+        )
+        for r in rows
+    ]

@@ -9,9 +9,16 @@ import asyncpg
 
 from shared.db import Conn
 
+from ..domain.posts import ServicePost
 from .common import _lock
 
 Row = asyncpg.Record
+
+
+def as_post(row: Row | dict[str, Any] | None, holders: list[str]) -> ServicePost:
+    """The domain post of a row of POST_COLUMNS with its holders."""
+    assert row is not None
+    return ServicePost(**dict(row), holders=tuple(holders))
 
 
 POST_COLUMNS = "post_id, community_id, title, category, duties, slots, status, created_at"

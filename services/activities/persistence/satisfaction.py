@@ -8,6 +8,7 @@ from datetime import datetime
 import asyncpg
 
 from shared.db import Conn
+from shared.satisfaction import Rating
 
 # the region at each level of a rated wish: its community, or the community's parent street
 _LEVEL_COLUMN = {"community": "w.community_id", "street": "c.parent_id"}
@@ -28,9 +29,9 @@ async def counts(conn: Conn, level: str, community_id: str | None) -> list[async
 
 async def insert_rating(
     conn: Conn, wish_id: str, community_id: str, score: int, comment: str | None, at: datetime
-) -> asyncpg.Record | None:
+) -> Rating | None:
     """The new rating, or None when the wish was rated before (a wish is rated once)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """INSERT INTO wish_ratings (wish_id, community_id, score, comment, rated_at)
            VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
            RETURNING score, comment, rated_at""",
@@ -40,3 +41,6 @@ async def insert_rating(
         comment,
         at,
     )
+    if row is None:
+        return None
+    return Rating(wish_id, community_id, row["score"], row["comment"], row["rated_at"])

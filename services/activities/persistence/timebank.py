@@ -14,7 +14,20 @@ import asyncpg
 
 from shared.db import Conn
 
+from ..domain.timebank import Entry, Offer
+
 Row = asyncpg.Record
+
+
+def as_entry(row: Row | dict[str, Any]) -> Entry:
+    """The domain movement of a row of ENTRY_COLUMNS."""
+    return Entry(**dict(row))
+
+
+def as_offer(row: Row | dict[str, Any]) -> Offer:
+    """The domain offer of a row of OFFER_COLUMNS."""
+    return Offer(**dict(row))
+
 
 ENTRY_COLUMNS = (
     "seq, entry_id, account_id, kind, hours, balance, at, community_id, offer_id, counterpart, "

@@ -9,9 +9,16 @@ import asyncpg
 
 from shared.db import Conn
 
+from ..domain import wishes as domain
 from .common import _lock
 
 Row = asyncpg.Record
+
+
+def as_wish(row: Row | dict[str, Any] | None, now: datetime) -> domain.Wish:
+    """The domain wish of a row of WISH_COLUMNS, as of `now`."""
+    assert row is not None
+    return domain.wish(**dict(row), now=now)
 
 
 WISH_COLUMNS = (

@@ -9,8 +9,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
-
 from shared.auth import Principal
 from shared.db import Conn
 from shared.events import ActivityType
@@ -23,6 +21,7 @@ from shared.events.activities import (
 from shared.refusals import conflict, invalid, not_found
 
 from ..domain import rules
+from ..domain.activities import Activity, CancelledActivity, CheckinCode, Participation
 from ..persistence import activities as db
 from . import checks
 from .banking import publish_own  # the outbox call that also banks volunteer hours
@@ -30,7 +29,9 @@ from .base import Row, UseCaseBase, _row, new_id, utcnow
 
 
 class ActivityUseCases(UseCaseBase):
-    async def create_activity(self, caller: Principal, body: dict[str, Any], publish: bool) -> Row:
+    async def create_activity(
+        self, caller: Principal, body: dict[str, Any], publish: bool
+    ) -> Activity:
         rules.check_activity_shape(body["activity_type"], body["starts_at"], body["ends_at"])
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
@@ -47,16 +48,16 @@ class ActivityUseCases(UseCaseBase):
             row = _row(await db.insert_activity(conn, values))
             if publish:
                 row = await self._publish(conn, row, now)
-        return row
+        return db.as_activity(row)
 
-    async def publish_activity(self, caller: Principal, activity_id: str) -> Row:
+    async def publish_activity(self, caller: Principal, activity_id: str) -> Activity:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
             row = await self._activity(conn, caller, activity_id)
             if row["status"] == "published":
-                return row  # publishing twice is a no-op
+                return db.as_activity(row)  # publishing twice is a no-op
             rules.check_activity_status(row["status"], want="draft", action="publish")
-            return await self._publish(conn, row, now)
+            return db.as_activity(await self._publish(conn, row, now))
 
     async def _publish(self, conn: Conn, row: Row, now: datetime) -> Row:
         row = _row(await db.set_activity_status(conn, row["activity_id"], "published", now))
@@ -88,12 +89,12 @@ class ActivityUseCases(UseCaseBase):
 
     async def cancel_activity(
         self, caller: Principal, activity_id: str, reason: str | None
-    ) -> tuple[Row, int]:
+    ) -> CancelledActivity:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
             row = await self._activity(conn, caller, activity_id)
             if row["status"] == "cancelled":
-                return row, 0
+                return CancelledActivity(db.as_activity(row), 0)
             was_published = row["status"] == "published"
             events = [
                 self._revoked(
@@ -116,26 +117,31 @@ class ActivityUseCases(UseCaseBase):
                     )
                 )
             await publish_own(conn, events)
-        return row, revoked
+        return CancelledActivity(db.as_activity(row), revoked)
 
-    async def get_activity(self, caller: Principal, activity_id: str) -> tuple[Row, list[Row]]:
+    async def get_activity(
+        self, caller: Principal, activity_id: str
+    ) -> tuple[Activity, list[Participation]]:
         async with self.pool.acquire() as conn:
             row = await db.activity(conn, activity_id)
             if row is None:
                 raise not_found("activity", activity_id)
             await self._scope(conn, caller, row["community_id"])
-            return dict(row), [dict(p) for p in await db.participations(conn, activity_id)]
+            participants = await db.participations(conn, activity_id)
+            return db.as_activity(row), [db.as_participation(p) for p in participants]
 
     async def list_activities(
         self, caller: Principal, community_id: str | None, status: str | None, limit: int
-    ) -> list[Row]:
+    ) -> list[Activity]:
         self._scope_listing(caller, community_id)
         async with self.pool.acquire() as conn:
             if community_id is not None:
                 await checks.community_filter(conn, caller, community_id)
-            return [dict(r) for r in await db.activities(conn, community_id, status, limit)]
+            return [
+                db.as_activity(r) for r in await db.activities(conn, community_id, status, limit)
+            ]
 
-    async def sign_up(self, caller: Principal, activity_id: str, member_id: str) -> Row:
+    async def sign_up(self, caller: Principal, activity_id: str, member_id: str) -> Participation:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
             act = await self._activity(conn, caller, activity_id)  # locked: places are counted
@@ -147,7 +153,7 @@ class ActivityUseCases(UseCaseBase):
 
     async def _take_place(
         self, conn: Conn, act: Row, member_id: str, now: datetime, checked_in: bool
-    ) -> Row:
+    ) -> Participation:
         existing = await db.participation(conn, act["activity_id"], member_id)
         if existing is not None and existing["status"] != rules.CANCELLED:
             raise conflict("already_signed_up", f"member {member_id} has already signed up")
@@ -157,13 +163,13 @@ class ActivityUseCases(UseCaseBase):
                 "activity_full", f"all {act['capacity']} places are taken", capacity=act["capacity"]
             )
         status = rules.CHECKED_IN if checked_in else rules.SIGNED_UP
-        return _row(
+        return db.as_participation(
             await db.sign_up(
                 conn, act["activity_id"], member_id, now, status, now if checked_in else None
             )
         )
 
-    async def checkin_code(self, caller: Principal, activity_id: str) -> Row:
+    async def checkin_code(self, caller: Principal, activity_id: str) -> CheckinCode:
         """The code to show at the venue: the current one while it has a minute left, else a
         fresh one valid for five minutes."""
         now = utcnow()
@@ -172,14 +178,16 @@ class ActivityUseCases(UseCaseBase):
             rules.check_activity_status(act["status"], want="published", action="issue a code")
             current = await db.usable_code(conn, activity_id, now + rules.CODE_MIN_LEFT)
             if current is not None:
-                return dict(current)
+                return db.as_code(current)
             while True:
                 code = f"{secrets.randbelow(10**6):06d}"
                 row = await db.insert_code(conn, activity_id, code, now, now + rules.CODE_TTL)
                 if row is not None:
-                    return dict(row)
+                    return db.as_code(row)
 
-    async def check_in(self, caller: Principal, activity_id: str, member_id: str, code: str) -> Row:
+    async def check_in(
+        self, caller: Principal, activity_id: str, member_id: str, code: str
+    ) -> Participation:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
             act = await self._activity(conn, caller, activity_id)
@@ -203,7 +211,7 @@ class ActivityUseCases(UseCaseBase):
                 # walk-in: takes a place if one is free
                 return await self._take_place(conn, act, member_id, now, checked_in=True)
             rules.check_can_check_in(existing["status"])
-            return _row(
+            return db.as_participation(
                 await db.update_participation(
                     conn, activity_id, member_id, status=rules.CHECKED_IN, checked_in_at=now
                 )
@@ -211,7 +219,7 @@ class ActivityUseCases(UseCaseBase):
 
     async def check_out(
         self, caller: Principal, activity_id: str, member_id: str, hours: Decimal | None
-    ) -> Row:
+    ) -> Participation:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
             act = await self._activity(conn, caller, activity_id)
@@ -220,7 +228,7 @@ class ActivityUseCases(UseCaseBase):
             parsed = rules.parse_hours(hours, required=volunteer)
             existing = await db.participation(conn, activity_id, member_id)
             rules.check_can_check_out(existing["status"] if existing else None)
-            return _row(
+            return db.as_participation(
                 await db.update_participation(
                     conn,
                     activity_id,
@@ -233,7 +241,7 @@ class ActivityUseCases(UseCaseBase):
 
     async def confirm(
         self, caller: Principal, activity_id: str, member_ids: list[str] | None
-    ) -> dict[str, Any]:
+    ) -> rules.Confirmation:
         """Confirm participations: each becomes exactly one activity.logged."""
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
@@ -242,30 +250,19 @@ class ActivityUseCases(UseCaseBase):
             kind = ActivityType(act["activity_type"])
             by_member = {p["member_id"]: p for p in await db.participations(conn, activity_id)}
             wanted = sorted(set(member_ids)) if member_ids is not None else sorted(by_member)
-            confirm: list[asyncpg.Record] = []
-            already: list[str] = []
-            skipped: list[dict[str, str]] = []
-            for mid in wanted:
-                p = by_member.get(mid)
-                if p is None:
-                    skipped.append({"member_id": mid, "reason": "not_signed_up"})
-                    continue
-                why = rules.confirmable(p["status"], kind)
-                if why is None:
-                    confirm.append(p)
-                elif why == "already_confirmed":
-                    already.append(mid)
-                else:
-                    skipped.append({"member_id": mid, "reason": why})
+            outcome = rules.confirmation(
+                activity_id, wanted, {m: p["status"] for m, p in by_member.items()}, kind
+            )
+            skipped = outcome.skipped
             if member_ids is not None and skipped:
                 raise conflict(
                     "not_confirmable",
                     "some members cannot be confirmed; nothing was confirmed: "
-                    + ", ".join(f"{s['member_id']} ({s['reason']})" for s in skipped),
-                    members=skipped,
+                    + ", ".join(f"{s.member_id} ({s.reason})" for s in skipped),
+                    members=[{"member_id": s.member_id, "reason": s.reason} for s in skipped],
                 )
             events = []
-            for p in confirm:
+            for p in (by_member[m] for m in outcome.confirmed):
                 event_id = rules.participation_event_id(activity_id, p["member_id"], p["revision"])
                 await db.update_participation(
                     conn,
@@ -287,16 +284,11 @@ class ActivityUseCases(UseCaseBase):
                     )
                 )
             await publish_own(conn, events)
-        return {
-            "activity_id": activity_id,
-            "confirmed": [p["member_id"] for p in confirm],
-            "already_confirmed": already,
-            "skipped": skipped,
-        }
+        return outcome
 
     async def cancel_participation(
         self, caller: Principal, activity_id: str, member_id: str, reason: str | None
-    ) -> Row:
+    ) -> Participation:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
             await self._activity(conn, caller, activity_id)
@@ -304,7 +296,7 @@ class ActivityUseCases(UseCaseBase):
             if p is None:
                 raise not_found("participation", f"{activity_id}/{member_id}")
             if p["status"] == rules.CANCELLED:
-                return dict(p)
+                return db.as_participation(p)
             if p["status"] == rules.CONFIRMED:
                 await publish_own(
                     conn,
@@ -317,7 +309,7 @@ class ActivityUseCases(UseCaseBase):
                         )
                     ],
                 )
-            return _row(
+            return db.as_participation(
                 await db.update_participation(
                     conn,
                     activity_id,

@@ -18,6 +18,7 @@ from shared.events.activities import (
 from shared.refusals import conflict, invalid, not_found
 
 from ..domain import rules
+from ..domain.lists import Joining, ListItem, LoggedService, Project, ProjectDetail
 from ..persistence import common
 from ..persistence import lists as db
 from . import checks
@@ -26,11 +27,11 @@ from .base import Row, UseCaseBase, _row, new_id, utcnow
 
 
 class ListUseCases(UseCaseBase):
-    async def add_need(self, caller: Principal, body: dict[str, Any]) -> Row:
+    async def add_need(self, caller: Principal, body: dict[str, Any]) -> ListItem:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
             await checks.community(conn, caller, body["community_id"])
-            return _row(
+            return db.as_item(
                 await db.insert_item(
                     conn,
                     {
@@ -53,13 +54,13 @@ class ListUseCases(UseCaseBase):
             )
         return dict(row)
 
-    async def add_resource(self, caller: Principal, body: dict[str, Any]) -> Row:
+    async def add_resource(self, caller: Principal, body: dict[str, Any]) -> ListItem:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
             unit = await self._unit(conn, body["unit_id"])
             # the unit reported to it; a resource is listed there, so it must still exist
             await checks.community(conn, caller, unit["community_id"], field="unit.community_id")
-            return _row(
+            return db.as_item(
                 await db.insert_item(
                     conn,
                     {
@@ -75,16 +76,16 @@ class ListUseCases(UseCaseBase):
 
     async def list_items(
         self, caller: Principal, kind: str, community_id: str | None, status: str | None, limit: int
-    ) -> list[Row]:
+    ) -> list[ListItem]:
         self._scope_listing(caller, community_id)
         async with self.pool.acquire() as conn:
             if community_id is not None:
                 await checks.community_filter(conn, caller, community_id)
-            return [dict(r) for r in await db.items(conn, kind, community_id, status, limit)]
+            return [db.as_item(r) for r in await db.items(conn, kind, community_id, status, limit)]
 
     async def claim_item(
         self, caller: Principal, kind: Literal["need", "resource"], item_id: str, claimant: str
-    ) -> Row:
+    ) -> Project:
         """A unit claims a community's need, or a community claims a unit's resource; the
         claim creates the co-building project. Only one claim per item wins."""
         now = utcnow()
@@ -149,7 +150,7 @@ class ListUseCases(UseCaseBase):
                     )
                 ],
             )
-            return project
+            return db.as_project(project)
 
     async def _project(
         self, conn: Conn, caller: Principal, project_id: str, *, lock: bool = True
@@ -160,27 +161,29 @@ class ListUseCases(UseCaseBase):
         await self._scope(conn, caller, row["community_id"])
         return dict(row)
 
-    async def get_project(
-        self, caller: Principal, project_id: str
-    ) -> tuple[Row, list[Row], list[Row]]:
+    async def get_project(self, caller: Principal, project_id: str) -> ProjectDetail:
         async with self.pool.acquire() as conn:
             row = await self._project(conn, caller, project_id, lock=False)
-            participants = [dict(r) for r in await db.project_participants(conn, project_id)]
-            updates = [dict(r) for r in await db.project_updates(conn, project_id)]
-            return row, participants, updates
+            participants = await db.project_participants(conn, project_id)
+            updates = await db.project_updates(conn, project_id)
+            return ProjectDetail(
+                **vars(db.as_project(row)),
+                participants=tuple(db.as_participant(p) for p in participants),
+                updates=tuple(db.as_report(u) for u in updates),
+            )
 
     async def list_projects(
         self, caller: Principal, community_id: str | None, limit: int
-    ) -> list[Row]:
+    ) -> list[Project]:
         self._scope_listing(caller, community_id)
         async with self.pool.acquire() as conn:
             if community_id is not None:
                 await checks.community_filter(conn, caller, community_id)
-            return [dict(r) for r in await db.projects(conn, community_id, limit)]
+            return [db.as_project(r) for r in await db.projects(conn, community_id, limit)]
 
     async def report_progress(
         self, caller: Principal, project_id: str, progress: int, note: str | None
-    ) -> Row:
+    ) -> Project:
         async with self.pool.acquire() as conn, conn.transaction():
             row = await self._project(conn, caller, project_id)
             if progress < row["progress"]:
@@ -189,17 +192,18 @@ class ListUseCases(UseCaseBase):
                     f"progress cannot go back from {row['progress']}%",
                     field="progress",
                 )
-            return _row(
+            return db.as_project(
                 await db.set_progress(
                     conn, project_id, progress, rules.project_status(progress), note, utcnow()
                 )
             )
 
-    async def join_project(self, caller: Principal, project_id: str, member_id: str) -> bool:
+    async def join_project(self, caller: Principal, project_id: str, member_id: str) -> Joining:
         async with self.pool.acquire() as conn, conn.transaction():
             await self._project(conn, caller, project_id)
             await self._member(conn, member_id)
-            return await db.add_participant(conn, project_id, member_id, utcnow())
+            joined = await db.add_participant(conn, project_id, member_id, utcnow())
+            return Joining(project_id, member_id, joined)
 
     async def log_project_service(
         self,
@@ -209,7 +213,7 @@ class ListUseCases(UseCaseBase):
         hours: Decimal,
         served_at: datetime | None,
         entry_id: str | None,
-    ) -> tuple[Row, bool]:
+    ) -> LoggedService:
         """A participant's volunteer hours on the project: one activity.logged each entry.
         Sending the same entry_id again returns the first entry and publishes nothing."""
         now = utcnow()
@@ -231,7 +235,7 @@ class ListUseCases(UseCaseBase):
                     raise conflict(
                         "entry_conflict", f"entry {entry} was already logged with other content"
                     )
-                return dict(existing), False
+                return LoggedService(**vars(db.as_entry(existing)), published=False)
             if not await db.is_participant(conn, project_id, member_id):
                 raise conflict(
                     "not_participant", f"member {member_id} has not joined project {project_id}"
@@ -242,7 +246,6 @@ class ListUseCases(UseCaseBase):
             )
             if inserted is None:  # the same entry id, just logged on another project
                 raise conflict("entry_conflict", f"entry {entry} was already logged")
-            row = dict(inserted)
             await publish_own(
                 conn,
                 [
@@ -257,4 +260,4 @@ class ListUseCases(UseCaseBase):
                     )
                 ],
             )
-            return row, True
+            return LoggedService(**vars(db.as_entry(inserted)), published=True)

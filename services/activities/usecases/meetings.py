@@ -5,7 +5,6 @@ other activities use cases have (`UseCases`)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from shared.auth import Principal
@@ -18,24 +17,8 @@ from . import checks
 from .base import Row, UseCaseBase, new_id, utcnow
 
 
-def _meeting_row(record: Any, roll: dict[str, rules.Standing]) -> Row:
-    row = dict(record)
-    row["kind_name"] = rules.KIND_NAMES[rules.MeetingKind(row["kind"])]
-    row["roll"] = [
-        {
-            "member_id": m,
-            "status": s.status.value,
-            "reason": s.reason,
-            "version": s.version,
-            "logged_event_id": s.logged_event_id,
-        }
-        for m, s in sorted(roll.items())
-    ]
-    return row
-
-
 class MeetingUseCases(UseCaseBase):
-    async def create_meeting(self, caller: Principal, body: dict[str, Any]) -> Row:
+    async def create_meeting(self, caller: Principal, body: dict[str, Any]) -> rules.Meeting:
         async with self.pool.acquire() as conn, conn.transaction():
             await checks.community(conn, caller, body["community_id"])
             values = {
@@ -45,7 +28,8 @@ class MeetingUseCases(UseCaseBase):
                 "created_at": utcnow(),
             }
             row = await db.insert_meeting(conn, values)
-            return _meeting_row(row, {})
+            assert row is not None
+            return db.as_meeting(row, {})
 
     async def _meeting(self, conn: Any, caller: Principal, meeting_id: str, *, lock: bool) -> Row:
         row = await db.meeting(conn, meeting_id, lock=lock)
@@ -54,10 +38,10 @@ class MeetingUseCases(UseCaseBase):
         await self._scope(conn, caller, row["community_id"])
         return dict(row)
 
-    async def get_meeting(self, caller: Principal, meeting_id: str) -> Row:
+    async def get_meeting(self, caller: Principal, meeting_id: str) -> rules.Meeting:
         async with self.pool.acquire() as conn:
             row = await self._meeting(conn, caller, meeting_id, lock=False)
-            return _meeting_row(row, await db.roll(conn, meeting_id))
+            return db.as_meeting(row, await db.roll(conn, meeting_id))
 
     async def list_meetings(
         self,
@@ -66,18 +50,18 @@ class MeetingUseCases(UseCaseBase):
         branch_id: str | None,
         kind: str | None,
         limit: int,
-    ) -> list[Row]:
+    ) -> list[rules.Meeting]:
         self._scope_listing(caller, community_id)
         async with self.pool.acquire() as conn:
             if community_id is not None:
                 await checks.community_filter(conn, caller, community_id)
             rows = await db.meetings(conn, community_id, branch_id, kind, limit)
             rolls = await db.rolls(conn, [r["meeting_id"] for r in rows])
-            return [_meeting_row(r, rolls[r["meeting_id"]]) for r in rows]
+            return [db.as_meeting(r, rolls[r["meeting_id"]]) for r in rows]
 
     async def confirm_roll(
         self, caller: Principal, meeting_id: str, entries: list[rules.Entry]
-    ) -> dict[str, Any]:
+    ) -> rules.RollConfirmed:
         """Confirm the meeting's whole roll. The same roll again changes nothing; a different
         one is a new version that revokes and logs exactly the members whose standing moved."""
         wanted = rules.check_roll(entries)
@@ -124,26 +108,15 @@ class MeetingUseCases(UseCaseBase):
                 )
                 await publish_own(conn, events)
                 meeting["roll_version"] = plan.version
-        return {
-            "meeting": _meeting_row(meeting, plan.roll),
-            "changed": plan.changed,
-            "version": plan.version,
-            "revoked": [
-                {"member_id": r.member_id, "logged_event_id": r.logged_event_id}
-                for r in plan.revoke
-            ],
-            "logged": [
-                {
-                    "member_id": lg.member_id,
-                    "activity_type": lg.activity_type.value,
-                    "event_id": lg.event_id,
-                }
-                for lg in plan.log
-            ],
-        }
+        return rules.RollConfirmed(
+            meeting=db.as_meeting(meeting, plan.roll),
+            changed=plan.changed,
+            version=plan.version,
+            revoked=tuple(plan.revoke),
+            logged=tuple(plan.log),
+        )
 
-    async def roll_versions(self, caller: Principal, meeting_id: str) -> list[Row]:
+    async def roll_versions(self, caller: Principal, meeting_id: str) -> list[rules.RollVersion]:
         async with self.pool.acquire() as conn:
             await self._meeting(conn, caller, meeting_id, lock=False)
-            rows = await db.roll_versions(conn, meeting_id)
-        return [{**dict(r), "entries": json.loads(r["entries"])} for r in rows]
+            return await db.roll_versions(conn, meeting_id)

@@ -11,22 +11,22 @@ from shared.events import ActivityType
 from shared.refusals import conflict, not_found
 
 from ..domain import rules
+from ..domain.posts import PostMonth, ServicePost
 from ..persistence import posts as db
 from . import checks
 from .banking import publish_own  # the outbox call that also banks volunteer hours
-from .base import Row, UseCaseBase, _row, new_id, utcnow
+from .base import Row, UseCaseBase, new_id, utcnow
 
 
 class PostUseCases(UseCaseBase):
-    async def create_post(self, caller: Principal, body: dict[str, Any]) -> Row:
+    async def create_post(self, caller: Principal, body: dict[str, Any]) -> ServicePost:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
             await checks.community(conn, caller, body["community_id"])
-            return _row(
-                await db.insert_post(
-                    conn, {"post_id": new_id("SP"), **body, "status": "open", "created_at": now}
-                )
+            row = await db.insert_post(
+                conn, {"post_id": new_id("SP"), **body, "status": "open", "created_at": now}
             )
+            return db.as_post(row, [])
 
     async def _post(self, conn: Conn, caller: Principal, post_id: str) -> Row:
         row = await db.post(conn, post_id, lock=True)
@@ -35,29 +35,27 @@ class PostUseCases(UseCaseBase):
         await self._scope(conn, caller, row["community_id"])
         return dict(row)
 
-    async def get_post(self, caller: Principal, post_id: str) -> tuple[Row, list[str]]:
+    async def get_post(self, caller: Principal, post_id: str) -> ServicePost:
         async with self.pool.acquire() as conn:
             row = await db.post(conn, post_id)
             if row is None:
                 raise not_found("service post", post_id)
             await self._scope(conn, caller, row["community_id"])
-            return dict(row), await db.post_holders(conn, post_id)
+            return db.as_post(row, await db.post_holders(conn, post_id))
 
     async def list_posts(
         self, caller: Principal, community_id: str | None, limit: int
-    ) -> list[tuple[Row, list[str]]]:
+    ) -> list[ServicePost]:
         self._scope_listing(caller, community_id)
         async with self.pool.acquire() as conn:
             if community_id is not None:
                 await checks.community_filter(conn, caller, community_id)
             return [
-                (dict(r), await db.post_holders(conn, r["post_id"]))
+                db.as_post(r, await db.post_holders(conn, r["post_id"]))
                 for r in await db.posts(conn, community_id, limit)
             ]
 
-    async def claim_post(
-        self, caller: Principal, post_id: str, member_id: str
-    ) -> tuple[Row, list[str]]:
+    async def claim_post(self, caller: Principal, post_id: str, member_id: str) -> ServicePost:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
             post = await self._post(conn, caller, post_id)  # locked: slots are counted
@@ -70,21 +68,19 @@ class PostUseCases(UseCaseBase):
             if len(holders) >= post["slots"]:
                 raise conflict("post_full", f"all {post['slots']} slots of this post are taken")
             await db.claim_post(conn, post_id, member_id, now)
-            return post, await db.post_holders(conn, post_id)
+            return db.as_post(post, await db.post_holders(conn, post_id))
 
-    async def release_post(
-        self, caller: Principal, post_id: str, member_id: str
-    ) -> tuple[Row, list[str]]:
+    async def release_post(self, caller: Principal, post_id: str, member_id: str) -> ServicePost:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
             post = await self._post(conn, caller, post_id)
             if not await db.release_post(conn, post_id, member_id, now):
                 raise conflict("not_holder", f"member {member_id} does not hold this post")
-            return post, await db.post_holders(conn, post_id)
+            return db.as_post(post, await db.post_holders(conn, post_id))
 
     async def confirm_post_month(
         self, caller: Principal, post_id: str, member_id: str, month: str
-    ) -> tuple[str, bool]:
+    ) -> PostMonth:
         """One activity.logged service_post per post, member and month; again → nothing new."""
         now = utcnow()
         at = rules.fulfilment_time(month, now, self.settings.tz)
@@ -108,4 +104,4 @@ class PostUseCases(UseCaseBase):
                         )
                     ],
                 )
-            return event_id, created
+            return PostMonth(post_id, member_id, month, event_id, published=created)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 from prometheus_client import Gauge
@@ -39,18 +38,18 @@ SATISFACTION_RATINGS = Gauge(
 )
 
 
-async def figures(conn: Conn, level: str, within: str | None) -> list[dict[str, Any]]:
+async def figures(conn: Conn, level: str, within: str | None) -> rules.Figures:
     per_region: dict[str, dict[int, int]] = defaultdict(dict)
     for r in await db.counts(conn, level, within):
         per_region[r["region_id"]][r["score"]] = r["n"]
-    return [rules.summary(region, counts) for region, counts in sorted(per_region.items())]
+    return rules.figures(level, within, per_region)
 
 
 async def refresh_gauges(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
-        for item in await figures(conn, "street", None):
-            SATISFACTION_AVERAGE.labels(item["region_id"]).set(float(item["average"]))
-            SATISFACTION_RATINGS.labels(item["region_id"]).set(item["ratings"])
+        for item in (await figures(conn, "street", None)).items:
+            SATISFACTION_AVERAGE.labels(item.region_id).set(float(item.average))
+            SATISFACTION_RATINGS.labels(item.region_id).set(item.ratings)
 
 
 @dataclass
@@ -60,7 +59,7 @@ class Satisfaction:
 
     async def rate_wish(
         self, caller: Principal, wish_id: str, score: int, comment: str | None
-    ) -> dict[str, Any]:
+    ) -> rules.Rating:
         now = datetime.now(UTC)
         async with self.pool.acquire() as conn, conn.transaction():
             wish = await wishes.wish(conn, wish_id)
@@ -69,20 +68,20 @@ class Satisfaction:
             community = wish["community_id"]
             caller.require_region(await persistence.region_path(conn, community))
             rules.check_ratable("wish", wish_id, wish["status"], "fulfilled")
-            row = await db.insert_rating(conn, wish_id, community, score, comment, now)
-            if row is None:
+            rating = await db.insert_rating(conn, wish_id, community, score, comment, now)
+            if rating is None:
                 raise rules.already_rated("wish", wish_id)
             event = rules.rated_event("wish", wish_id, community, score, self.settings.source, now)
             await add_to_outbox(conn, [event])
         await refresh_gauges(self.pool)
-        return rules.rating_view(wish_id, community, row)
+        return rating
 
     async def satisfaction(
         self, caller: Principal, level: str, within: str | None
-    ) -> dict[str, Any]:
+    ) -> rules.Figures:
         async with self.pool.acquire() as conn:
             if within is not None:
                 caller.require_region(await persistence.region_path(conn, within))
             elif not caller.may_access([]):
                 within = caller.scope  # a regional token sees its own region
-            return {"level": level, "within": within, "items": await figures(conn, level, within)}
+            return await figures(conn, level, within)

@@ -77,7 +77,7 @@ class TimeBank:
 
     async def open_resident_account(
         self, caller: Principal, account_id: str, community_id: str
-    ) -> Row:
+    ) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             await checks.community(conn, caller, community_id)
             if await persistence.member(conn, account_id) is not None:
@@ -87,29 +87,28 @@ class TimeBank:
             row = await db.open_account(conn, account_id, "resident", community_id, utcnow())
             if row is None:
                 raise conflict("account_exists", f"account {account_id} exists already")
-            return dict(row)
 
-    async def account(self, caller: Principal, account_id: str) -> Row:
+    async def account(self, caller: Principal, account_id: str) -> rules.Account:
         async with self.pool.acquire() as conn:
             account, community = await self._account_scope(conn, caller, account_id)
             totals = await db.totals(conn, account_id)
             assert totals is not None
-            return {
-                "account_id": account_id,
-                "kind": account["kind"] if account else "member",
-                "community_id": community,
-                "balance": account["balance"] if account else rules.ZERO,
+            return rules.Account(
+                account_id=account_id,
+                kind=account["kind"] if account else "member",
+                community_id=community,
+                balance=account["balance"] if account else rules.ZERO,
                 **dict(totals),
-            }
+            )
 
     async def statement(
         self, caller: Principal, account_id: str, after: int, limit: int
-    ) -> list[Row]:
+    ) -> list[rules.Entry]:
         async with self.pool.acquire() as conn:
             await self._account_scope(conn, caller, account_id)
-            return [dict(r) for r in await db.statement(conn, account_id, after, limit)]
+            return [db.as_entry(r) for r in await db.statement(conn, account_id, after, limit)]
 
-    async def list_offer(self, caller: Principal, body: dict[str, Any]) -> Row:
+    async def list_offer(self, caller: Principal, body: dict[str, Any]) -> rules.Offer:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
             await checks.community(conn, caller, body["community_id"])
@@ -123,7 +122,7 @@ class TimeBank:
                 },
             )
             await outbox.add_to_outbox(conn, [self._offer_event(row, now)])
-            return dict(row)
+            return db.as_offer(row)
 
     def _offer_event(self, row: asyncpg.Record, at: datetime) -> CloudEvent:
         data = TimebankOfferChanged(
@@ -149,19 +148,19 @@ class TimeBank:
         caller.require_region(await persistence.region_path(conn, row["community_id"]))
         return dict(row)
 
-    async def withdraw_offer(self, caller: Principal, offer_id: str) -> Row:
+    async def withdraw_offer(self, caller: Principal, offer_id: str) -> rules.Offer:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
             offer = await self._offer(conn, caller, offer_id)
             row = await db.withdraw_offer(conn, offer_id, now)
             if row is None:
-                return offer  # withdrawing twice changes nothing
+                return db.as_offer(offer)  # withdrawing twice changes nothing
             await outbox.add_to_outbox(conn, [self._offer_event(row, now)])
-            return dict(row)
+            return db.as_offer(row)
 
     async def offers(
         self, caller: Principal, community_id: str | None, status: str | None, limit: int
-    ) -> list[Row]:
+    ) -> list[rules.Offer]:
         async with self.pool.acquire() as conn:
             if community_id is not None:
                 await checks.community_filter(conn, caller, community_id)
@@ -171,11 +170,11 @@ class TimeBank:
                     f"a {caller.role} token must name a community_id within its scope",
                     field="community_id",
                 )
-            return [dict(r) for r in await db.offers(conn, community_id, status, limit)]
+            return [db.as_offer(r) for r in await db.offers(conn, community_id, status, limit)]
 
     async def _idempotent(
         self, conn: Conn, request_id: str | None, what: str, entry_id: str
-    ) -> Row | None:
+    ) -> rules.Entry | None:
         """Claim the request id first: a concurrent retry waits on it, then finds the entry."""
         if request_id is None:
             return None
@@ -191,11 +190,11 @@ class TimeBank:
             )
         found = await db.entry(conn, earlier["entry_id"])
         assert found is not None
-        return dict(found)
+        return db.as_entry(found)
 
     async def redeem(
         self, caller: Principal, offer_id: str, account_id: str, request_id: str | None
-    ) -> tuple[Row, bool]:
+    ) -> tuple[rules.Entry, bool]:
         now = utcnow()
         entry_id = f"TBX-{uuid.uuid4().hex[:20]}"
         async with self.pool.acquire() as conn, conn.transaction():
@@ -226,7 +225,7 @@ class TimeBank:
                 },
             )
             await outbox.add_to_outbox(conn, [changed_event(self.settings.source, entry)])
-            return dict(entry), True
+            return db.as_entry(entry), True
 
     async def give(
         self,
@@ -236,7 +235,7 @@ class TimeBank:
         hours: Decimal,
         note: str | None,
         request_id: str | None,
-    ) -> tuple[Row, bool]:
+    ) -> tuple[rules.Entry, bool]:
         rules.check_gift(account_id, to_account_id)
         now = utcnow()
         entry_id = f"TBG-{uuid.uuid4().hex[:20]}"
@@ -294,4 +293,4 @@ class TimeBank:
             await outbox.add_to_outbox(
                 conn, [changed_event(self.settings.source, e) for e in (given, received)]
             )
-            return dict(given), True
+            return db.as_entry(given), True

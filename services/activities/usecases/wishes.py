@@ -17,6 +17,7 @@ from shared.events.activities import (
 from shared.refusals import conflict, not_found
 
 from ..domain import rules
+from ..domain.wishes import Fulfilment, Wish
 from ..persistence import wishes as db
 from . import checks
 from .banking import publish_own  # the outbox call that also banks volunteer hours
@@ -24,7 +25,7 @@ from .base import Row, UseCaseBase, _row, new_id, utcnow
 
 
 class WishUseCases(UseCaseBase):
-    async def post_wish(self, caller: Principal, body: dict[str, Any]) -> Row:
+    async def post_wish(self, caller: Principal, body: dict[str, Any]) -> Wish:
         now = utcnow()
         rules.check_wish_expiry(body["expires_at"], now)
         async with self.pool.acquire() as conn, conn.transaction():
@@ -48,7 +49,7 @@ class WishUseCases(UseCaseBase):
                     )
                 ],
             )
-        return row
+        return db.as_wish(row, now)
 
     async def _wish(self, conn: Conn, caller: Principal, wish_id: str, *, lock: bool) -> Row:
         row = await db.wish(conn, wish_id, lock=lock)
@@ -57,7 +58,7 @@ class WishUseCases(UseCaseBase):
         await self._scope(conn, caller, row["community_id"])
         return dict(row)
 
-    async def claim_wish(self, caller: Principal, wish_id: str, member_id: str) -> Row:
+    async def claim_wish(self, caller: Principal, wish_id: str, member_id: str) -> Wish:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
             await self._wish(conn, caller, wish_id, lock=False)
@@ -80,16 +81,16 @@ class WishUseCases(UseCaseBase):
                     )
                 ],
             )
-            return dict(row)
+            return db.as_wish(row, now)
 
-    async def fulfil_wish(self, caller: Principal, wish_id: str) -> tuple[Row, bool]:
+    async def fulfil_wish(self, caller: Principal, wish_id: str) -> Fulfilment:
         """The community confirms the wish came true: one activity.logged wish_fulfilled.
         Confirming again returns the wish unchanged and publishes nothing."""
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
             row = await self._wish(conn, caller, wish_id, lock=True)
             if row["status"] == "fulfilled":
-                return row, False
+                return Fulfilment(db.as_wish(row, now), published=False)
             if row["status"] != "claimed":
                 status = rules.wish_status(row["status"], row["expires_at"], now)
                 raise conflict(
@@ -115,14 +116,14 @@ class WishUseCases(UseCaseBase):
                     )
                 ],
             )
-            return row, True
+            return Fulfilment(db.as_wish(row, now), published=True)
 
-    async def cancel_wish(self, caller: Principal, wish_id: str, reason: str | None) -> Row:
+    async def cancel_wish(self, caller: Principal, wish_id: str, reason: str | None) -> Wish:
         now = utcnow()
         async with self.pool.acquire() as conn, conn.transaction():
             row = await self._wish(conn, caller, wish_id, lock=True)
             if row["status"] == "cancelled":
-                return row
+                return db.as_wish(row, now)
             if row["status"] == "fulfilled":
                 await publish_own(
                     conn,
@@ -135,17 +136,21 @@ class WishUseCases(UseCaseBase):
                         )
                     ],
                 )
-            return _row(await db.update_wish(conn, wish_id, status="cancelled", cancelled_at=now))
+            cancelled = await db.update_wish(conn, wish_id, status="cancelled", cancelled_at=now)
+            return db.as_wish(cancelled, now)
 
-    async def get_wish(self, caller: Principal, wish_id: str) -> Row:
+    async def get_wish(self, caller: Principal, wish_id: str) -> Wish:
         async with self.pool.acquire() as conn:
-            return await self._wish(conn, caller, wish_id, lock=False)
+            return db.as_wish(await self._wish(conn, caller, wish_id, lock=False), utcnow())
 
     async def list_wishes(
         self, caller: Principal, community_id: str | None, status: str | None, limit: int
-    ) -> list[Row]:
+    ) -> list[Wish]:
         self._scope_listing(caller, community_id)
+        now = utcnow()
         async with self.pool.acquire() as conn:
             if community_id is not None:
                 await checks.community_filter(conn, caller, community_id)
-            return [dict(r) for r in await db.wishes(conn, community_id, status, utcnow(), limit)]
+            return [
+                db.as_wish(r, now) for r in await db.wishes(conn, community_id, status, now, limit)
+            ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 from shared.events.grids import StaffRole
 from shared.events.types import Id
@@ -37,19 +37,19 @@ class BranchIn(StrictIn):
 
 @router.get("/v1/grids/coverage", tags=["grids"], summary="Grids lacking leader/worker/branch")
 async def coverage(request: Request, pool: Pool, caller: Caller, within: Within = None) -> dict:
-    return await grids.coverage(context_of(request, pool, caller), within)
+    return as_body(await grids.coverage(context_of(request, pool, caller), within))
 
 
 @router.get("/v1/grids/member-counts", tags=["grids"], summary="Members by category per grid")
 async def member_counts(
     request: Request, pool: Pool, caller: Caller, within: Within = None
 ) -> dict:
-    return await grids.member_counts(context_of(request, pool, caller), within)
+    return as_body(await grids.member_counts(context_of(request, pool, caller), within))
 
 
 @router.get("/v1/grids/{grid_id}", tags=["grids"], summary="Grid staff, branch and members")
 async def grid(grid_id: GridId, request: Request, pool: Pool, caller: Caller) -> dict:
-    return await grids.grid_overview(context_of(request, pool, caller), grid_id)
+    return as_body(await grids.grid_overview(context_of(request, pool, caller), grid_id))
 
 
 @router.put("/v1/grids/{grid_id}/staff/{staff_id}", tags=["grids"], summary="Assign staff")
@@ -61,14 +61,16 @@ async def assign_staff(
     pool: Pool,
     caller: Caller,
 ) -> dict:
-    return await staff.assign_staff(
-        context_of(request, pool, caller),
-        grid_id,
-        staff_id=staff_id,
-        role=body.role,
-        name=body.name,
-        member_id=body.member_id,
-        building_id=body.building_id,
+    return as_body(
+        await staff.assign_staff(
+            context_of(request, pool, caller),
+            grid_id,
+            staff_id=staff_id,
+            role=body.role,
+            name=body.name,
+            member_id=body.member_id,
+            building_id=body.building_id,
+        )
     )
 
 
@@ -89,8 +91,10 @@ async def remove_staff(
 async def attach_branch(
     grid_id: GridId, body: BranchIn, request: Request, pool: Pool, caller: Caller
 ) -> dict:
-    return await staff.attach_branch(
-        context_of(request, pool, caller), grid_id, body.party_org_id, body.name
+    return as_body(
+        await staff.attach_branch(
+            context_of(request, pool, caller), grid_id, body.party_org_id, body.name
+        )
     )
 
 
@@ -104,4 +108,4 @@ async def detach_branch(grid_id: GridId, request: Request, pool: Pool, caller: C
 
 @router.get("/v1/grids/{grid_id}/members", tags=["grids"], summary="Members living in the grid")
 async def grid_members(grid_id: GridId, request: Request, pool: Pool, caller: Caller) -> dict:
-    return await grids.grid_members(context_of(request, pool, caller), grid_id)
+    return as_body(await grids.grid_members(context_of(request, pool, caller), grid_id))

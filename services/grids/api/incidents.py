@@ -16,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import AwareDatetime, Field
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 from shared.events.grids import IncidentCategory, IncidentStatus
 from shared.events.types import ID_PATTERN, Id
@@ -69,14 +69,16 @@ class SuperviseIn(StrictIn):
 async def report_incident(
     grid_id: GridId, body: IncidentIn, request: Request, pool: Pool, caller: Caller
 ) -> dict:
-    return await incidents.report_incident(
-        context_of(request, pool, caller),
-        grid_id,
-        category=body.category,
-        title=body.title,
-        description=body.description,
-        time_limit_hours=body.time_limit_hours,
-        reported_at=body.reported_at,
+    return as_body(
+        await incidents.report_incident(
+            context_of(request, pool, caller),
+            grid_id,
+            category=body.category,
+            title=body.title,
+            description=body.description,
+            time_limit_hours=body.time_limit_hours,
+            reported_at=body.reported_at,
+        )
     )
 
 
@@ -104,22 +106,24 @@ async def list_incidents(
         supervised_only=supervised,
         limit=limit,
     )
-    return {"items": items}
+    return {"items": as_body(items)}
 
 
 @router.get("/v1/incidents/{incident_id}", tags=["incidents"], summary="One incident")
 async def get_incident(
     incident_id: IncidentId, request: Request, pool: Pool, caller: Caller
 ) -> dict:
-    return await incidents.get_incident(context_of(request, pool, caller), incident_id)
+    return as_body(await incidents.get_incident(context_of(request, pool, caller), incident_id))
 
 
 @router.post("/v1/incidents/{incident_id}/assign", tags=["incidents"], summary="Assign")
 async def assign_incident(
     incident_id: IncidentId, body: AssignIn, request: Request, pool: Pool, caller: Caller
 ) -> dict:
-    return await incidents.transition(
-        context_of(request, pool, caller), incident_id, "assign", assignee_id=body.assignee_id
+    return as_body(
+        await incidents.transition(
+            context_of(request, pool, caller), incident_id, "assign", assignee_id=body.assignee_id
+        )
     )
 
 
@@ -127,8 +131,10 @@ async def assign_incident(
 async def resolve_incident(
     incident_id: IncidentId, body: ResolveIn, request: Request, pool: Pool, caller: Caller
 ) -> dict:
-    return await incidents.transition(
-        context_of(request, pool, caller), incident_id, "resolve", resolution=body.resolution
+    return as_body(
+        await incidents.transition(
+            context_of(request, pool, caller), incident_id, "resolve", resolution=body.resolution
+        )
     )
 
 
@@ -136,8 +142,10 @@ async def resolve_incident(
 async def close_incident(
     incident_id: IncidentId, body: CloseIn, request: Request, pool: Pool, caller: Caller
 ) -> dict:
-    return await incidents.transition(
-        context_of(request, pool, caller), incident_id, "close", note=body.note
+    return as_body(
+        await incidents.transition(
+            context_of(request, pool, caller), incident_id, "close", note=body.note
+        )
     )
 
 
@@ -149,10 +157,12 @@ async def close_incident(
 async def supervise_incident(
     incident_id: IncidentId, body: SuperviseIn, request: Request, pool: Pool, caller: Caller
 ) -> dict:
-    return await incidents.transition(
-        context_of(request, pool, caller),
-        incident_id,
-        "supervise",
-        note=body.note,
-        due_at=body.due_at,
+    return as_body(
+        await incidents.transition(
+            context_of(request, pool, caller),
+            incident_id,
+            "supervise",
+            note=body.note,
+            due_at=body.due_at,
+        )
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
-from shared.api import ERROR_RESPONSES, ApiError, Pool
+from shared.api import ERROR_RESPONSES, ApiError, Pool, as_body
 from shared.auth import Caller
 from shared.events.types import ID_PATTERN, Id, RegionLevel
 from shared.refusals import invalid
@@ -43,8 +43,10 @@ class RegionPatch(StrictIn):
 
 @router.post("/v1/regions", status_code=201, tags=["regions"], summary="Create a region")
 async def create_region(body: RegionIn, request: Request, pool: Pool, caller: Caller) -> dict:
-    return await regions.create_region(
-        context_of(request, pool, caller), body.region_id, body.level, body.name, body.parent_id
+    return as_body(
+        await regions.create_region(
+            context_of(request, pool, caller), body.region_id, body.level, body.name, body.parent_id
+        )
     )
 
 
@@ -75,7 +77,9 @@ async def import_regions(
         raise invalid(
             "malformed_row", f"the file is not UTF-8 (byte {exc.start})", line=None
         ) from None
-    return await regions.import_csv(context_of(request, pool, caller), text, dry_run=dry_run)
+    return as_body(
+        await regions.import_csv(context_of(request, pool, caller), text, dry_run=dry_run)
+    )
 
 
 @router.get("/v1/regions", tags=["regions"], summary="List regions")
@@ -101,12 +105,15 @@ async def list_regions(
         limit=limit,
         after=after,
     )
-    return {"items": items, "next_after": items[-1]["region_id"] if len(items) == limit else None}
+    return {
+        "items": as_body(items),
+        "next_after": items[-1].region_id if len(items) == limit else None,
+    }
 
 
 @router.get("/v1/regions/{region_id}", tags=["regions"], summary="One region")
 async def get_region(region_id: RegionId, request: Request, pool: Pool, caller: Caller) -> dict:
-    return await regions.get_region(context_of(request, pool, caller), region_id)
+    return as_body(await regions.get_region(context_of(request, pool, caller), region_id))
 
 
 @router.patch("/v1/regions/{region_id}", tags=["regions"], summary="Rename, move, retire or revive")
@@ -115,20 +122,22 @@ async def update_region(
 ) -> dict:
     if not body.model_fields_set:
         raise invalid("invalid_request", "give name, parent_id and/or retired")
-    return await regions.update_region(
-        context_of(request, pool, caller),
-        region_id,
-        name=body.name,
-        parent_id=body.parent_id,
-        move="parent_id" in body.model_fields_set,
-        retired=body.retired,
+    return as_body(
+        await regions.update_region(
+            context_of(request, pool, caller),
+            region_id,
+            name=body.name,
+            parent_id=body.parent_id,
+            move="parent_id" in body.model_fields_set,
+            retired=body.retired,
+        )
     )
 
 
 @router.get("/v1/regions/{region_id}/path", tags=["regions"], summary="Path to the root")
 async def region_path(region_id: RegionId, request: Request, pool: Pool, caller: Caller) -> dict:
     items = await regions.region_path(context_of(request, pool, caller), region_id)
-    return {"region_id": region_id, "items": items}
+    return {"region_id": region_id, "items": as_body(items)}
 
 
 @router.get("/v1/regions/{region_id}/children", tags=["regions"], summary="Direct children")
@@ -142,7 +151,7 @@ async def region_children(
     items = await regions.region_children(
         context_of(request, pool, caller), region_id, include_retired
     )
-    return {"region_id": region_id, "items": items}
+    return {"region_id": region_id, "items": as_body(items)}
 
 
 @router.get("/v1/regions/{region_id}/subtree", tags=["regions"], summary="Region and descendants")
@@ -157,4 +166,4 @@ async def region_subtree(
     items = await regions.region_subtree(
         context_of(request, pool, caller), region_id, include_retired, max_depth
     )
-    return {"region_id": region_id, "items": items}
+    return {"region_id": region_id, "items": as_body(items)}

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 from shared.events.types import ID_PATTERN
 from shared.satisfaction import RatingIn, RatingOut, SatisfactionOut
@@ -35,8 +35,10 @@ async def rate_incident(
     pool: Pool,
     caller: Caller,
 ) -> dict[str, Any]:
-    return await satisfaction.rate_incident(
-        context_of(request, pool, caller), incident_id, body.score, body.comment
+    return as_body(
+        await satisfaction.rate_incident(
+            context_of(request, pool, caller), incident_id, body.score, body.comment
+        )
     )
 
 
@@ -57,4 +59,6 @@ async def incident_satisfaction(
         Query(pattern=ID_PATTERN, description="Only inside this region (default: your scope)."),
     ] = None,
 ) -> dict[str, Any]:
-    return await satisfaction.satisfaction(context_of(request, pool, caller), level, within)
+    return as_body(
+        await satisfaction.satisfaction(context_of(request, pool, caller), level, within)
+    )

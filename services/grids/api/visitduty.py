@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 from shared.events.types import ID_PATTERN
 
@@ -99,18 +99,22 @@ async def visit_duty(
     ] = None,
 ) -> dict[str, Any]:
     tz = request.app.state.runtime.settings.tz
-    return await visitduty.visit_duty(context_of(request, pool, caller), tz, period, within, met)
+    return as_body(
+        await visitduty.visit_duty(context_of(request, pool, caller), tz, period, within, met)
+    )
 
 
 @router.get("/setting", response_model=SettingOut, summary="The duty's setting")
 async def get_setting(request: Request, pool: Pool, caller: Caller) -> dict[str, Any]:
-    return await visitduty.get_setting(context_of(request, pool, caller))
+    return as_body(await visitduty.get_setting(context_of(request, pool, caller)))
 
 
 @router.put("/setting", response_model=SettingOut, summary="Change the duty (city_admin)")
 async def put_setting(
     body: SettingIn, request: Request, pool: Pool, caller: Caller
 ) -> dict[str, Any]:
-    return await visitduty.put_setting(
-        context_of(request, pool, caller), body.minutes_per_day, body.weekdays
+    return as_body(
+        await visitduty.put_setting(
+            context_of(request, pool, caller), body.minutes_per_day, body.weekdays
+        )
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, Field
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 from shared.events.types import Id
 
@@ -36,15 +36,17 @@ class VisitIn(StrictIn):
 async def log_visit(
     grid_id: GridId, body: VisitIn, request: Request, pool: Pool, caller: Caller
 ) -> dict:
-    return await visits.log_visit(
-        context_of(request, pool, caller),
-        grid_id,
-        staff_id=body.staff_id,
-        households=body.households,
-        duration_minutes=body.duration_minutes,
-        notes=body.notes,
-        visited_at=body.visited_at,
-        visit_id=body.visit_id,
+    return as_body(
+        await visits.log_visit(
+            context_of(request, pool, caller),
+            grid_id,
+            staff_id=body.staff_id,
+            households=body.households,
+            duration_minutes=body.duration_minutes,
+            notes=body.notes,
+            visited_at=body.visited_at,
+            visit_id=body.visit_id,
+        )
     )
 
 
@@ -57,4 +59,4 @@ async def list_visits(
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many.")] = 100,
 ) -> dict:
     items = await visits.list_visits(context_of(request, pool, caller), grid_id, limit)
-    return {"grid_id": grid_id, "items": items}
+    return {"grid_id": grid_id, "items": as_body(items)}

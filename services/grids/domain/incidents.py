@@ -7,6 +7,7 @@ time limit. An unresolved incident past its time limit is overdue.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from shared.events.grids import IncidentStatus
@@ -64,3 +65,67 @@ def is_overdue(status: IncidentStatus, due_at: datetime, now: datetime) -> bool:
 
 def resolved_late(due_at: datetime, resolved_at: datetime) -> bool:
     return resolved_at > due_at
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An incident as it is read back, with what the rules derive from it: overdue (unresolved
+    past its limit, as of when it was read) and resolved late."""
+
+    incident_id: str
+    grid_id: str
+    category: str
+    title: str
+    description: str
+    status: IncidentStatus
+    reported_at: datetime
+    due_at: datetime
+    overdue: bool
+    resolved_late: bool
+    assignee_id: str | None
+    resolution: str | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    supervised: bool
+    supervised_at: datetime | None
+    supervision_note: str | None
+
+
+def incident(
+    *,
+    incident_id: str,
+    grid_id: str,
+    category: str,
+    title: str,
+    description: str,
+    status: IncidentStatus,
+    reported_at: datetime,
+    due_at: datetime,
+    assignee_id: str | None,
+    resolution: str | None,
+    resolved_at: datetime | None,
+    closed_at: datetime | None,
+    supervised_at: datetime | None,
+    supervision_note: str | None,
+    now: datetime,
+) -> Incident:
+    """The incident with its derived flags as of `now`."""
+    return Incident(
+        incident_id=incident_id,
+        grid_id=grid_id,
+        category=category,
+        title=title,
+        description=description,
+        status=status,
+        reported_at=reported_at,
+        due_at=due_at,
+        overdue=is_overdue(status, due_at, now),
+        resolved_late=resolved_at is not None and resolved_late(due_at, resolved_at),
+        assignee_id=assignee_id,
+        resolution=resolution,
+        resolved_at=resolved_at,
+        closed_at=closed_at,
+        supervised=supervised_at is not None,
+        supervised_at=supervised_at,
+        supervision_note=supervision_note,
+    )

@@ -332,3 +332,40 @@ def live_children(region_id: str, tree: Mapping[str, Node]) -> list[Node]:
 def later_version(new: tuple[datetime, str, str], old: tuple[datetime, str, str] | None) -> bool:
     """Latest by (time, source, id) wins (docs/design.md §3.3)."""
     return old is None or new > old
+
+
+@dataclass(frozen=True)
+class Region:
+    """A region as it is read back: its place in the tree, what the read side flags (orphan:
+    its parent is unknown; misplaced: its parent is not one level up) and the version that
+    defined it last (the event's time and source)."""
+
+    region_id: str
+    level: RegionLevel
+    name: str
+    parent_id: str | None
+    retired: bool
+    orphan: bool
+    misplaced: bool
+    defined_at: datetime
+    defined_by: str
+
+
+@dataclass(frozen=True)
+class RegionBelow(Region):
+    """A region of a subtree, `distance` levels below the subtree's root."""
+
+    distance: int
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What an import did (or, in a dry run, would do): rows read, regions created, updated and
+    left unchanged, and the regions written, parents first."""
+
+    dry_run: bool
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    regions: tuple[str, ...]

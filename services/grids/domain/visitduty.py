@@ -14,8 +14,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Literal
 
 from shared.refusals import invalid
 
@@ -73,31 +73,130 @@ def duty_days(period: Period, today: date, weekdays: Iterable[int], since: date)
     return days
 
 
+@dataclass(frozen=True)
+class DutySetting:
+    """The city's duty: minutes owed each duty day, the weekdays it applies to (ISO numbers)
+    and when it was last changed (None: never, the default is in force)."""
+
+    minutes_per_day: int
+    weekdays: tuple[int, ...]
+    updated_at: datetime | None
+
+
+DEFAULT_SETTING = DutySetting(DEFAULT_MINUTES, ALL_WEEKDAYS, None)
+
+
+def setting(minutes_per_day: int, weekdays: Iterable[int], updated_at: datetime) -> DutySetting:
+    return DutySetting(minutes_per_day, tuple(sorted(set(weekdays))), updated_at)
+
+
+@dataclass(frozen=True)
+class DutyWorker:
+    """A leader or worker who owes the duty, with their grid's community and street."""
+
+    staff_id: str
+    role: str
+    grid_id: str
+    community_id: str | None
+    street_id: str | None
+
+
+@dataclass(frozen=True)
+class WorkerDuty:
+    """A worker's verdict for a period: minutes logged, days owed, met and missed."""
+
+    staff_id: str
+    role: str
+    grid_id: str
+    community_id: str | None
+    street_id: str | None
+    minutes: int
+    duty_days: int
+    days_met: int
+    days_missed: tuple[date, ...]
+    met: bool
+
+
 def worker_result(
-    minutes_by_day: Mapping[date, int], days: list[date], minutes_per_day: int
-) -> dict[str, Any]:
-    met_days = [d for d in days if minutes_by_day.get(d, 0) >= minutes_per_day]
-    return {
-        "minutes": sum(minutes_by_day.values()),
-        "duty_days": len(days),
-        "days_met": len(met_days),
-        "days_missed": [d.isoformat() for d in days if d not in set(met_days)],
-        "met": len(met_days) == len(days),
-    }
+    worker: DutyWorker,
+    minutes_by_day: Mapping[date, int],
+    days: list[date],
+    minutes_per_day: int,
+) -> WorkerDuty:
+    met_days = {d for d in days if minutes_by_day.get(d, 0) >= minutes_per_day}
+    return WorkerDuty(
+        staff_id=worker.staff_id,
+        role=worker.role,
+        grid_id=worker.grid_id,
+        community_id=worker.community_id,
+        street_id=worker.street_id,
+        minutes=sum(minutes_by_day.values()),
+        duty_days=len(days),
+        days_met=len(met_days),
+        days_missed=tuple(d for d in days if d not in met_days),
+        met=len(met_days) == len(days),
+    )
 
 
-def by_region(workers: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class RegionDuty:
+    """Of a grid, community or street: its workers, how many met the duty, how many did not."""
+
+    region_id: str
+    workers: int
+    met: int
+    not_met: int
+
+
+RegionKey = Literal["grid_id", "community_id", "street_id"]
+
+
+def by_region(workers: Iterable[WorkerDuty], key: RegionKey) -> list[RegionDuty]:
     """Workers who met and did not meet the duty, per value of `key` (grid, community, street)."""
     groups: dict[str, list[bool]] = defaultdict(list)
     for w in workers:
-        if w[key] is not None:
-            groups[w[key]].append(w["met"])
+        region = getattr(w, key)
+        if region is not None:
+            groups[region].append(w.met)
     return [
-        {
-            "region_id": region,
-            "workers": len(flags),
-            "met": sum(flags),
-            "not_met": len(flags) - sum(flags),
-        }
+        RegionDuty(
+            region_id=region, workers=len(flags), met=sum(flags), not_met=len(flags) - sum(flags)
+        )
         for region, flags in sorted(groups.items())
     ]
+
+
+@dataclass(frozen=True)
+class DutyFigures:
+    """Who met the duty in a period within a region (None: the city): per worker (only those
+    who met, or did not, if asked) and per grid, community and street (always every worker)."""
+
+    within: str | None
+    period: str
+    kind: str
+    minutes_per_day: int
+    weekdays: tuple[int, ...]
+    workers: tuple[WorkerDuty, ...]
+    by_grid: tuple[RegionDuty, ...]
+    by_community: tuple[RegionDuty, ...]
+    by_street: tuple[RegionDuty, ...]
+
+
+def duty_figures(
+    within: str | None,
+    period: Period,
+    duty: DutySetting,
+    workers: list[WorkerDuty],
+    met: bool | None = None,
+) -> DutyFigures:
+    return DutyFigures(
+        within=within,
+        period=period.label,
+        kind=period.kind,
+        minutes_per_day=duty.minutes_per_day,
+        weekdays=duty.weekdays,
+        workers=tuple(w for w in workers if met is None or w.met is met),
+        by_grid=tuple(by_region(workers, "grid_id")),
+        by_community=tuple(by_region(workers, "community_id")),
+        by_street=tuple(by_region(workers, "street_id")),
+    )

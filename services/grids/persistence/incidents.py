@@ -10,6 +10,30 @@ from typing import Any
 import asyncpg
 
 from shared.db import Conn
+from shared.events.grids import IncidentStatus
+
+from ..domain.incidents import Incident, incident
+
+
+def as_incident(row: asyncpg.Record, now: datetime) -> Incident:
+    """The domain incident of a row of `incidents`, its flags as of `now`."""
+    return incident(
+        incident_id=row["incident_id"],
+        grid_id=row["grid_id"],
+        category=row["category"],
+        title=row["title"],
+        description=row["description"],
+        status=IncidentStatus(row["status"]),
+        reported_at=row["reported_at"],
+        due_at=row["due_at"],
+        assignee_id=row["assignee_id"],
+        resolution=row["resolution"],
+        resolved_at=row["resolved_at"],
+        closed_at=row["closed_at"],
+        supervised_at=row["supervised_at"],
+        supervision_note=row["supervision_note"],
+        now=now,
+    )
 
 
 async def insert_incident(conn: Conn, i: dict[str, Any]) -> None:

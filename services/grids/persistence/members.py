@@ -10,8 +10,15 @@ import asyncpg
 from shared import projections
 from shared.db import Conn
 
+from ..domain.grids import GridMember
+
 Version = projections.Version
 TABLE = "grid_members"  # the member projection
+
+
+def as_grid_member(row: asyncpg.Record) -> GridMember:
+    """A row of `grid_members`."""
+    return GridMember(member_id=row["member_id"], category=row["category"])
 
 
 # not deregistered: registered, or known only from a report so far

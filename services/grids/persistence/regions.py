@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -13,7 +14,7 @@ from shared import projections
 from shared.db import Conn
 from shared.events.types import RegionLevel
 
-from ..domain.regions import Node
+from ..domain.regions import Node, Region, RegionBelow
 
 TREE_LOCK = 0x5047_5452  # "PGTR": serialises structural changes of the region tree
 
@@ -95,6 +96,30 @@ async def write_regions(conn: Conn, writes: Sequence[RegionWrite]) -> int:
         ),
     )
     return len(written)
+
+
+def as_region(row: asyncpg.Record) -> Region:
+    """The domain region of a row of `regions_v` (REGION_COLUMNS)."""
+    return Region(**_region_fields(row))
+
+
+def as_region_below(row: asyncpg.Record) -> RegionBelow:
+    """The domain region of a `subtree` row, with its distance."""
+    return RegionBelow(**_region_fields(row), distance=row["distance"])
+
+
+def _region_fields(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "region_id": row["region_id"],
+        "level": RegionLevel(row["level"]),
+        "name": row["name"],
+        "parent_id": row["parent_id"],
+        "retired": row["retired"],
+        "orphan": row["orphan"],
+        "misplaced": row["misplaced"],
+        "defined_at": row["ev_time"],
+        "defined_by": row["ev_source"],
+    }
 
 
 REGION_COLUMNS = (

@@ -9,6 +9,7 @@ from datetime import datetime
 import asyncpg
 
 from shared.db import Conn
+from shared.satisfaction import Rating
 
 # the column of the rated grid's row path that names the region at each level
 _LEVEL_COLUMN = {"grid": "g.region_id", "community": "c.region_id", "street": "c.parent_id"}
@@ -16,9 +17,9 @@ _LEVEL_COLUMN = {"grid": "g.region_id", "community": "c.region_id", "street": "c
 
 async def insert_rating(
     conn: Conn, incident_id: str, grid_id: str, score: int, comment: str | None, at: datetime
-) -> asyncpg.Record | None:
+) -> Rating | None:
     """Record the rating; None if the incident was rated already (also under a race)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """INSERT INTO incident_ratings (incident_id, grid_id, score, comment, rated_at)
            VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
            RETURNING incident_id, grid_id, score, comment, rated_at""",
@@ -28,6 +29,9 @@ async def insert_rating(
         comment,
         at,
     )
+    if row is None:
+        return None
+    return Rating(incident_id, grid_id, row["score"], row["comment"], row["rated_at"])
 
 
 async def counts(conn: Conn, level: str, grids: list[str] | None) -> list[asyncpg.Record]:

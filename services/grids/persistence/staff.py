@@ -8,6 +8,38 @@ from typing import Any
 import asyncpg
 
 from shared.db import Conn
+from shared.events.grids import StaffRole
+
+from ..domain.grids import Branch, GridStaffing, StaffMember
+
+
+def as_staff(row: asyncpg.Record) -> StaffMember:
+    return StaffMember(
+        staff_id=row["staff_id"],
+        role=StaffRole(row["role"]),
+        name=row["name"],
+        member_id=row["member_id"],
+        building_id=row["building_id"],
+        assigned_at=row["assigned_at"],
+    )
+
+
+def as_branch(row: asyncpg.Record) -> Branch:
+    return Branch(
+        party_org_id=row["party_org_id"], name=row["name"], attached_at=row["attached_at"]
+    )
+
+
+def as_staffing(row: asyncpg.Record) -> GridStaffing:
+    """A row of `coverage`."""
+    return GridStaffing(
+        grid_id=row["grid_id"],
+        name=row["name"],
+        community_id=row["community_id"],
+        has_leader=row["has_leader"],
+        has_worker=row["has_worker"],
+        has_branch=row["has_branch"],
+    )
 
 
 async def staff_of(conn: Conn, grid_id: str) -> list[asyncpg.Record]:

@@ -7,32 +7,38 @@ from collections import defaultdict
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-import asyncpg
-
 from shared.db import Conn
 
+from ..domain.visitduty import DutySetting, DutyWorker
+from ..domain.visitduty import setting as duty_setting
 
-async def setting(conn: Conn) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+
+async def setting(conn: Conn) -> DutySetting | None:
+    """The stored setting (None: never changed)."""
+    row = await conn.fetchrow(
         "SELECT minutes_per_day, weekdays, updated_at FROM visit_duty_setting"
     )
+    if row is None:
+        return None
+    return duty_setting(row["minutes_per_day"], row["weekdays"], row["updated_at"])
 
 
-async def save_setting(conn: Conn, minutes_per_day: int, weekdays: list[int], at: datetime) -> None:
+async def save_setting(conn: Conn, duty: DutySetting) -> None:
     await conn.execute(
         """INSERT INTO visit_duty_setting (only_row, minutes_per_day, weekdays, updated_at)
            VALUES (true, $1, $2, $3)
            ON CONFLICT (only_row) DO UPDATE SET minutes_per_day = excluded.minutes_per_day,
                weekdays = excluded.weekdays, updated_at = excluded.updated_at""",
-        minutes_per_day,
-        weekdays,
-        at,
+        duty.minutes_per_day,
+        list(duty.weekdays),
+        duty.updated_at,
     )
 
 
-async def duty_staff(conn: Conn, grids: list[str] | None) -> list[asyncpg.Record]:
-    """Leaders and workers with their grid's community and street."""
-    return await conn.fetch(
+async def duty_staff(conn: Conn, grids: list[str] | None) -> list[tuple[DutyWorker, datetime]]:
+    """Leaders and workers with their grid's community and street, and when each was
+    assigned."""
+    rows = await conn.fetch(
         """SELECT s.grid_id, s.staff_id, s.role, s.assigned_at,
                   g.parent_id AS community_id, c.parent_id AS street_id
            FROM grid_staff s
@@ -43,6 +49,19 @@ async def duty_staff(conn: Conn, grids: list[str] | None) -> list[asyncpg.Record
            ORDER BY s.grid_id, s.staff_id""",
         grids,
     )
+    return [
+        (
+            DutyWorker(
+                staff_id=r["staff_id"],
+                role=r["role"],
+                grid_id=r["grid_id"],
+                community_id=r["community_id"],
+                street_id=r["street_id"],
+            ),
+            r["assigned_at"],
+        )
+        for r in rows
+    ]
 
 
 async def minutes_by_day(

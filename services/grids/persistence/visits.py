@@ -3,26 +3,39 @@ again (the use case answers 409)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncpg
 
 from shared.db import Conn
 
+from ..domain.visits import Visit
 
-async def insert_visit(conn: Conn, v: dict[str, Any]) -> bool:
+
+def as_visit(row: asyncpg.Record) -> Visit:
+    return Visit(
+        visit_id=row["visit_id"],
+        grid_id=row["grid_id"],
+        staff_id=row["staff_id"],
+        member_id=row["member_id"],
+        households=row["households"],
+        duration_minutes=row["duration_minutes"],
+        notes=row["notes"],
+        visited_at=row["visited_at"],
+    )
+
+
+async def insert_visit(conn: Conn, v: Visit) -> bool:
     row = await conn.fetchrow(
         """INSERT INTO visits (visit_id, grid_id, staff_id, member_id, households,
                duration_minutes, notes, visited_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING visit_id""",
-        v["visit_id"],
-        v["grid_id"],
-        v["staff_id"],
-        v["member_id"],
-        v["households"],
-        v["duration_minutes"],
-        v["notes"],
-        v["visited_at"],
+        v.visit_id,
+        v.grid_id,
+        v.staff_id,
+        v.member_id,
+        v.households,
+        v.duration_minutes,
+        v.notes,
+        v.visited_at,
     )
     return row is not None
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import asyncpg
 from pydantic import BaseModel
@@ -64,20 +63,6 @@ def violations(problems: list[Violation], message: str | None = None) -> Refusal
     )
     refusal.details = [p.as_detail() for p in problems[:200]]
     return refusal
-
-
-def region_json(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "region_id": row["region_id"],
-        "level": row["level"],
-        "name": row["name"],
-        "parent_id": row["parent_id"],
-        "retired": row["retired"],
-        "orphan": row["orphan"],
-        "misplaced": row["misplaced"],
-        "defined_at": row["ev_time"],
-        "defined_by": row["ev_source"],
-    }
 
 
 async def path_ids(conn: Conn, region_id: str) -> list[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import asyncpg
 
@@ -37,35 +36,11 @@ from shared.regions import require_region
 
 from .. import metrics
 from ..domain import incidents as rules
+from ..domain.incidents import Incident
 from ..persistence import incidents as db
 from ..persistence import regions as regions_db
 from ..persistence import staff as staff_db
 from .context import MAX_CLOCK_SKEW, Context, live_grid, missing, own_event, path_ids, scope_within
-
-
-def incident_json(row: asyncpg.Record, now: datetime | None = None) -> dict[str, Any]:
-    now = now or datetime.now(UTC)
-    status = IncidentStatus(row["status"])
-    return {
-        "incident_id": row["incident_id"],
-        "grid_id": row["grid_id"],
-        "category": row["category"],
-        "title": row["title"],
-        "description": row["description"],
-        "status": status.value,
-        "reported_at": row["reported_at"],
-        "due_at": row["due_at"],
-        "overdue": rules.is_overdue(status, row["due_at"], now),
-        "resolved_late": row["resolved_at"] is not None
-        and rules.resolved_late(row["due_at"], row["resolved_at"]),
-        "assignee_id": row["assignee_id"],
-        "resolution": row["resolution"],
-        "resolved_at": row["resolved_at"],
-        "closed_at": row["closed_at"],
-        "supervised": row["supervised_at"] is not None,
-        "supervised_at": row["supervised_at"],
-        "supervision_note": row["supervision_note"],
-    }
 
 
 async def report_incident(
@@ -77,7 +52,7 @@ async def report_incident(
     description: str,
     time_limit_hours: float,
     reported_at: datetime | None,
-) -> dict[str, Any]:
+) -> Incident:
     ctx.caller.require_write()
     now = datetime.now(UTC)
     when = reported_at or now
@@ -116,7 +91,7 @@ async def report_incident(
         row = await db.get_incident(conn, incident_id)
     await refresh_incident_gauges(ctx.pool)
     assert row is not None
-    return incident_json(row)
+    return db.as_incident(row, datetime.now(UTC))
 
 
 async def transition(
@@ -128,7 +103,7 @@ async def transition(
     resolution: str | None = None,
     note: str | None = None,
     due_at: datetime | None = None,
-) -> dict[str, Any]:
+) -> Incident:
     """assign / resolve / close / supervise; an action not allowed now is a 409."""
     ctx.caller.require_write()
     now = datetime.now(UTC)
@@ -217,16 +192,16 @@ async def transition(
         updated = await db.get_incident(conn, incident_id)
     await refresh_incident_gauges(ctx.pool)
     assert updated is not None
-    return incident_json(updated, now)
+    return db.as_incident(updated, now)
 
 
-async def get_incident(ctx: Context, incident_id: str) -> dict[str, Any]:
+async def get_incident(ctx: Context, incident_id: str) -> Incident:
     async with ctx.pool.acquire() as conn:
         row = await db.get_incident(conn, incident_id)
         if row is None:
             raise missing("incident", incident_id)
         ctx.caller.require_region(await path_ids(conn, row["grid_id"]) or [row["grid_id"]])
-    return incident_json(row)
+    return db.as_incident(row, datetime.now(UTC))
 
 
 async def list_incidents(
@@ -238,7 +213,7 @@ async def list_incidents(
     overdue_only: bool,
     supervised_only: bool,
     limit: int,
-) -> list[dict[str, Any]]:
+) -> list[Incident]:
     now = datetime.now(UTC)
     async with ctx.pool.acquire() as conn:
         if grid_id is not None:
@@ -259,7 +234,7 @@ async def list_incidents(
             now=now,
             limit=limit,
         )
-    return [incident_json(r, now) for r in rows]
+    return [db.as_incident(r, now) for r in rows]
 
 
 async def flag_overdue(pool: asyncpg.Pool, source: str) -> int:

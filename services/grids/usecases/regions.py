@@ -8,7 +8,6 @@ region path of the target is known.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from shared.db import Conn
 from shared.events import REGION_DEFINED, RegionDefined
@@ -17,9 +16,18 @@ from shared.events.types import RegionLevel
 from shared.outbox import publish_own
 from shared.refusals import conflict, forbidden, invalid
 
-from ..domain.regions import Node, Violation, check_import, check_placement, parse_csv
+from ..domain.regions import (
+    ImportOutcome,
+    Node,
+    Region,
+    RegionBelow,
+    Violation,
+    check_import,
+    check_placement,
+    parse_csv,
+)
 from ..persistence import regions as db
-from .context import Context, missing, own_event, path_ids, region_json, violations
+from .context import Context, missing, own_event, path_ids, violations
 
 
 async def _write_nodes(conn: Conn, ctx: Context, nodes: list[Node]) -> list[CloudEvent]:
@@ -53,7 +61,7 @@ async def _write_nodes(conn: Conn, ctx: Context, nodes: list[Node]) -> list[Clou
 
 async def create_region(
     ctx: Context, region_id: str, level: RegionLevel, name: str, parent_id: str | None
-) -> dict[str, Any]:
+) -> Region:
     ctx.caller.require_write()
     node = Node(region_id, level, name, parent_id)
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -73,7 +81,7 @@ async def create_region(
         await _write_nodes(conn, ctx, [node])
         row = await db.get_region(conn, region_id)
     assert row is not None
-    return region_json(row)
+    return db.as_region(row)
 
 
 async def update_region(
@@ -84,7 +92,7 @@ async def update_region(
     parent_id: str | None = None,
     move: bool = False,
     retired: bool | None = None,
-) -> dict[str, Any]:
+) -> Region:
     """Rename (name), move (parent_id, when `move`), retire or revive (retired)."""
     ctx.caller.require_write()
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -130,10 +138,10 @@ async def update_region(
             await _write_nodes(conn, ctx, [node])
         row = await db.get_region(conn, region_id)
     assert row is not None
-    return region_json(row)
+    return db.as_region(row)
 
 
-async def import_csv(ctx: Context, text: str, *, dry_run: bool = False) -> dict[str, Any]:
+async def import_csv(ctx: Context, text: str, *, dry_run: bool = False) -> ImportOutcome:
     """Create, rename, move and retire regions from a CSV file, all or nothing."""
     ctx.caller.require_write()
     parsed = parse_csv(text)
@@ -182,54 +190,52 @@ async def import_csv(ctx: Context, text: str, *, dry_run: bool = False) -> dict[
         ordered = sorted(created + changed, key=lambda n: list(RegionLevel).index(n.level))
         if not dry_run:
             await _write_nodes(conn, ctx, ordered)
-    return {
-        "dry_run": dry_run,
-        "rows": len(parsed.rows),
-        "created": len(created),
-        "updated": len(changed),
-        "unchanged": unchanged,
-        "regions": [n.region_id for n in ordered],
-    }
+    return ImportOutcome(
+        dry_run=dry_run,
+        rows=len(parsed.rows),
+        created=len(created),
+        updated=len(changed),
+        unchanged=unchanged,
+        regions=tuple(n.region_id for n in ordered),
+    )
 
 
-async def get_region(ctx: Context, region_id: str) -> dict[str, Any]:
+async def get_region(ctx: Context, region_id: str) -> Region:
     async with ctx.pool.acquire() as conn:
         row = await db.get_region(conn, region_id)
         if row is None:
             raise missing("region", region_id)
         ctx.caller.require_region(await path_ids(conn, region_id))
-    return region_json(row)
+    return db.as_region(row)
 
 
-async def region_path(ctx: Context, region_id: str) -> list[dict[str, Any]]:
+async def region_path(ctx: Context, region_id: str) -> list[Region]:
     async with ctx.pool.acquire() as conn:
         rows = await db.path_to_root(conn, region_id)
     if not rows:
         raise missing("region", region_id)
     ctx.caller.require_region([r["region_id"] for r in rows])
-    return [region_json(r) for r in rows]
+    return [db.as_region(r) for r in rows]
 
 
-async def region_children(
-    ctx: Context, region_id: str, include_retired: bool
-) -> list[dict[str, Any]]:
+async def region_children(ctx: Context, region_id: str, include_retired: bool) -> list[Region]:
     async with ctx.pool.acquire() as conn:
         if await db.get_region(conn, region_id) is None:
             raise missing("region", region_id)
         ctx.caller.require_region(await path_ids(conn, region_id))
         rows = await db.children(conn, region_id, include_retired)
-    return [region_json(r) for r in rows]
+    return [db.as_region(r) for r in rows]
 
 
 async def region_subtree(
     ctx: Context, region_id: str, include_retired: bool, max_depth: int
-) -> list[dict[str, Any]]:
+) -> list[RegionBelow]:
     async with ctx.pool.acquire() as conn:
         if await db.get_region(conn, region_id) is None:
             raise missing("region", region_id)
         ctx.caller.require_region(await path_ids(conn, region_id))
         rows = await db.subtree(conn, region_id, include_retired, max_depth)
-    return [{**region_json(r), "distance": r["distance"]} for r in rows]
+    return [db.as_region_below(r) for r in rows]
 
 
 async def list_regions(
@@ -240,7 +246,7 @@ async def list_regions(
     include_retired: bool,
     limit: int,
     after: str | None,
-) -> list[dict[str, Any]]:
+) -> list[Region]:
     if ctx.caller.role not in ("city_admin", "service"):
         raise forbidden(
             "forbidden",
@@ -256,4 +262,4 @@ async def list_regions(
             limit=limit,
             after=after,
         )
-    return [region_json(r) for r in rows]
+    return [db.as_region(r) for r in rows]

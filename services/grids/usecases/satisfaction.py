@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
 
@@ -23,7 +22,7 @@ from .context import Context, missing, path_ids, scope_within
 
 async def rate_incident(
     ctx: Context, incident_id: str, score: int, comment: str | None
-) -> dict[str, Any]:
+) -> rules.Rating:
     ctx.caller.require_write()
     now = datetime.now(UTC)
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -33,31 +32,35 @@ async def rate_incident(
         grid_id = incident["grid_id"]
         ctx.caller.require_region(await path_ids(conn, grid_id) or [grid_id])
         rules.check_ratable("incident", incident_id, incident["status"], "closed")
-        row = await db.insert_rating(conn, incident_id, grid_id, score, comment, now)
-        if row is None:
+        rating = await db.insert_rating(conn, incident_id, grid_id, score, comment, now)
+        if rating is None:
             raise rules.already_rated("incident", incident_id)
         event = rules.rated_event("incident", incident_id, grid_id, score, ctx.source, now)
         await add_to_outbox(conn, [event])
     await refresh_satisfaction_gauges(ctx.pool)
-    return rules.rating_view(incident_id, grid_id, row)
+    return rating
 
 
-async def figures(pool: Any, level: str, grids: list[str] | None) -> list[dict[str, Any]]:
+async def figures(
+    pool: asyncpg.Pool, level: str, grids: list[str] | None, within: str | None = None
+) -> rules.Figures:
     async with pool.acquire() as conn:
         rows = await db.counts(conn, level, grids)
     per_region: dict[str, dict[int, int]] = defaultdict(dict)
     for r in rows:
         per_region[r["region_id"]][r["score"]] = r["n"]
-    return [rules.summary(region, counts) for region, counts in sorted(per_region.items())]
+    return rules.figures(level, within, per_region)
 
 
-async def satisfaction(ctx: Context, level: str, within: str | None) -> dict[str, Any]:
+async def satisfaction(ctx: Context, level: str, within: str | None) -> rules.Figures:
     async with ctx.pool.acquire() as conn:
         within = await scope_within(conn, ctx, within)
         grids = None if within is None else await regions_db.grids_within(conn, within)
-    return {"level": level, "within": within, "items": await figures(ctx.pool, level, grids)}
+    return await figures(ctx.pool, level, grids, within)
 
 
 async def refresh_satisfaction_gauges(pool: asyncpg.Pool) -> None:
     """Re-read the per-street figures (after a rating and with the periodic refresh)."""
-    metrics.show_satisfaction(await figures(pool, "street", None))
+    metrics.show_satisfaction(
+        (r.region_id, r.average, r.ratings) for r in (await figures(pool, "street", None)).items
+    )

@@ -6,9 +6,6 @@ both changes are events of the same transaction.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
-
-import asyncpg
 
 from shared.events.envelope import CloudEvent
 from shared.events.grids import (
@@ -26,20 +23,10 @@ from shared.events.types import RegionLevel
 from shared.outbox import publish_own
 from shared.refusals import Kind, Refusal, invalid
 
+from ..domain.grids import Branch, StaffMember
 from ..persistence import regions as regions_db
 from ..persistence import staff as db
 from .context import Context, live_grid, missing, own_event, path_ids
-
-
-def staff_json(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "staff_id": row["staff_id"],
-        "role": row["role"],
-        "name": row["name"],
-        "member_id": row["member_id"],
-        "building_id": row["building_id"],
-        "assigned_at": row["assigned_at"],
-    }
 
 
 async def assign_staff(
@@ -51,7 +38,7 @@ async def assign_staff(
     name: str,
     member_id: str | None,
     building_id: str | None,
-) -> dict[str, Any]:
+) -> StaffMember:
     """Assign a person to a grid; a new leader replaces the old one (one leader per grid)."""
     ctx.caller.require_write()
     if role is StaffRole.HOUSEHOLD_CONTACT and member_id is None:
@@ -85,7 +72,7 @@ async def assign_staff(
             and existing["member_id"] == member_id
             and existing["building_id"] == building_id
         ):
-            return staff_json(existing)  # nothing changed, nothing to publish
+            return db.as_staff(existing)  # nothing changed, nothing to publish
         if existing is not None and existing["role"] != role.value:
             events.append(_removed_event(ctx, grid_id, staff_id, existing["role"], now))
         if role is StaffRole.LEADER:
@@ -122,7 +109,7 @@ async def assign_staff(
         await publish_own(conn, events)
         row = await db.staff_member(conn, grid_id, staff_id)
     assert row is not None
-    return staff_json(row)
+    return db.as_staff(row)
 
 
 def _removed_event(
@@ -152,7 +139,7 @@ async def remove_staff(ctx: Context, grid_id: str, staff_id: str) -> None:
         )
 
 
-async def attach_branch(ctx: Context, grid_id: str, party_org_id: str, name: str) -> dict[str, Any]:
+async def attach_branch(ctx: Context, grid_id: str, party_org_id: str, name: str) -> Branch:
     ctx.caller.require_write()
     now = datetime.now(UTC)
     async with ctx.pool.acquire() as conn, conn.transaction():
@@ -184,11 +171,7 @@ async def attach_branch(ctx: Context, grid_id: str, party_org_id: str, name: str
         await publish_own(conn, events)
         row = await db.branch_of(conn, grid_id)
     assert row is not None
-    return {
-        "party_org_id": row["party_org_id"],
-        "name": row["name"],
-        "attached_at": row["attached_at"],
-    }
+    return db.as_branch(row)
 
 
 async def detach_branch(ctx: Context, grid_id: str) -> None:

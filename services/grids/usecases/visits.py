@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from shared.events import ACTIVITY_LOGGED, ActivityLogged
 from shared.events.grids import VISIT_LOGGED, VisitLogged
@@ -14,6 +13,7 @@ from shared.events.types import ActivityType, RegionLevel
 from shared.outbox import publish_own
 from shared.refusals import conflict, invalid
 
+from ..domain.visits import LoggedVisit, Visit, logged
 from ..persistence import regions as regions_db
 from ..persistence import staff as staff_db
 from ..persistence import visits as db
@@ -38,7 +38,7 @@ async def log_visit(
     notes: str,
     visited_at: datetime | None,
     visit_id: str | None,
-) -> dict[str, Any]:
+) -> LoggedVisit:
     """A grid worker logs a visit; a visit by a Party member also counts as activity
     grid_visit for scoring (activity.logged, through the outbox)."""
     ctx.caller.require_write()
@@ -57,19 +57,17 @@ async def log_visit(
                 field="staff_id",
             )
         member_id = staff["member_id"]
-        inserted = await db.insert_visit(
-            conn,
-            {
-                "visit_id": visit_id,
-                "grid_id": grid_id,
-                "staff_id": staff_id,
-                "member_id": member_id,
-                "households": households,
-                "duration_minutes": duration_minutes,
-                "notes": notes,
-                "visited_at": when,
-            },
+        visit = Visit(
+            visit_id=visit_id,
+            grid_id=grid_id,
+            staff_id=staff_id,
+            member_id=member_id,
+            households=households,
+            duration_minutes=duration_minutes,
+            notes=notes,
+            visited_at=when,
         )
+        inserted = await db.insert_visit(conn, visit)
         if not inserted:
             raise conflict(
                 "duplicate_visit", f"visit {visit_id} was already logged", field="visit_id"
@@ -90,7 +88,7 @@ async def log_visit(
                 when,
             )
         ]
-        if member_id is not None:
+        if member_id is not None:  # it counts for scoring (domain.visits)
             community = await ancestor_at(conn, path, RegionLevel.COMMUNITY)
             events.append(
                 own_event(
@@ -107,38 +105,13 @@ async def log_visit(
                 )
             )
         await publish_own(conn, events)
-    return {
-        "visit_id": visit_id,
-        "grid_id": grid_id,
-        "staff_id": staff_id,
-        "member_id": member_id,
-        "households": households,
-        "duration_minutes": duration_minutes,
-        "notes": notes,
-        "visited_at": when,
-        "counts_for_scoring": member_id is not None,
-    }
+    return logged(visit)
 
 
-async def list_visits(ctx: Context, grid_id: str, limit: int) -> list[dict[str, Any]]:
+async def list_visits(ctx: Context, grid_id: str, limit: int) -> list[Visit]:
     async with ctx.pool.acquire() as conn:
         if await regions_db.get_region(conn, grid_id) is None:
             raise missing("grid", grid_id)
         ctx.caller.require_region(await path_ids(conn, grid_id))
         rows = await db.visits_of(conn, grid_id, limit)
-    return [
-        {
-            k: r[k]
-            for k in (
-                "visit_id",
-                "grid_id",
-                "staff_id",
-                "member_id",
-                "households",
-                "duration_minutes",
-                "notes",
-                "visited_at",
-            )
-        }
-        for r in rows
-    ]
+    return [db.as_visit(r) for r in rows]

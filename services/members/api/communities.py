@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 from shared.events.types import MemberCategory
 
@@ -37,7 +37,7 @@ async def community_members(
     summary="双报到 rate of in-service members living in a community",
 )
 async def community_reporting_rate(community_id: str, pool: Pool, caller: Caller) -> ReportingRate:
-    return ReportingRate(**await reports.reporting_rate(pool, caller, community_id))
+    return ReportingRate(**as_body(await reports.reporting_rate(pool, caller, community_id)))
 
 
 @router.get(
@@ -46,4 +46,4 @@ async def community_reporting_rate(community_id: str, pool: Pool, caller: Caller
     summary="Units reported to a community",
 )
 async def community_units(community_id: str, pool: Pool, caller: Caller) -> list[dict[str, Any]]:
-    return await units.community_units(pool, caller, community_id)
+    return as_body(await units.community_units(pool, caller, community_id))

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 from shared.events.types import ID_PATTERN, Id
 
@@ -119,8 +119,10 @@ async def set_commitment(
     caller: Caller,
 ) -> dict[str, Any]:
     caller.require_write()
-    return await evaluation.set_commitment(
-        pool, source, caller, unit_id, agreement_id, no, body.model_dump()
+    return as_body(
+        await evaluation.set_commitment(
+            pool, source, caller, unit_id, agreement_id, no, body.model_dump()
+        )
     )
 
 
@@ -133,7 +135,9 @@ async def record_review(
     unit_id: UnitId, year: Year, body: ReviewIn, source: Source, pool: Pool, caller: Caller
 ) -> dict[str, Any]:
     caller.require_write()
-    return await evaluation.record_review(pool, source, caller, unit_id, year, body.model_dump())
+    return as_body(
+        await evaluation.record_review(pool, source, caller, unit_id, year, body.model_dump())
+    )
 
 
 @router.put(
@@ -150,8 +154,10 @@ async def set_committee_member(
     caller: Caller,
 ) -> dict[str, Any]:
     caller.require_write()
-    return await evaluation.set_committee_member(
-        pool, source, caller, unit_id, {"member_id": member_id, **body.model_dump()}
+    return as_body(
+        await evaluation.set_committee_member(
+            pool, source, caller, unit_id, {"member_id": member_id, **body.model_dump()}
+        )
     )
 
 
@@ -163,7 +169,9 @@ async def set_committee_member(
 async def unit_evaluation(
     unit_id: UnitId, pool: Pool, caller: Caller, year: YearQuery = None
 ) -> dict[str, Any]:
-    return await evaluation.unit_evaluation(pool, caller, unit_id, year or evaluation.this_year())
+    return as_body(
+        await evaluation.unit_evaluation(pool, caller, unit_id, year or evaluation.this_year())
+    )
 
 
 @router.get(
@@ -181,5 +189,5 @@ async def ranking(
     return {
         "within": within,
         "year": year,
-        "items": await evaluation.ranking(pool, caller, within, year),
+        "items": as_body(await evaluation.ranking(pool, caller, within, year)),
     }

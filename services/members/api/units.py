@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 
 from ..models import AgreementIn, AgreementOut, UnitIn, UnitOut, UnitReportIn
@@ -26,12 +26,12 @@ async def put_unit(
     caller.require_write()
     checked_id(unit_id, "unit_id")
     await units.register_unit(pool, source, caller, unit_id, body)
-    return await units.unit_view(pool, unit_id)
+    return as_body(await units.unit_view(pool, unit_id))
 
 
 @router.get("/units/{unit_id}", response_model=UnitOut, summary="One unit with its agreements")
 async def get_unit(unit_id: str, pool: Pool, caller: Caller) -> dict[str, Any]:
-    return await units.get_unit(pool, caller, unit_id)
+    return as_body(await units.get_unit(pool, caller, unit_id))
 
 
 @router.post(
@@ -44,7 +44,7 @@ async def report_unit(
 ) -> dict[str, Any]:
     caller.require_write()
     await units.report_unit(pool, source, caller, unit_id, body)
-    return await units.unit_view(pool, unit_id)
+    return as_body(await units.unit_view(pool, unit_id))
 
 
 @router.post(
@@ -66,4 +66,4 @@ async def sign_agreement(
     if not await agreements.sign_agreement(pool, source, caller, unit_id, body):
         response.status_code = 200
     unit = await units.unit_view(pool, unit_id)
-    return next(a for a in unit["agreements"] if a["agreement_id"] == body.agreement_id)
+    return as_body(next(a for a in unit.agreements if a.agreement_id == body.agreement_id))

@@ -10,6 +10,8 @@ import asyncpg
 
 from shared.db import Conn
 
+from ..domain.evaluation import CommitteeMember, ReportBack
+
 Row = asyncpg.Record
 
 
@@ -70,12 +72,13 @@ async def upsert_committee_member(conn: Conn, unit_id: str, values: dict[str, An
     )
 
 
-async def committee_members(conn: Conn, unit_ids: list[str]) -> list[Row]:
-    return await conn.fetch(
+async def committee_members(conn: Conn, unit_ids: list[str]) -> list[CommitteeMember]:
+    rows = await conn.fetch(
         "SELECT unit_id, member_id, region_id, post, since, until FROM unit_committee_members "
         "WHERE unit_id = ANY($1::text[]) ORDER BY unit_id, region_id, member_id",
         unit_ids,
     )
+    return [CommitteeMember(**dict(r)) for r in rows]
 
 
 async def record_points(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
@@ -114,13 +117,14 @@ async def statuses(conn: Conn, unit_ids: list[str]) -> list[Row]:
     )
 
 
-async def reviews(conn: Conn, unit_ids: list[str], year: int) -> list[Row]:
-    return await conn.fetch(
+async def reviews(conn: Conn, unit_ids: list[str], year: int) -> list[ReportBack]:
+    rows = await conn.fetch(
         "SELECT unit_id, region_id, reported_on, evaluation, note FROM unit_reviews "
         "WHERE unit_id = ANY($1::text[]) AND year = $2",
         unit_ids,
         year,
     )
+    return [ReportBack(**dict(r)) for r in rows]
 
 
 async def participation(conn: Conn, party_org_ids: list[str], year: int) -> list[Row]:

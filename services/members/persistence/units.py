@@ -5,10 +5,43 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from ..domain.units import Agreement, Commitment, Unit
 from .common import Conn, Row
+
+
+def as_agreement(row: Row) -> Agreement:
+    """The domain agreement of a row of `unit_agreements` (its commitments stored as JSON)."""
+    return Agreement(
+        agreement_id=row["agreement_id"],
+        unit_id=row["unit_id"],
+        community_id=row["community_id"],
+        signed_on=row["signed_on"],
+        valid_until=row["valid_until"],
+        commitments=tuple(
+            Commitment(
+                content=c["content"],
+                due_on=None if c.get("due_on") is None else date.fromisoformat(c["due_on"]),
+            )
+            for c in json.loads(row["commitments"])
+        ),
+    )
+
+
+def as_unit(row: Row, agreements: Sequence[Agreement]) -> Unit:
+    """The domain unit of a row of `units` with its agreements."""
+    return Unit(
+        unit_id=row["unit_id"],
+        name=row["name"],
+        party_org_id=row["party_org_id"],
+        address=row["address"],
+        member_count=row["member_count"],
+        community_id=row["community_id"],
+        reported_at=row["reported_at"],
+        agreements=tuple(agreements),
+    )
 
 
 async def get_unit(conn: Conn, unit_id: str, *, lock: bool = False) -> Row | None:

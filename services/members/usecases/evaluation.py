@@ -92,7 +92,7 @@ async def set_commitment(
     agreement_id: str,
     no: int,
     body: dict[str, Any],
-) -> dict[str, Any]:
+) -> rules.CommitmentStatus:
     status, done_on = body["status"], body.get("done_on")
     if (status == "done") != (done_on is not None):
         raise _bad("done_on", "is given exactly when the status is done")
@@ -119,12 +119,12 @@ async def set_commitment(
         await add_to_outbox(
             conn, [_event(source, UNIT_COMMITMENT_UPDATED, data, unit_id, event_id)]
         )
-    return {"agreement_id": agreement_id, "commitment_no": no, **body}
+    return rules.CommitmentStatus(agreement_id, no, status, done_on, body.get("note"))
 
 
 async def record_review(
     pool: asyncpg.Pool, source: str, caller: Principal, unit_id: str, year: int, body: dict
-) -> dict[str, Any]:
+) -> rules.Review:
     if body["reported_on"].year not in (year, year + 1):
         raise _bad("reported_on", f"a report back on {year} is made in {year} or {year + 1}")
     async with pool.acquire() as conn, conn.transaction():
@@ -141,12 +141,19 @@ async def record_review(
         )
         event_id = f"unit/{unit_id}/review/{year}/{now.isoformat()}"
         await add_to_outbox(conn, [_event(source, UNIT_REVIEWED, data, unit_id, event_id)])
-    return {"unit_id": unit_id, "year": year, **body}
+    return rules.Review(
+        unit_id=unit_id,
+        region_id=body["region_id"],
+        reported_on=body["reported_on"],
+        evaluation=body["evaluation"],
+        note=body.get("note"),
+        year=year,
+    )
 
 
 async def set_committee_member(
     pool: asyncpg.Pool, source: str, caller: Principal, unit_id: str, body: dict
-) -> dict[str, Any]:
+) -> rules.CommitteeMember:
     if body.get("until") is not None and body["until"] < body["since"]:
         raise _bad("until", "must not be before since")
     async with pool.acquire() as conn, conn.transaction():
@@ -166,10 +173,17 @@ async def set_committee_member(
         await add_to_outbox(
             conn, [_event(source, UNIT_COMMITTEE_MEMBER_CHANGED, data, unit_id, event_id)]
         )
-    return {"unit_id": unit_id, **body}
+    return rules.CommitteeMember(
+        unit_id=unit_id,
+        member_id=body["member_id"],
+        region_id=body["region_id"],
+        post=body["post"],
+        since=body["since"],
+        until=body.get("until"),
+    )
 
 
-async def _scores(conn: Conn, units: list[asyncpg.Record], year: int) -> list[dict[str, Any]]:
+async def _scores(conn: Conn, units: list[asyncpg.Record], year: int) -> list[rules.UnitEvaluation]:
     ids = [u["unit_id"] for u in units]
     agreements: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for a in await unit_db.unit_agreements(conn, ids):
@@ -177,12 +191,12 @@ async def _scores(conn: Conn, units: list[asyncpg.Record], year: int) -> list[di
     statuses = {
         (s["agreement_id"], s["commitment_no"]): s["status"] for s in await sql.statuses(conn, ids)
     }
-    reviews = {r["unit_id"]: dict(r) for r in await sql.reviews(conn, ids, year)}
+    reviews = {r.unit_id: r for r in await sql.reviews(conn, ids, year)}
     orgs = sorted({u["party_org_id"] for u in units})
     members = {p["party_org_id"]: p for p in await sql.participation(conn, orgs, year)}
-    committee: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    committee: dict[str, list[rules.CommitteeMember]] = defaultdict(list)
     for c in await sql.committee_members(conn, ids):
-        committee[c["unit_id"]].append(dict(c))
+        committee[c.unit_id].append(c)
     out = []
     for u in units:
         due, done = rules.commitments_of_year(agreements[u["unit_id"]], statuses, year)
@@ -191,28 +205,28 @@ async def _scores(conn: Conn, units: list[asyncpg.Record], year: int) -> list[di
         figures = rules.score(
             due,
             done,
-            review["evaluation"] if review else None,
+            review.evaluation if review else None,
             org["in_service"] if org else 0,
             org["participating"] if org else 0,
         )
         out.append(
-            {
-                "unit_id": u["unit_id"],
-                "name": u["name"],
-                "community_id": u["community_id"],
-                "street_id": u["street_id"],
-                "year": year,
-                **figures,
-                "review": review,
-                "committee_members": committee[u["unit_id"]],
-            }
+            rules.UnitEvaluation(
+                **vars(figures),
+                unit_id=u["unit_id"],
+                name=u["name"],
+                community_id=u["community_id"],
+                street_id=u["street_id"],
+                year=year,
+                review=review,
+                committee_members=tuple(committee[u["unit_id"]]),
+            )
         )
     return out
 
 
 async def unit_evaluation(
     pool: asyncpg.Pool, caller: Principal, unit_id: str, year: int
-) -> dict[str, Any]:
+) -> rules.UnitEvaluation:
     async with pool.acquire() as conn:
         units = await sql.units_in(conn, unit_id, None)
         if not units:
@@ -224,7 +238,7 @@ async def unit_evaluation(
 
 async def ranking(
     pool: asyncpg.Pool, caller: Principal, region_id: str, year: int
-) -> list[dict[str, Any]]:
+) -> list[rules.UnitEvaluation]:
     async with pool.acquire() as conn:
         region = await regions.get_region(conn, region_id)
         if region is None or region["level"] not in ("community", "street"):

@@ -14,6 +14,7 @@ from shared.events.types import MemberCategory
 from shared.outbox import publish_own
 from shared.regions import require_region
 
+from ..domain import units as unit_rules
 from ..domain.rules import next_time
 from ..models import ReportIn
 from ..persistence import members as db
@@ -119,18 +120,15 @@ async def community_members(
 
 async def reporting_rate(
     pool: asyncpg.Pool, caller: Principal, community_id: str
-) -> dict[str, Any]:
+) -> unit_rules.ReportingRate:
     """In-service members living in the community (by their home community) against those of
     them reported there; and everyone in service reported there."""
     async with pool.acquire() as conn:
         await require_community_scope(conn, caller, community_id)
         row = await db.reporting_rate(conn, community_id)
-    residents = int(row["residents"])
-    reported = int(row["reported_residents"])
-    return {
-        "community_id": community_id,
-        "in_service_residents": residents,
-        "reported_residents": reported,
-        "reported_here": int(row["reported_here"]),
-        "rate": round(reported / residents, 4) if residents else None,
-    }
+    return unit_rules.reporting_rate(
+        community_id,
+        int(row["residents"]),
+        int(row["reported_residents"]),
+        int(row["reported_here"]),
+    )

@@ -4,9 +4,7 @@ units with their co-building agreements."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
@@ -16,6 +14,7 @@ from shared.outbox import publish_own
 
 from ..domain.registry import RowLike
 from ..domain.rules import next_time
+from ..domain.units import Unit
 from ..models import UnitIn, UnitReportIn
 from ..persistence import party_orgs
 from ..persistence import units as db
@@ -99,38 +98,15 @@ async def report_unit(
         return True
 
 
-async def _views(conn: Conn, units: list[asyncpg.Record]) -> list[dict[str, Any]]:
+async def _views(conn: Conn, units: list[asyncpg.Record]) -> list[Unit]:
     agreements = await db.unit_agreements(conn, [u["unit_id"] for u in units])
-    out = []
-    for u in units:
-        mine = [
-            {
-                "agreement_id": a["agreement_id"],
-                "unit_id": a["unit_id"],
-                "community_id": a["community_id"],
-                "signed_on": a["signed_on"],
-                "valid_until": a["valid_until"],
-                "commitments": json.loads(a["commitments"]),
-            }
-            for a in agreements
-            if a["unit_id"] == u["unit_id"]
-        ]
-        out.append(
-            {
-                "unit_id": u["unit_id"],
-                "name": u["name"],
-                "party_org_id": u["party_org_id"],
-                "address": u["address"],
-                "member_count": u["member_count"],
-                "community_id": u["community_id"],
-                "reported_at": u["reported_at"],
-                "agreements": mine,
-            }
-        )
-    return out
+    return [
+        db.as_unit(u, [db.as_agreement(a) for a in agreements if a["unit_id"] == u["unit_id"]])
+        for u in units
+    ]
 
 
-async def unit_view(pool: asyncpg.Pool, unit_id: str) -> dict[str, Any]:
+async def unit_view(pool: asyncpg.Pool, unit_id: str) -> Unit:
     """The unit with its agreements, as a write just left it."""
     async with pool.acquire() as conn:
         unit = await db.get_unit(conn, unit_id)
@@ -139,18 +115,16 @@ async def unit_view(pool: asyncpg.Pool, unit_id: str) -> dict[str, Any]:
         return (await _views(conn, [unit]))[0]
 
 
-async def get_unit(pool: asyncpg.Pool, caller: Principal, unit_id: str) -> dict[str, Any]:
+async def get_unit(pool: asyncpg.Pool, caller: Principal, unit_id: str) -> Unit:
     """The unit with its agreements; a reported unit only within the caller's region."""
     unit = await unit_view(pool, unit_id)
-    if unit["community_id"]:
+    if unit.community_id:
         async with pool.acquire() as conn:
-            await require_community_scope(conn, caller, unit["community_id"])
+            await require_community_scope(conn, caller, unit.community_id)
     return unit
 
 
-async def community_units(
-    pool: asyncpg.Pool, caller: Principal, community_id: str
-) -> list[dict[str, Any]]:
+async def community_units(pool: asyncpg.Pool, caller: Principal, community_id: str) -> list[Unit]:
     """The units reported to the community, by id, with their agreements."""
     async with pool.acquire() as conn:
         await require_community_scope(conn, caller, community_id)
