@@ -30,7 +30,8 @@ class ErrorBody(BaseModel):
 
 
 class ApiError(Exception):
-    """Raise from a use case or route to answer with a JSON error."""
+    """Raise from a route or an HTTP dependency (a token, a body size, a media type) to answer
+    with a JSON error; use cases raise shared.refusals.Refusal instead."""
 
     def __init__(self, status: int, error: str, message: str, **detail: Any) -> None:
         super().__init__(message)

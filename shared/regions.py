@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from .api import ApiError
 from .events.regions import REGION_DEFINED
 from .events.types import RegionLevel
+from .refusals import invalid
 
 
 class _Fetches(Protocol):
@@ -53,7 +53,7 @@ async def require_region(
     retired_ok: bool = False,
     parent_id: str | None = None,
 ) -> Any:
-    """The region's row, or ApiError 422 when `region_id` is unknown here, of another level,
+    """The region's row, or a Refusal (invalid: 422) when `region_id` is unknown here, of another level,
     retired (unless `retired_ok`, for filters) or not a child of `parent_id` (when given)."""
     levels = (level,) if isinstance(level, RegionLevel) else tuple(level)
     want = accepted(levels, retired_ok=retired_ok, parent_id=parent_id)
@@ -73,8 +73,7 @@ async def require_region(
         problem, code = f"is not {_article(kind)} {kind} of {parent_id}", "wrong_region_parent"
     else:
         return row
-    raise ApiError(
-        422,
+    raise invalid(
         code,
         f"{field} {region_id!r} {problem}; accepted: {want}",
         field=field,
