@@ -20,8 +20,10 @@ from services.members.domain.identity import (
     normalize_id_number,
     normalize_phone,
 )
+from services.members.domain.members import Member, Report, seen_by, with_moves
 from services.members.domain.registry import deregistration, registration
 from services.members.domain.rules import next_time
+from shared.events.types import MemberCategory
 
 
 def test_known_id_numbers() -> None:
@@ -148,3 +150,47 @@ def test_units_with_equal_scores_share_a_rank_and_the_next_one_skips() -> None:
     units = [_evaluated("U3", 1), _evaluated("U1", 4), _evaluated("U2", 4), _evaluated("U4", 0)]
     ranking = [(u.unit_id, u.rank) for u in evaluation.ranked(units)]
     assert ranking == [("U1", 1), ("U2", 1), ("U3", 3), ("U4", 4)]
+
+
+def _member(phone: str, id_number: str) -> Member:
+    return Member(
+        member_id="M1",
+        name="党员",
+        category=MemberCategory.IN_SERVICE,
+        party_org_id="P1",
+        joined_on=None,
+        skills=(),
+        phone=phone,
+        id_number=id_number,
+        address_community_id=None,
+        status="active",
+        deregistered_reason=None,
+        current_report=None,
+    )
+
+
+def test_a_city_admin_sees_phone_and_id_number_as_stored() -> None:
+    member = _member("13800000000", "110105198001011238")
+    shown = seen_by(member, city_admin=True)
+    assert (shown.phone, shown.id_number) == ("13800000000", "110105198001011238")
+
+
+def test_everyone_but_a_city_admin_sees_phone_and_id_number_masked() -> None:
+    member = _member("13800000000", "110105198001011238")
+    shown = seen_by(member, city_admin=False)
+    assert (shown.phone, shown.id_number) == ("138****0000", "110105********1238")
+
+
+def _report(community_id: str, minute: int) -> Report:
+    at = datetime(2026, 1, 1, 8, minute, tzinfo=UTC)
+    return Report(community_id=community_id, grid_id=None, skills=(), reported_at=at, source="t")
+
+
+def test_a_report_to_another_community_is_a_move_naming_where_it_moved_from() -> None:
+    history = with_moves([_report("C1", 0), _report("C2", 1)])
+    assert [r.moved_from for r in history] == [None, "C1"]
+
+
+def test_a_report_to_the_same_community_again_is_not_a_move() -> None:
+    history = with_moves([_report("C1", 0), _report("C1", 1), _report("C2", 2)])
+    assert [r.moved_from for r in history] == [None, None, "C1"]

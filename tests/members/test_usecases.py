@@ -37,8 +37,8 @@ def member(member_id: str, **fields: object) -> MemberIn:
 
 async def test_a_registered_member_is_returned_as_stored(service: Env) -> None:
     member_id = unique("M")
-    row = await members.register_member(service.pool, source(service), CITY, member(member_id))
-    assert (row["member_id"], row["party_org_id"], row["active"]) == (member_id, "P1", True)
+    stored = await members.register_member(service.pool, source(service), CITY, member(member_id))
+    assert (stored.member_id, stored.party_org_id, stored.status) == (member_id, "P1", "active")
 
 
 async def test_an_unknown_organisation_is_refused_as_invalid_naming_the_field(
@@ -76,7 +76,7 @@ async def test_a_scoped_admin_is_refused_a_member_outside_its_region(service: En
     with pytest.raises(Refusal) as refused:
         await members.get_member(service.pool, C2_ADMIN, member_id)
     assert refused.value.kind is Kind.FORBIDDEN
-    assert (await members.get_member(service.pool, CITY, member_id))["member_id"] == member_id
+    assert (await members.get_member(service.pool, CITY, member_id)).member_id == member_id
 
 
 async def test_a_scoped_admin_may_not_give_a_new_member_a_home_outside_its_region(
@@ -116,8 +116,8 @@ async def test_the_history_marks_a_report_elsewhere_as_a_move(service: Env) -> N
     for community in ("C1", "C2"):
         body = ReportIn(community_id=community)
         assert await reports.report_member(service.pool, source(service), CITY, member_id, body)
-    _, history = await reports.report_history(service.pool, CITY, member_id)
-    assert [(h["community_id"], h["moved_from"]) for h in history] == [("C1", None), ("C2", "C1")]
+    history = (await reports.report_history(service.pool, CITY, member_id)).history
+    assert [(h.community_id, h.moved_from) for h in history] == [("C1", None), ("C2", "C1")]
 
 
 async def test_an_agreement_before_the_units_report_is_refused_as_a_conflict(

@@ -13,7 +13,6 @@ from shared.events.types import MemberCategory
 
 from ..models import MemberList, ReportingRate, UnitOut
 from ..usecases import reports, units
-from .common import member_out
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["communities"])
 
@@ -27,9 +26,8 @@ async def community_members(
     caller: Caller,
     category: Annotated[MemberCategory | None, Query(description="Only this category.")] = None,
 ) -> MemberList:
-    rows = await reports.community_members(pool, caller, community_id, category)
-    items = [member_out(r, caller) for r in rows]
-    return MemberList(items=items, total=len(items))
+    items = as_body(await reports.community_members(pool, caller, community_id, category))
+    return MemberList.model_validate({"items": items, "total": len(items)})
 
 
 @router.get(

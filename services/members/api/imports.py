@@ -4,15 +4,13 @@ multipart/form-data body) and follow the import job."""
 from __future__ import annotations
 
 import asyncio
-import json
 from email import policy
 from email.parser import BytesParser
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 
-from shared.api import ERROR_RESPONSES, ApiError, Pool
+from shared.api import ERROR_RESPONSES, ApiError, Pool, as_body
 from shared.auth import Caller
 from shared.refusals import invalid
 
@@ -77,20 +75,6 @@ def _csv_from_body(content_type: str, body: bytes) -> bytes:
     )
 
 
-def _job_out(row: asyncpg.Record) -> ImportJob:
-    return ImportJob(
-        job_id=str(row["job_id"]),
-        status=row["status"],
-        encoding=row["encoding"],
-        total=row["total"],
-        processed=row["processed"],
-        created=row["created"],
-        updated=row["updated"],
-        unchanged=row["unchanged"],
-        errors=json.loads(row["errors"]),
-    )
-
-
 @router.post(
     "/members/import",
     status_code=202,
@@ -127,7 +111,7 @@ async def import_members(
     response.headers["Location"] = f"/v1/members/import/{job_id}"
     if wait:
         await asyncio.shield(task)
-    job = _job_out(await imports.import_job(pool, job_id))
+    job = await imports.import_job(pool, job_id)
     if wait:
         if job.status == "failed":
             refusal = invalid(
@@ -135,13 +119,13 @@ async def import_members(
                 f"{len(job.errors)} problem(s) in the file; nothing was imported "
                 f"(job {job.job_id})",
             )
-            refusal.details = job.errors
+            refusal.details = as_body(job.errors)
             raise refusal
         response.status_code = 200
-    return job
+    return ImportJob.model_validate(as_body(job))
 
 
 @router.get("/members/import/{job_id}", summary="Progress of an import")
 async def import_job(job_id: str, pool: Pool, caller: Caller) -> ImportJob:
     caller.require_city()
-    return _job_out(await imports.import_job(pool, job_id))
+    return ImportJob.model_validate(as_body(await imports.import_job(pool, job_id)))

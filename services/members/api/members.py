@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 
 from ..models import DeregisterIn, MemberIn, MemberOut, MemberPatch, ReportHistory, ReportIn
 from ..usecases import members, reports
-from .common import Source, member_out
+from .common import Source
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
@@ -18,12 +18,14 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 @router.post("/members", tags=["members"], status_code=201, summary="Register a member")
 async def register_member(body: MemberIn, pool: Pool, caller: Caller, source: Source) -> MemberOut:
     caller.require_write()
-    return member_out(await members.register_member(pool, source, caller, body), caller)
+    return MemberOut.model_validate(
+        as_body(await members.register_member(pool, source, caller, body))
+    )
 
 
 @router.get("/members/{member_id}", tags=["members"], summary="One member")
 async def get_member(member_id: str, pool: Pool, caller: Caller) -> MemberOut:
-    return member_out(await members.get_member(pool, caller, member_id), caller)
+    return MemberOut.model_validate(as_body(await members.get_member(pool, caller, member_id)))
 
 
 @router.patch("/members/{member_id}", tags=["members"], summary="Change a member")
@@ -32,7 +34,7 @@ async def patch_member(
 ) -> MemberOut:
     caller.require_write()
     await members.update_member(pool, source, caller, member_id, body)
-    return member_out(await members.get_member(pool, caller, member_id), caller)
+    return MemberOut.model_validate(as_body(await members.get_member(pool, caller, member_id)))
 
 
 @router.post("/members/{member_id}/deregister", tags=["members"], summary="Deregister a member")
@@ -41,7 +43,7 @@ async def deregister_member(
 ) -> MemberOut:
     caller.require_write()
     await members.deregister_member(pool, source, caller, member_id, body)
-    return member_out(await members.get_member(pool, caller, member_id), caller)
+    return MemberOut.model_validate(as_body(await members.get_member(pool, caller, member_id)))
 
 
 @router.post(
@@ -57,16 +59,11 @@ async def report_member(
     caller.require_write()
     if not await reports.report_member(pool, source, caller, member_id, body):
         response.status_code = 200
-    return member_out(await members.get_member(pool, caller, member_id), caller)
+    return MemberOut.model_validate(as_body(await members.get_member(pool, caller, member_id)))
 
 
 @router.get("/members/{member_id}/reports", tags=["双报到"], summary="Reporting history")
 async def report_history(member_id: str, pool: Pool, caller: Caller) -> ReportHistory:
-    member, history = await reports.report_history(pool, caller, member_id)
     return ReportHistory.model_validate(
-        {
-            "member_id": member_id,
-            "current": member_out(member, caller).current_report,
-            "history": history,
-        }
+        as_body(await reports.report_history(pool, caller, member_id))
     )

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 from shared.events.types import MemberCategory
 
 from ..models import MemberList, PartyOrgIn, PartyOrgOut
 from ..usecases import party_orgs
-from .common import Source, checked_id, member_out, org_out
+from .common import Source, checked_id
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["party organisations"])
 
@@ -33,9 +33,9 @@ async def put_party_org(
 ) -> PartyOrgOut:
     caller.require_write()
     checked_id(party_org_id, "party_org_id")
-    row, created = await party_orgs.define_party_org(pool, source, party_org_id, body)
+    org, created = await party_orgs.define_party_org(pool, source, party_org_id, body)
     response.status_code = 201 if created else 200
-    return org_out(row)
+    return PartyOrgOut.model_validate(as_body(org))
 
 
 @router.get("/party-orgs", summary="List Party organisations")
@@ -44,12 +44,13 @@ async def list_party_orgs(
     caller: Caller,
     parent_id: Annotated[str | None, Query(description="Only children of this one.")] = None,
 ) -> list[PartyOrgOut]:
-    return [org_out(r) for r in await party_orgs.list_party_orgs(pool, parent_id)]
+    orgs = as_body(await party_orgs.list_party_orgs(pool, parent_id))
+    return [PartyOrgOut.model_validate(o) for o in orgs]
 
 
 @router.get("/party-orgs/{party_org_id}", summary="One Party organisation")
 async def get_party_org(party_org_id: str, pool: Pool, caller: Caller) -> PartyOrgOut:
-    return org_out(await party_orgs.get_party_org(pool, party_org_id))
+    return PartyOrgOut.model_validate(as_body(await party_orgs.get_party_org(pool, party_org_id)))
 
 
 @router.get(
@@ -67,6 +68,7 @@ async def party_org_members(
         bool, Query(description="Also members of the organisations below it.")
     ] = False,
 ) -> MemberList:
-    rows = await party_orgs.party_org_members(pool, party_org_id, category, include_sub_orgs)
-    items = [member_out(r, caller) for r in rows]
-    return MemberList(items=items, total=len(items))
+    items = as_body(
+        await party_orgs.party_org_members(pool, caller, party_org_id, category, include_sub_orgs)
+    )
+    return MemberList.model_validate({"items": items, "total": len(items)})

@@ -6,14 +6,34 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 import asyncpg
 
+from ..domain.csvimport import RowError
+from ..domain.imports import ImportJob, JobStatus
 from .common import Conn, Row
 
 # the pool for the job's own statements, a connection where a caller holds one
 Runner: TypeAlias = "Conn | asyncpg.Pool"
+
+
+def as_job(row: Row) -> ImportJob:
+    """The domain job of a row of `import_jobs` (its errors stored as JSON)."""
+    return ImportJob(
+        job_id=str(row["job_id"]),
+        status=cast(JobStatus, row["status"]),
+        encoding=row["encoding"],
+        total=row["total"],
+        processed=row["processed"],
+        created=row["created"],
+        updated=row["updated"],
+        unchanged=row["unchanged"],
+        errors=tuple(
+            RowError(line=e["line"], field=e["field"], rule=e["rule"])
+            for e in json.loads(row["errors"])
+        ),
+    )
 
 
 async def insert_job(pool: Runner, job_id: uuid.UUID) -> None:

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from shared import projections
+from shared.events.types import DeregistrationReason, MemberCategory
 
+from ..domain.members import Member, Report
 from ..domain.rules import Version
 from .common import Conn, Row
 
@@ -15,6 +17,45 @@ MEMBER_SELECT = """
     SELECT m.*, c.community_id AS cur_community_id, c.grid_id AS cur_grid_id,
            c.skills AS cur_skills, c.ev_time AS cur_time, c.ev_source AS cur_source
     FROM members m LEFT JOIN current_reports c USING (member_id)"""
+
+
+def as_member(row: Row) -> Member:
+    """The domain member of a row of MEMBER_SELECT (a member with their current report)."""
+    current = None
+    if row["cur_community_id"] is not None:
+        current = Report(
+            community_id=row["cur_community_id"],
+            grid_id=row["cur_grid_id"],
+            skills=tuple(row["cur_skills"]),
+            reported_at=row["cur_time"],
+            source=row["cur_source"],
+        )
+    reason = row["deregistered_reason"]
+    return Member(
+        member_id=row["member_id"],
+        name=row["name"],
+        category=MemberCategory(row["category"]),
+        party_org_id=row["party_org_id"],
+        joined_on=row["joined_on"],
+        skills=tuple(row["skills"]),
+        phone=row["phone"],
+        id_number=row["id_number"],
+        address_community_id=row["address_community_id"],
+        status="active" if row["active"] else "deregistered",
+        deregistered_reason=None if reason is None else DeregistrationReason(reason),
+        current_report=current,
+    )
+
+
+def as_report(row: Row) -> Report:
+    """The domain report of a row of `member_reports` (moved_from is the history's to mark)."""
+    return Report(
+        community_id=row["community_id"],
+        grid_id=row["grid_id"],
+        skills=tuple(row["skills"]),
+        reported_at=row["ev_time"],
+        source=row["ev_source"],
+    )
 
 
 async def get_member(conn: Conn, member_id: str) -> Row | None:

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from shared.events.members import PartyOrgKind
+
+from ..domain.party_orgs import PartyOrg
 from .common import Conn, Row
+
+
+def as_party_org(row: Row) -> PartyOrg:
+    """The domain organisation of a row of `party_orgs`."""
+    return PartyOrg(
+        party_org_id=row["party_org_id"],
+        name=row["name"],
+        kind=PartyOrgKind(row["kind"]),
+        parent_id=row["parent_id"],
+    )
 
 
 async def get_party_org(conn: Conn, party_org_id: str) -> Row | None:

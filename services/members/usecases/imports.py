@@ -16,6 +16,7 @@ from shared.events import CloudEvent
 from shared.outbox import publish_own
 
 from ..domain.csvimport import ImportRow, RowError, parse_csv
+from ..domain.imports import ImportJob
 from ..domain.registry import event_fields_differ, registration
 from ..persistence import common as regions
 from ..persistence import imports as db
@@ -46,7 +47,7 @@ async def create_import_job(pool: asyncpg.Pool) -> uuid.UUID:
     return job_id
 
 
-async def import_job(pool: asyncpg.Pool, job_id: str | uuid.UUID) -> asyncpg.Record:
+async def import_job(pool: asyncpg.Pool, job_id: str | uuid.UUID) -> ImportJob:
     """The job with its progress; an id that is not a job's is not found."""
     try:
         key = job_id if isinstance(job_id, uuid.UUID) else uuid.UUID(job_id)
@@ -59,7 +60,7 @@ async def import_job(pool: asyncpg.Pool, job_id: str | uuid.UUID) -> asyncpg.Rec
             f"no import job {job_id}",
             "must be a job id returned by POST /v1/members/import",
         )
-    return row
+    return db.as_job(row)
 
 
 async def fail_interrupted_jobs(pool: asyncpg.Pool) -> None:

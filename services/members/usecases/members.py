@@ -1,7 +1,8 @@
 """Use cases of the member registry: register (member.registered), read, change (member.registered
 again only when name, category, Party organisation or joined date changed) and deregister
 (member.deregistered). A scoped admin acts only on members reported to or living in its
-region."""
+region. Members are returned as the caller may see them (personal data masked for all but
+city admins)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from shared.auth import Principal
 from shared.events import MEMBER_DEREGISTERED, MemberDeregistered, new_event
 from shared.outbox import publish_own
 
+from ..domain.members import Member, seen_by
 from ..domain.registry import deregistration, event_fields_differ, registration
 from ..models import DeregisterIn, MemberIn, MemberPatch
 from ..persistence import members as db
@@ -30,19 +32,24 @@ from .common import (
 )
 
 
-async def get_member(pool: asyncpg.Pool, caller: Principal, member_id: str) -> asyncpg.Record:
+def shown(row: asyncpg.Record, caller: Principal) -> Member:
+    """The member of a row as the caller may see them."""
+    return seen_by(db.as_member(row), city_admin=caller.role == "city_admin")
+
+
+async def get_member(pool: asyncpg.Pool, caller: Principal, member_id: str) -> Member:
     """A registered member with their current report, if the caller's scope reaches them."""
     async with pool.acquire() as conn:
         row = await db.get_member(conn, member_id)
         if row is None:
             raise missing("member_id", f"no member {member_id}", "must be a registered member")
         await require_member_scope(conn, caller, row)
-        return row
+        return shown(row, caller)
 
 
 async def register_member(
     pool: asyncpg.Pool, source: str, caller: Principal, body: MemberIn, now: Clock = utcnow
-) -> asyncpg.Record:
+) -> Member:
     """Register a new member (or one deregistered before); returns the stored member."""
     async with pool.acquire() as conn, conn.transaction():
         if body.address_community_id and not caller.may_access([]):
@@ -76,7 +83,7 @@ async def register_member(
         await publish_own(conn, [event])
         stored = await db.get_member(conn, body.member_id)
         assert stored is not None
-        return stored
+        return shown(stored, caller)
 
 
 async def update_member(

@@ -4,8 +4,6 @@ reported there and its reporting rate."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncpg
 
 from shared.auth import Principal
@@ -15,6 +13,7 @@ from shared.outbox import publish_own
 from shared.regions import require_region
 
 from ..domain import units as unit_rules
+from ..domain.members import Member, ReportHistory, with_moves
 from ..domain.rules import next_time
 from ..models import ReportIn
 from ..persistence import members as db
@@ -26,7 +25,7 @@ from .common import (
     require_community_scope,
     utcnow,
 )
-from .members import get_member
+from .members import get_member, shown
 
 
 async def report_member(
@@ -82,40 +81,29 @@ async def report_member(
         return True
 
 
-async def report_history(
-    pool: asyncpg.Pool, caller: Principal, member_id: str
-) -> tuple[asyncpg.Record, list[dict[str, Any]]]:
-    """The member (with their current report) and every report, oldest first; a report to
-    another community than the one before is a move and names where it moved from."""
+async def report_history(pool: asyncpg.Pool, caller: Principal, member_id: str) -> ReportHistory:
+    """The member's current report and every report, oldest first; a report to another
+    community than the one before is a move and names where it moved from."""
     member = await get_member(pool, caller, member_id)
     async with pool.acquire() as conn:
         rows = await db.report_history(conn, member_id)
-    history: list[dict[str, Any]] = []
-    previous: str | None = None
-    for r in rows:
-        history.append(
-            {
-                "community_id": r["community_id"],
-                "grid_id": r["grid_id"],
-                "skills": list(r["skills"]),
-                "reported_at": r["ev_time"],
-                "source": r["ev_source"],
-                "moved_from": previous if previous not in (None, r["community_id"]) else None,
-            }
-        )
-        previous = r["community_id"]
-    return member, history
+    return ReportHistory(
+        member_id=member_id,
+        current=member.current_report,
+        history=with_moves([db.as_report(r) for r in rows]),
+    )
 
 
 async def community_members(
     pool: asyncpg.Pool, caller: Principal, community_id: str, category: MemberCategory | None
-) -> list[asyncpg.Record]:
-    """Active members currently reported to the community, by id."""
+) -> list[Member]:
+    """Active members currently reported to the community, by id, as the caller may see them."""
     async with pool.acquire() as conn:
         await require_community_scope(conn, caller, community_id)
-        return await db.members_of_community(
+        rows = await db.members_of_community(
             conn, community_id, category.value if category else None
         )
+    return [shown(r, caller) for r in rows]
 
 
 async def reporting_rate(
