@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeAlias
 
 import asyncpg
 
 from shared.db import Conn
 
-from ..domain.periods import Period
+from ..domain.periods import Closing, HistoryItem, Period, Summary
 from . import orglife
 from .points import lock_rules
 
@@ -28,8 +29,31 @@ async def lock(conn: Conn, period: str) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('period:' || $1))", period)
 
 
-async def status(conn: Db, period: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM periods WHERE period = $1", period)
+def _summary(value: Any) -> Summary | None:
+    """The summary stored as jsonb (its total as text)."""
+    s = json.loads(value) if isinstance(value, str) else value
+    if s is None:
+        return None
+    return Summary(
+        period=s["period"],
+        members=s["members"],
+        total_points=Decimal(str(s["total_points"])),
+        active_members=s["active_members"],
+        zero_point_members=s["zero_point_members"],
+    )
+
+
+async def status(conn: Db, period: str) -> Closing | None:
+    """The period's last close, None if it was never closed."""
+    row = await conn.fetchrow("SELECT * FROM periods WHERE period = $1", period)
+    if row is None:
+        return None
+    return Closing(
+        status=row["status"],
+        closed_at=row["closed_at"],
+        closed_by=row["closed_by"],
+        summary=_summary(row["summary"]),
+    )
 
 
 async def is_closed(conn: Db, period: str) -> bool:
@@ -40,19 +64,22 @@ async def is_closed(conn: Db, period: str) -> bool:
     )
 
 
-async def listed(conn: Db, status: str | None) -> list[asyncpg.Record]:
+async def listed(conn: Db, status: str | None) -> list[str]:
     """Periods ever closed (a few a month: the caller orders them by their end)."""
-    return list(
-        await conn.fetch("SELECT period FROM periods WHERE $1::text IS NULL OR status = $1", status)
+    rows = await conn.fetch(
+        "SELECT period FROM periods WHERE $1::text IS NULL OR status = $1", status
     )
+    return [r["period"] for r in rows]
 
 
-async def history(conn: Db, period: str) -> list[asyncpg.Record]:
-    return list(
-        await conn.fetch(
-            "SELECT action, at, by_name, reason FROM period_history WHERE period = $1 ORDER BY seq",
-            period,
-        )
+async def history(conn: Db, period: str) -> tuple[HistoryItem, ...]:
+    rows = await conn.fetch(
+        "SELECT action, at, by_name, reason FROM period_history WHERE period = $1 ORDER BY seq",
+        period,
+    )
+    return tuple(
+        HistoryItem(action=h["action"], at=h["at"], by=h["by_name"], reason=h["reason"])
+        for h in rows
     )
 
 

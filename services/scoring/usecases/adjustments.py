@@ -49,7 +49,7 @@ async def adjustments(pool: Any, p: Period, tz: ZoneInfo) -> Found:
     row = await db.status(pool, p.label)
     if row is None:
         raise conflict("not_closed", f"period {p.label} has never been closed")
-    since: datetime = row["closed_at"]
+    since: datetime = row.closed_at
     _, end = period_bounds(p, tz)
     async with pool.acquire() as conn:
         members = await db.late_members(conn, p, since)

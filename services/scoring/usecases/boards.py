@@ -133,9 +133,7 @@ async def _transition(
         return await step(conn)
 
 
-async def review(
-    pool: Any, caller_name: str | None, board_id: int, reviewer: str
-) -> Board:
+async def review(pool: Any, caller_name: str | None, board_id: int, reviewer: str) -> Board:
     return await _transition(
         pool, caller_name, board_id, "draft", lambda c: db.mark_reviewed(c, board_id, reviewer)
     )

@@ -49,7 +49,7 @@ async def member_record(pool: Any, caller: Principal, member_id: str, p: Period)
         rows = await db.ledger_rows(conn, member_id, p)
         closed = await periods_db.status(conn, p.label)
         closed_points = None
-        if closed is not None and closed["status"] == "closed":
+        if closed is not None and closed.status == "closed":
             closed_points = await db.closed_points(conn, p.label, member_id)
 
     def entry(r: Any) -> Entry:
@@ -65,5 +65,5 @@ async def member_record(pool: Any, caller: Principal, member_id: str, p: Period)
         lines=lines,
         rows={(r["source"], r["id"]): r for r in rows},
         closed_points=closed_points,
-        closed_at=closed["closed_at"] if closed_points is not None and closed else None,
+        closed_at=closed.closed_at if closed_points is not None and closed else None,
     )
