@@ -17,7 +17,10 @@ import asyncpg
 
 from shared.db import Conn
 
+from ..domain.adjustments import Held, MemberDelta, Revision, member_delta
 from ..domain.periods import Closing, HistoryItem, Period, Summary
+from ..domain.points import Entry
+from ..domain.rules import Rule
 from . import orglife
 from .points import lock_rules
 
@@ -226,31 +229,47 @@ async def late_members(conn: Db, period: Period, since: datetime) -> list[str]:
     return [r["member_id"] for r in rows]
 
 
-async def held_entries(conn: Db, period: Period, members: list[str]) -> list[asyncpg.Record]:
+async def held_entries(conn: Db, period: Period, members: list[str]) -> dict[str, list[Held]]:
     """The ledger entries of the period of these members, with when they and their
-    revocations arrived."""
-    return list(
-        await conn.fetch(
-            f"""SELECT l.member_id, l.kind, l.month, l.time, l.source, l.id, l.activity_type,
+    revocations arrived, by member (every one of `members`, possibly with none)."""
+    held: dict[str, list[Held]] = {m: [] for m in members}
+    for r in await conn.fetch(
+        f"""SELECT l.member_id, l.kind, l.month, l.time, l.source, l.id, l.activity_type,
                        l.hours, l.received_at, r.received_at AS revoked_at
                 FROM ledger l
                 LEFT JOIN revocations r ON r.target_source = l.source AND r.target_id = l.id
                 WHERE {_OF_PERIOD} AND l.member_id = ANY($3::text[])""",
-            list(period.months),
-            sorted({m[:4] for m in period.months}),
-            members,
+        list(period.months),
+        sorted({m[:4] for m in period.months}),
+        members,
+    ):
+        entry = Entry(r["time"], r["source"], r["id"], r["activity_type"], r["hours"])
+        held[r["member_id"]].append(
+            Held(entry, r["month"], r["kind"], r["received_at"], r["revoked_at"])
         )
-    )
+    return held
 
 
-async def rule_revisions(conn: Db) -> list[asyncpg.Record]:
-    return list(await conn.fetch("SELECT * FROM rule_revisions ORDER BY revision_id"))
+async def rule_revisions(conn: Db) -> list[Revision]:
+    """Every rule revision, in order, with its note and author."""
+    return [
+        Revision(
+            r["revision_id"],
+            Rule(r["activity_type"], r["points"], r["per"], r["monthly_cap"], r["effective_from"]),
+            r["recorded_at"],
+            corrects=r["corrects"],
+            note=r["note"],
+            created_by=r["created_by"],
+        )
+        for r in await conn.fetch("SELECT * FROM rule_revisions ORDER BY revision_id")
+    ]
 
 
-async def member_deltas(conn: Db, period: str) -> list[asyncpg.Record]:
+async def member_deltas(conn: Db, period: str) -> list[MemberDelta]:
     """Members whose live points differ from the closed ones."""
-    return list(
-        await conn.fetch(
+    return [
+        member_delta(r["member_id"], Decimal(r["closed"]), Decimal(r["live"]))
+        for r in await conn.fetch(
             """SELECT coalesce(c.member_id, p.member_id) AS member_id,
                       coalesce(c.points, 0) AS closed, coalesce(p.points, 0) AS live
                FROM (SELECT member_id, points FROM closed_members WHERE period = $1) c
@@ -260,4 +279,4 @@ async def member_deltas(conn: Db, period: str) -> list[asyncpg.Record]:
                ORDER BY 1""",
             period,
         )
-    )
+    ]
