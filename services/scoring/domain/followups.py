@@ -10,6 +10,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from .standing import Figures
+
 TalkKind = Literal["heart_to_heart", "criticism_education"]
 
 
@@ -72,7 +74,7 @@ class DueList:
     """The members due, by member id, and how many of them have had a talk."""
 
     period: str
-    figures: Literal["closed", "live"]
+    figures: Figures
     count: int
     followed_up: int
     items: tuple[DueItem, ...]
@@ -84,7 +86,7 @@ def is_due(points: Decimal, missed: bool) -> bool:
 
 def due_list(
     period: str,
-    figures: Literal["closed", "live"],
+    figures: Figures,
     members: Sequence[Candidate],
     missed: set[str],
     talks: Mapping[str, Sequence[Talk]],

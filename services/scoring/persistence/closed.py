@@ -16,7 +16,8 @@ import asyncpg
 from shared.db import Conn
 
 from ..domain.periods import Period
-from .live import MemberScope, RegionRow
+from ..domain.standing import FeedbackItem
+from .live import MemberScope, RegionRow, as_feedback_item
 
 Db: TypeAlias = "Conn | asyncpg.Pool"
 
@@ -151,9 +152,10 @@ async def missing_organization_life(
     )
 
 
-async def feedback_rows(conn: Db, party_org_ids: list[str], period: Period) -> list[asyncpg.Record]:
-    return list(
-        await conn.fetch(
+async def feedback_rows(conn: Db, party_org_ids: list[str], period: Period) -> list[FeedbackItem]:
+    return [
+        as_feedback_item(r)
+        for r in await conn.fetch(
             """SELECT m.member_id, m.name, m.party_org_id, m.community_id,
                       c.name AS community_name, m.deregistered, m.points,
                       coalesce((SELECT jsonb_object_agg(t.activity_type, t.points)
@@ -172,4 +174,4 @@ async def feedback_rows(conn: Db, party_org_ids: list[str], period: Period) -> l
             party_org_ids,
             period.label,
         )
-    )
+    ]

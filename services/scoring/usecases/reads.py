@@ -1,18 +1,17 @@
 """Scoring's read use cases: which regions and members a caller may see, a member's points and
 ranks, whose half-yearly feedback a caller may read. HTTP-free: they take the database, the
-caller and parsed values, return plain values and raise `shared.refusals.Refusal`, so the routes
+caller and parsed values, return domain values and raise `shared.refusals.Refusal`, so the routes
 only parse and shape, and the rules can be tested without a web framework.
 
 A closed period is answered from the figures frozen at its close (services.scoring.usecases.figures);
-the caller passes the query module `choose` picked (`src`), live or closed.
+the caller passes the query module `choose` picked (`src`), live or closed. They return the
+values of `domain.standing`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
 from types import ModuleType
-from typing import Literal, TypeAlias
+from typing import TypeAlias
 
 import asyncpg
 
@@ -23,12 +22,12 @@ from shared.refusals import Kind, Refusal, forbidden, invalid
 from shared.regions import require_region
 
 from ..domain.periods import Period
+from ..domain.standing import Feedback, Figures, MemberStanding, ScopeName, ScopeRank
 from ..persistence import closed as cq
 from ..persistence import live as q
 from .partyorgs import subtree
 
 DB: TypeAlias = "Conn | asyncpg.Pool"
-ScopeName = Literal["grid", "community", "street", "city"]
 
 
 async def known_region(db: DB, region_id: str | None, level: RegionLevel, field: str) -> None:
@@ -61,25 +60,9 @@ async def visible_member(db: DB, caller: Principal, member_id: str) -> asyncpg.R
     return member
 
 
-@dataclass(frozen=True)
-class ScopeRank:
-    scope: ScopeName
-    scope_id: str | None
-    rank: int
-    members: int
-
-
-@dataclass(frozen=True)
-class Standing:
-    points: Decimal
-    by_type: dict[str, Decimal]
-    counted: bool
-    ranks: list[ScopeRank]
-
-
 async def member_standing(
     db: DB, caller: Principal, member_id: str, period: Period, src: ModuleType, *, ranks: bool
-) -> Standing:
+) -> MemberStanding:
     """A member's points in the period and, with `ranks`, their competition rank in each scope
     they count in (grid, community, street, city) — where they counted at the close for closed
     figures."""
@@ -103,7 +86,15 @@ async def member_standing(
         for name, sid, scope in scopes:
             rank, size = await src.rank_in_scope(db, period.label, scope, total)
             found.append(ScopeRank(name, sid, rank, size))
-    return Standing(total, by_type, bool(m["counted"]), found)
+    return MemberStanding(
+        member_id=member_id,
+        period=period.label,
+        points=total,
+        by_type=by_type,
+        counted=bool(m["counted"]),
+        ranks=tuple(found),
+        figures="closed" if src is cq else "live",
+    )
 
 
 FEEDBACK_ROLES = ("city_admin", "service", "party_org")
@@ -127,3 +118,12 @@ async def feedback_orgs(
             "forbidden", f"a party_org token for {caller.scope} may not read {party_org_id}"
         )
     return party_org_id, orgs
+
+
+async def feedback(
+    db: DB, party_org_id: str, orgs: list[str], period: Period, src: ModuleType, fig: Figures
+) -> Feedback:
+    """The feedback of the organisation `feedback_orgs` allowed: the in-service members of
+    `orgs` (its subtree) with their half, by the figures `src` reads."""
+    members = await src.feedback_rows(db, orgs, period)
+    return Feedback(party_org_id, period.label, tuple(members), fig)
