@@ -13,6 +13,21 @@ Figures = Literal["closed", "live"]
 
 
 @dataclass(frozen=True)
+class ScoredMember:
+    """A member as scoring knows them from the members' events (or as they stood at a
+    close): where they count, and whether they do (reported and registered)."""
+
+    member_id: str
+    name: str | None
+    category: str | None
+    party_org_id: str | None
+    community_id: str | None
+    grid_id: str | None
+    deregistered: bool
+    counted: bool
+
+
+@dataclass(frozen=True)
 class ScopeRank:
     scope: ScopeName
     scope_id: str | None  # None for the city

@@ -16,20 +16,21 @@ import asyncpg
 from shared.db import Conn
 
 from ..domain.periods import Period
-from ..domain.standing import FeedbackItem
-from .live import MemberScope, RegionRow, as_feedback_item
+from ..domain.standing import FeedbackItem, ScoredMember
+from .live import MemberScope, RegionRow, as_feedback_item, as_scored_member
 
 Db: TypeAlias = "Conn | asyncpg.Pool"
 
 
-async def member_exists(conn: Db, member_id: str, period: str) -> asyncpg.Record | None:
+async def member_exists(conn: Db, member_id: str, period: str) -> ScoredMember | None:
     """The member as they stood at the close (their community then is what they ranked in)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         "SELECT member_id, name, category, party_org_id, community_id, grid_id, deregistered, "
         "counted FROM closed_members WHERE period = $1 AND member_id = $2",
         period,
         member_id,
     )
+    return None if row is None else as_scored_member(row)
 
 
 async def member_points(

@@ -14,7 +14,7 @@ from shared.db import Conn
 
 from ..domain.periods import Period
 from ..domain.ranking import Standing, competition_ranks, region_score
-from ..domain.standing import FeedbackItem
+from ..domain.standing import FeedbackItem, ScoredMember
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,27 @@ class MemberScope:
         return "true", []
 
 
-async def member_exists(conn: Conn | asyncpg.Pool, member_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+def as_scored_member(row: asyncpg.Record) -> ScoredMember:
+    """The member of a row of `members` or `closed_members`."""
+    return ScoredMember(
+        member_id=row["member_id"],
+        name=row["name"],
+        category=row["category"],
+        party_org_id=row["party_org_id"],
+        community_id=row["community_id"],
+        grid_id=row["grid_id"],
+        deregistered=bool(row["deregistered"]),
+        counted=bool(row["counted"]),
+    )
+
+
+async def member_exists(conn: Conn | asyncpg.Pool, member_id: str) -> ScoredMember | None:
+    row = await conn.fetchrow(
         "SELECT member_id, name, category, party_org_id, community_id, grid_id, deregistered, "
         "counted FROM members WHERE member_id = $1",
         member_id,
     )
+    return None if row is None else as_scored_member(row)
 
 
 async def member_points(

@@ -55,7 +55,7 @@ async def record_talk(
     member = await q.member_exists(pool, member_id)
     if member is None:
         raise Refusal(Kind.NOT_FOUND, "not_found", f"no events about member {member_id}")
-    await check_scope(pool, caller, member["community_id"] or "-")
+    await check_scope(pool, caller, member.community_id or "-")
     src, fig = await choose(pool, p.label, None)
     points, _ = await src.member_points(pool, member_id, p)
     missed = await orglife.missed_among(pool, p, [member_id], fig == "closed")
@@ -68,6 +68,4 @@ async def record_talk(
             rule="a member who missed organisation life or has zero points in the period",
         )
     async with pool.acquire() as conn, conn.transaction():
-        return await db.insert(
-            conn, member_id, p.label, kind, held_on, note, member["community_id"]
-        )
+        return await db.insert(conn, member_id, p.label, kind, held_on, note, member.community_id)

@@ -22,7 +22,14 @@ from shared.refusals import Kind, Refusal, forbidden, invalid
 from shared.regions import require_region
 
 from ..domain.periods import Period
-from ..domain.standing import Feedback, Figures, MemberStanding, ScopeName, ScopeRank
+from ..domain.standing import (
+    Feedback,
+    Figures,
+    MemberStanding,
+    ScopeName,
+    ScopeRank,
+    ScoredMember,
+)
 from ..persistence import closed as cq
 from ..persistence import live as q
 from .partyorgs import subtree
@@ -46,7 +53,7 @@ async def check_scope(db: DB, caller: Principal, region_id: str | None) -> None:
         raise forbidden("forbidden", "a community_admin token must name its community_id")
 
 
-async def visible_member(db: DB, caller: Principal, member_id: str) -> asyncpg.Record:
+async def visible_member(db: DB, caller: Principal, member_id: str) -> ScoredMember:
     """The member as scoring knows it, if the caller may see them."""
     member = await q.member_exists(db, member_id)
     if member is None:
@@ -56,7 +63,7 @@ async def visible_member(db: DB, caller: Principal, member_id: str) -> asyncpg.R
             f"no events about member {member_id} have been received",
             field="member_id",
         )
-    await check_scope(db, caller, member["community_id"] or "-")
+    await check_scope(db, caller, member.community_id or "-")
     return member
 
 
@@ -71,15 +78,13 @@ async def member_standing(
         m = await cq.member_exists(db, member_id, period.label) or m
     total, by_type = await src.member_points(db, member_id, period)
     found: list[ScopeRank] = []
-    if ranks and m["counted"]:
-        path = await q.region_path(db, m["community_id"])
+    if ranks and m.counted:
+        path = await q.region_path(db, m.community_id)
         street = path[1] if len(path) > 1 else None
         scopes: list[tuple[ScopeName, str | None, q.MemberScope]] = []
-        if m["grid_id"]:
-            scopes.append(("grid", m["grid_id"], q.MemberScope(grid_id=m["grid_id"])))
-        scopes.append(
-            ("community", m["community_id"], q.MemberScope(community_id=m["community_id"]))
-        )
+        if m.grid_id:
+            scopes.append(("grid", m.grid_id, q.MemberScope(grid_id=m.grid_id)))
+        scopes.append(("community", m.community_id, q.MemberScope(community_id=m.community_id)))
         if street:
             scopes.append(("street", street, q.MemberScope(street_id=street)))
         scopes.append(("city", None, q.MemberScope()))
@@ -91,7 +96,7 @@ async def member_standing(
         period=period.label,
         points=total,
         by_type=by_type,
-        counted=bool(m["counted"]),
+        counted=m.counted,
         ranks=tuple(found),
         figures="closed" if src is cq else "live",
     )

@@ -30,7 +30,7 @@ async def member_record(pool: Any, caller: Principal, member_id: str, p: Period)
             "not_found",
             f"no events about member {member_id} have been received",
         )
-    await check_scope(pool, caller, member["community_id"] or "-")
+    await check_scope(pool, caller, member.community_id or "-")
     async with pool.acquire() as conn:
         rules = await load_rules(conn)
         rows = await db.ledger_rows(conn, member_id, p)
