@@ -21,6 +21,8 @@ from services.scoring.domain.periods import (
 from services.scoring.domain.points import Entry
 from services.scoring.domain.ranking import RegionItem, region_page
 from services.scoring.domain.record import Arrival, Line, member_record
+from services.scoring.domain.rulebook import rules_in_force
+from services.scoring.domain.rules import Rule, RuleBook
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOV = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
@@ -105,3 +107,15 @@ def test_a_page_of_a_region_ranking_keeps_the_count_before_paging() -> None:
     page = region_page("2026-11", "avg_points", items, 2, 1, "live")
     assert page.total == 5
     assert [i.region_id for i in page.items] == ["R1", "R2"]
+
+
+def test_the_rules_in_force_are_the_latest_versions_each_with_who_added_it() -> None:
+    old = Rule("grid_visit", Decimal(1), "event", None, NOV - timedelta(days=60))
+    new = Rule("grid_visit", Decimal(2), "event", None, NOV - timedelta(days=1))
+    later = Rule("grid_visit", Decimal(3), "event", None, NOV + timedelta(days=1))
+    authors = {("grid_visit", new.effective_from): "alice"}
+    found = rules_in_force(RuleBook([later, old, new]), authors, NOV)
+    [current] = [v for v in found.current if v.activity_type == "grid_visit"]
+    assert (current.points, current.created_by) == (Decimal(2), "alice")
+    grid = [v for v in found.versions if v.activity_type == "grid_visit"]
+    assert [v.points for v in grid] == [Decimal(1), Decimal(2), Decimal(3)]
