@@ -1,7 +1,7 @@
 """Scoring's read use cases: which regions and members a caller may see, a member's points and
 ranks, whose half-yearly feedback a caller may read. HTTP-free: they take the database, the
 caller and parsed values, return domain values and raise `shared.refusals.Refusal`, so the routes
-only parse and shape, and the rules can be tested without a web framework.
+only parse and answer, and the rules can be tested without a web framework.
 
 A closed period is answered from the figures frozen at its close (services.scoring.usecases.figures);
 the caller passes the query module `choose` picked (`src`), live or closed. They return the
