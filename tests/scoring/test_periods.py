@@ -130,6 +130,9 @@ async def test_closing_a_half_announces_the_close_and_the_feedback_per_organisat
     [data] = await wait_until(lambda: _sent(scoring.bootstrap, PERIOD_CLOSED, 1))
     assert data["members"] == 3
     assert data["total_points"] == "61.00"  # 10 + 30, 10 + 1, 10
+    # the period's summary is the figures announced, the total as the same text
+    assert r.json()["summary"] == {k: v for k, v in data.items() if k in r.json()["summary"]}
+    assert r.json()["summary"]["total_points"] == "61.00"
     feedback = await wait_until(lambda: _sent(scoring.bootstrap, FEEDBACK_ISSUED, 2))
     by_org = {d["party_org_id"]: d["total_points"] for d in feedback}
     assert by_org == {"ORG1": "51.00", "ORG2": "10.00"}

@@ -18,8 +18,9 @@ for (services.scoring.usecases.figures); every response says which figures it ca
 Every endpoint needs a bearer token; rankings read maintained aggregates and never recompute.
 A community_id, grid_id or street_id filter must name a region of that level known from
 partygrid.region.defined (a retired one is accepted: its past stays readable); anything else is
-422, never an empty list. Routes parse, call a read query or use case (services.scoring.usecases)
-and shape the answer; refusals are `shared.refusals.Refusal`.
+422, never an empty list. Routes parse, call a use case (services.scoring.usecases) and answer
+the domain value it returns as their response model, `Model.model_validate(as_body(value))`;
+refusals are `shared.refusals.Refusal`.
 """
 
 from __future__ import annotations

@@ -4,22 +4,20 @@ each late arrival (an entry, a revocation, a rule revision reaching back into th
 the member, the delta it made, the event and when it arrived. A member's deltas add up to their
 live - closed (domain.adjustments replays them in arrival order).
 
-The replay and its reads are the use case `usecases.adjustments`; the route shapes the answer.
+The replay and its reads are the use case `usecases.adjustments`; the route answers it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Literal
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 
-from ..domain.adjustments import Late
 from ..usecases import adjustments as usecase
 from .params import Points
 from .params import period_of as _period
@@ -79,22 +77,6 @@ class Adjustments(BaseModel):
     )
 
 
-def _event(member_id: str, late: Late) -> AdjustedEvent:
-    assert late.held is not None and late.change != "rule"
-    e = late.held.entry
-    return AdjustedEvent(
-        change=late.change,
-        member_id=member_id,
-        delta=late.delta,
-        source=e.source,
-        id=e.id,
-        kind=late.held.kind,
-        activity_type=e.activity_type,
-        time=e.time,
-        arrived_at=late.at,
-    )
-
-
 @router.get("/{period}/adjustments", response_model=Adjustments)
 async def adjustments(
     request: Request,
@@ -103,32 +85,5 @@ async def adjustments(
     period: str = Path(description="2026-11, 2026-Q4, 2026-H2 or 2026."),
 ) -> Adjustments:
     p = _period(request, period)
-    found = await usecase.adjustments(pool, p, request.app.state.runtime.settings.tz)
-    return Adjustments(
-        period=p.label,
-        closed_at=found.closed_at,
-        members=[
-            MemberDelta(
-                member_id=r["member_id"],
-                closed=r["closed"],
-                live=r["live"],
-                delta=Decimal(r["live"]) - Decimal(r["closed"]),
-            )
-            for r in found.members
-        ],
-        events=[_event(member_id, late) for member_id, late in found.events],
-        rules=[
-            AdjustedRule(
-                revision_id=v.revision_id,
-                corrects=r["corrects"],
-                activity_type=v.rule.activity_type,
-                points=v.rule.points,
-                effective_from=v.rule.effective_from,
-                note=r["note"],
-                created_by=r["created_by"],
-                recorded_at=v.recorded_at,
-                members=[RuleEffect(member_id=m, delta=d) for m, d in effects],
-            )
-            for v, r, effects in found.rules
-        ],
-    )
+    found = await usecase.adjustments_of(pool, p, request.app.state.runtime.settings.tz)
+    return Adjustments.model_validate(as_body(found))

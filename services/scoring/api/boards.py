@@ -8,17 +8,17 @@ life (the hard criterion) is never on a red board.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 from shared.events import ID_PATTERN, RegionLevel
 
+from ..domain.boards import Board
 from ..usecases import boards
 from ..usecases.reads import check_scope as _check_scope
 from ..usecases.reads import known_region as _known
@@ -59,24 +59,8 @@ class ReviewIn(BaseModel):
     reviewer: str = Field(min_length=1, max_length=100, description="Who reviewed the draft.")
 
 
-def _board_out(r: Any) -> BoardOut:
-    snap = json.loads(r["snapshot"]) if isinstance(r["snapshot"], str) else r["snapshot"]
-    return BoardOut(
-        board_id=r["board_id"],
-        period=r["period"],
-        subject=r["subject"],
-        size=r["size"],
-        street_id=r["street_id"],
-        status=r["status"],
-        red=snap["red"],
-        black=snap["black"],
-        created_at=r["created_at"],
-        reviewed_by=r["reviewed_by"],
-        published_at=r["published_at"],
-        drafted_by=r["drafted_by"],
-        review_entered_by=r["review_entered_by"],
-        published_by=r["published_by"],
-    )
+def _out(board: Board) -> BoardOut:
+    return BoardOut.model_validate(as_body(board))
 
 
 @router.post("/boards", response_model=BoardOut, status_code=201)
@@ -89,7 +73,7 @@ async def draft_board(request: Request, pool: Pool, caller: Caller, body: BoardI
     else:
         caller.require_city()
     period = _period(request, body.period)
-    return _board_out(await boards.draft(pool, period, body.subject, body.size, body.street_id))
+    return _out(await boards.draft(pool, period, body.subject, body.size, body.street_id))
 
 
 @router.get("/boards", response_model=list[BoardOut])
@@ -99,21 +83,21 @@ async def list_boards(
     period: Annotated[str | None, Query()] = None,
     status: Annotated[Literal["draft", "reviewed", "published"] | None, Query()] = None,
 ) -> list[BoardOut]:
-    return [_board_out(r) for r in await boards.listed(pool, period, status)]
+    return [_out(r) for r in await boards.listed(pool, period, status)]
 
 
 @router.get("/boards/{board_id}", response_model=BoardOut)
 async def get_board(pool: Pool, caller: Caller, board_id: int) -> BoardOut:
-    return _board_out(await boards.get(pool, board_id))
+    return _out(await boards.get(pool, board_id))
 
 
 @router.post("/boards/{board_id}/review", response_model=BoardOut)
 async def review_board(pool: Pool, caller: Caller, board_id: int, body: ReviewIn) -> BoardOut:
     caller.require_write()
-    return _board_out(await boards.review(pool, caller.name, board_id, body.reviewer))
+    return _out(await boards.review(pool, caller.name, board_id, body.reviewer))
 
 
 @router.post("/boards/{board_id}/publish", response_model=BoardOut)
 async def publish_board(pool: Pool, caller: Caller, board_id: int) -> BoardOut:
     caller.require_write()
-    return _board_out(await boards.publish(pool, caller.name, board_id))
+    return _out(await boards.publish(pool, caller.name, board_id))

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 from shared.events import ID_PATTERN
 
+from ..domain import standing as domain
+from ..usecases import reads
 from ..usecases.figures import Figures, choose
 from ..usecases.reads import feedback_orgs
 from .params import FIGURES_DOC, FiguresParam, Points, period_of
@@ -81,32 +81,17 @@ async def feedback(
     party_org_id, orgs = await feedback_orgs(pool, caller, party_org_id)
     p = period_of(request, period)
     src, fig = await choose(pool, p.label, figures)
-    rows = await src.feedback_rows(pool, orgs, p)
-    items = [
-        FeedbackItem(
-            member_id=r["member_id"],
-            party_org_id=r["party_org_id"],
-            name=r["name"],
-            community_id=r["community_id"],
-            community_name=r["community_name"],
-            points=r["points"],
-            by_type={k: Decimal(str(v)) for k, v in json.loads(r["by_type"]).items()},
-            volunteer_hours=r["volunteer_hours"],
-            activities=r["activities"],
-            deregistered=r["deregistered"],
-        )
-        for r in rows
-    ]
+    report = await reads.feedback(pool, party_org_id, orgs, p, src, fig)
     if format == "csv":
-        return _csv(items, f"feedback-{party_org_id}-{p.label}.csv")
-    return Feedback(party_org_id=party_org_id, period=p.label, members=items, figures=fig)
+        return _csv(report, f"feedback-{party_org_id}-{p.label}.csv")
+    return Feedback.model_validate(as_body(report))
 
 
-def _csv(items: list[FeedbackItem], filename: str) -> Response:
+def _csv(report: domain.Feedback, filename: str) -> Response:
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(CSV_COLUMNS)
-    for i in items:
+    for i in report.members:
         w.writerow(
             [
                 i.member_id,

@@ -11,22 +11,21 @@ had one.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 from shared.events import ID_PATTERN
 
-from ..persistence import orglife
+from ..domain.followups import TalkKind
 from ..usecases import followups
 from .params import FiguresParam, PeriodParam, ScopeParams
 from .params import period_of as _period
 
 router = APIRouter(prefix="/v1", tags=["follow-up"], responses=ERROR_RESPONSES)
-Kind = Literal["heart_to_heart", "criticism_education"]
+Kind = TalkKind
 
 
 class OrgLifeRule(BaseModel):
@@ -36,8 +35,7 @@ class OrgLifeRule(BaseModel):
 
 @router.get("/organization-life/rule", response_model=OrgLifeRule)
 async def get_rule(pool: Pool, caller: Caller) -> OrgLifeRule:
-    r = await orglife.rule(pool)
-    return OrgLifeRule(every_quarter=r["every_quarter"], max_absences=r["max_absences"])
+    return OrgLifeRule.model_validate(as_body(await followups.rule(pool)))
 
 
 @router.put("/organization-life/rule", response_model=OrgLifeRule)
@@ -82,35 +80,7 @@ async def due(
     figures: FiguresParam = None,
 ) -> DueList:
     p = _period(request, period)
-    found = await followups.due(pool, p, scope, figures)
-    fig = found.figures
-    by_member = {
-        m: [
-            Talk(kind=t["kind"], held_on=t["held_on"], note=t["note"], recorded_by=t["recorded_by"])
-            for t in talks
-        ]
-        for m, talks in found.talks.items()
-    }
-    items = [
-        DueItem(
-            member_id=r["member_id"],
-            name=r["name"],
-            community_id=r["community_id"],
-            points=float(r["points"]),
-            org_life_missed=r["member_id"] in found.missed,
-            zero_points=r["points"] <= 0,
-            followed_up=r["member_id"] in by_member,
-            talks=by_member.get(r["member_id"], []),
-        )
-        for r in found.members
-    ]
-    return DueList(
-        period=p.label,
-        figures=fig,
-        count=len(items),
-        followed_up=sum(i.followed_up for i in items),
-        items=items,
-    )
+    return DueList.model_validate(as_body(await followups.due(pool, p, scope, figures)))
 
 
 class FollowupIn(BaseModel):
@@ -133,16 +103,7 @@ async def record_followup(
 ) -> FollowupOut:
     caller.require_write()
     p = _period(request, body.period)
-    row = await followups.record_talk(
+    talk = await followups.record_talk(
         pool, caller, p, body.member_id, body.kind, body.held_on, body.note
     )
-    return FollowupOut(
-        member_id=row["member_id"],
-        period=row["period"],
-        kind=row["kind"],
-        held_on=row["held_on"],
-        note=row["note"],
-        followup_id=row["followup_id"],
-        recorded_by=row["recorded_by"],
-        recorded_at=row["recorded_at"],
-    )
+    return FollowupOut.model_validate(as_body(talk))

@@ -11,7 +11,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 
 from ..usecases.figures import Figures, choose
@@ -39,11 +39,9 @@ async def get_member_points(
     figures: FiguresParam = None,
 ) -> MemberPoints:
     p = period_of(request, period)
-    src, fig = await choose(pool, p.label, figures)
+    src, _ = await choose(pool, p.label, figures)
     s = await member_standing(pool, caller, member_id, p, src, ranks=False)
-    return MemberPoints(
-        member_id=member_id, period=p.label, points=s.points, by_type=s.by_type, figures=fig
-    )
+    return MemberPoints.model_validate(as_body(s))
 
 
 class ScopeRank(BaseModel):
@@ -72,16 +70,6 @@ async def get_member_rank(
     figures: FiguresParam = None,
 ) -> MemberRank:
     p = period_of(request, period)
-    src, fig = await choose(pool, p.label, figures)
+    src, _ = await choose(pool, p.label, figures)
     s = await member_standing(pool, caller, member_id, p, src, ranks=True)
-    return MemberRank(
-        member_id=member_id,
-        period=p.label,
-        points=s.points,
-        counted=s.counted,
-        ranks=[
-            ScopeRank(scope=r.scope, scope_id=r.scope_id, rank=r.rank, members=r.members)
-            for r in s.ranks
-        ],
-        figures=fig,
-    )
+    return MemberRank.model_validate(as_body(s))

@@ -15,18 +15,16 @@ reopen is kept in the period's history.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 
-from ..domain.periods import parse_period, period_bounds
-from ..persistence import periods as db
+from ..domain.periods import Period
 from ..usecases import periods
 from .params import period_of as _period
 
@@ -58,24 +56,9 @@ class ReopenIn(BaseModel):
     reason: str = Field(min_length=1, max_length=1000, description="Why it is reopened.")
 
 
-async def _out(request: Request, pool: Pool, label: str) -> PeriodOut:
-    row = await db.status(pool, label)
-    hist = await db.history(pool, label)
-    summary = row["summary"] if row else None
-    starts_at, ends_at = period_bounds(parse_period(label), request.app.state.runtime.settings.tz)
-    return PeriodOut(
-        period=label,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        status=row["status"] if row else "open",
-        closed_at=row["closed_at"] if row else None,
-        closed_by=row["closed_by"] if row else None,
-        summary=json.loads(summary) if isinstance(summary, str) else summary,
-        history=[
-            HistoryItem(action=h["action"], at=h["at"], by=h["by_name"], reason=h["reason"])
-            for h in hist
-        ],
-    )
+async def _out(request: Request, pool: Pool, p: Period) -> PeriodOut:
+    status = await periods.status(pool, p, request.app.state.runtime.settings.tz)
+    return PeriodOut.model_validate(as_body(status))
 
 
 @router.get("", response_model=list[PeriodOut])
@@ -89,20 +72,15 @@ async def list_periods(
 ) -> list[PeriodOut]:
     """Periods ever closed, the one ending latest first (a year before its last month; equal
     ends, the later close first): the first closed one is the latest published results."""
-    rows = await db.listed(pool, status)
-    listed = [await _out(request, pool, r["period"]) for r in rows]
-    listed.sort(
-        key=lambda p: (p.ends_at, p.ends_at - p.starts_at, p.closed_at or p.starts_at),
-        reverse=True,
-    )
-    return listed[:200]
+    listed = await periods.listed(pool, status, request.app.state.runtime.settings.tz)
+    return [PeriodOut.model_validate(as_body(p)) for p in listed]
 
 
 @router.get("/{period}", response_model=PeriodOut)
 async def get_period(
     request: Request, pool: Pool, caller: Caller, period: str = PeriodPath
 ) -> PeriodOut:
-    return await _out(request, pool, _period(request, period).label)
+    return await _out(request, pool, _period(request, period))
 
 
 @router.post("/{period}/close", response_model=PeriodOut)
@@ -112,7 +90,7 @@ async def close_period(
     caller.require_city()
     p = _period(request, period)
     await periods.close(pool, p, caller.name, request.app.state.runtime.settings.source)
-    return await _out(request, pool, p.label)
+    return await _out(request, pool, p)
 
 
 @router.post("/{period}/reopen", response_model=PeriodOut)
@@ -122,4 +100,4 @@ async def reopen_period(
     caller.require_city()
     p = _period(request, period)
     await periods.reopen(pool, p, body.reason)
-    return await _out(request, pool, p.label)
+    return await _out(request, pool, p)

@@ -8,6 +8,8 @@ recomputed per request).
 - GET /v1/rankings/members?period=&community_id=|grid_id=|street_id=&limit=&offset=
 - GET /v1/zero-points?period=&community_id=|grid_id=|street_id=      零分党员
 - GET /v1/organization-life/missing?period=2026-Q4&community_id=      hard criterion
+
+The reads are the use cases of `usecases.rankings`; the routes answer them.
 """
 
 from __future__ import annotations
@@ -17,15 +19,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
-from shared.events import RegionLevel
 
-from ..domain.periods import Period
-from ..persistence import live as q
-from ..persistence.orglife import missed_among
-from ..usecases.figures import Figures, choose
-from ..usecases.reads import known_region
+from ..usecases import rankings
+from ..usecases.figures import Figures
 from .params import (
     FIGURES_DOC,
     FiguresParam,
@@ -61,27 +59,6 @@ class RegionRanking(BaseModel):
     figures: Figures = Field(default="live", description=FIGURES_DOC)
 
 
-def _region_ranking(
-    period: Period, metric: str, rows: list[q.RegionRow], limit: int, offset: int, fig: Figures
-) -> RegionRanking:
-    ranked = q.rank_regions(rows, metric)
-    items = [
-        RegionItem(
-            rank=rank,
-            region_id=r.region_id,
-            name=r.name,
-            score=score,
-            members=r.members,
-            total_points=r.total,
-            active_members=r.positive,
-        )
-        for rank, r, score in ranked[offset : offset + limit]
-    ]
-    return RegionRanking(
-        period=period.label, metric=metric, total=len(ranked), items=items, figures=fig
-    )
-
-
 @router.get("/rankings/streets", response_model=RegionRanking)
 async def rank_streets(
     request: Request,
@@ -94,8 +71,8 @@ async def rank_streets(
     figures: FiguresParam = None,
 ) -> RegionRanking:
     p, m = period_of(request, period), metric_of(metric)
-    src, fig = await choose(pool, p.label, figures)
-    return _region_ranking(p, m, await src.street_rows(pool, p.label), limit, offset, fig)
+    found = await rankings.streets(pool, p, m, limit, offset, figures)
+    return RegionRanking.model_validate(as_body(found))
 
 
 @router.get("/rankings/communities", response_model=RegionRanking)
@@ -111,11 +88,8 @@ async def rank_communities(
     figures: FiguresParam = None,
 ) -> RegionRanking:
     p, m = period_of(request, period), metric_of(metric)
-    src, fig = await choose(pool, p.label, figures)
-    await known_region(pool, street_id, RegionLevel.STREET, "street_id")
-    return _region_ranking(
-        p, m, await src.child_rows(pool, p.label, "community", street_id), limit, offset, fig
-    )
+    found = await rankings.communities(pool, p, m, street_id, limit, offset, figures)
+    return RegionRanking.model_validate(as_body(found))
 
 
 @router.get("/rankings/grids", response_model=RegionRanking)
@@ -131,11 +105,8 @@ async def rank_grids(
     figures: FiguresParam = None,
 ) -> RegionRanking:
     p, m = period_of(request, period), metric_of(metric)
-    src, fig = await choose(pool, p.label, figures)
-    await known_region(pool, community_id, RegionLevel.COMMUNITY, "community_id")
-    return _region_ranking(
-        p, m, await src.child_rows(pool, p.label, "grid", community_id), limit, offset, fig
-    )
+    found = await rankings.grids(pool, p, m, community_id, limit, offset, figures)
+    return RegionRanking.model_validate(as_body(found))
 
 
 class MemberItem(BaseModel):
@@ -169,27 +140,8 @@ async def rank_members(
     figures: FiguresParam = None,
 ) -> MemberRanking:
     p = period_of(request, period)
-    src, fig = await choose(pool, p.label, figures)
-    total, rows = await src.member_ranking(pool, p.label, scope, limit, offset)
-    missed = await missed_among(pool, p, [r["member_id"] for r in rows], fig == "closed")
-    return MemberRanking(
-        figures=fig,
-        period=p.label,
-        metric="points",
-        total=total,
-        items=[
-            MemberItem(
-                rank=r["rank"],
-                member_id=r["member_id"],
-                name=r["name"],
-                score=r["points"],
-                community_id=r["community_id"],
-                grid_id=r["grid_id"],
-                org_life_missed=r["member_id"] in missed,
-            )
-            for r in rows
-        ],
-    )
+    found = await rankings.members(pool, p, scope, limit, offset, figures)
+    return MemberRanking.model_validate(as_body(found))
 
 
 class ZeroItem(BaseModel):
@@ -215,22 +167,7 @@ async def zero_points(
     figures: FiguresParam = None,
 ) -> ZeroPoints:
     p = period_of(request, period)
-    src, fig = await choose(pool, p.label, figures)
-    rows = await src.zero_point_members(pool, p.label, scope)
-    return ZeroPoints(
-        figures=fig,
-        period=p.label,
-        count=len(rows),
-        items=[
-            ZeroItem(
-                member_id=r["member_id"],
-                name=r["name"],
-                community_id=r["community_id"],
-                points=r["points"],
-            )
-            for r in rows
-        ],
-    )
+    return ZeroPoints.model_validate(as_body(await rankings.zero_points(pool, p, scope, figures)))
 
 
 class MissingItem(BaseModel):
@@ -255,14 +192,5 @@ async def organization_life_missing(
     figures: FiguresParam = None,
 ) -> MissingOrganizationLife:
     p = period_of(request, period)
-    src, fig = await choose(pool, p.label, figures)
-    rows = await src.missing_organization_life(pool, p, scope)
-    return MissingOrganizationLife(
-        figures=fig,
-        period=p.label,
-        count=len(rows),
-        items=[
-            MissingItem(member_id=r["member_id"], name=r["name"], community_id=r["community_id"])
-            for r in rows
-        ],
-    )
+    found = await rankings.missing_org_life(pool, p, scope, figures)
+    return MissingOrganizationLife.model_validate(as_body(found))

@@ -3,18 +3,17 @@ of the period with the rule version applied, what it earned, what the monthly ca
 whether (and when) it was revoked. The lines add up to the member's live points; for a closed
 period the closed points are given beside them and late entries are marked.
 
-The record is the use case `usecases.record`; the route shapes the answer.
+The record is the use case `usecases.record`; the route answers it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 
 from ..usecases import record as usecase
@@ -67,47 +66,6 @@ async def member_record(
     request: Request, pool: Pool, caller: Caller, member_id: IdParam, period: PeriodParam = None
 ) -> MemberRecord:
     p = _period(request, period)
-    found = await usecase.member_record(pool, caller, member_id, p)
-    lines, by_key, closed_points, cutoff = (
-        found.lines,
-        found.rows,
-        found.closed_points,
-        found.closed_at,
-    )
-    out = []
-    for ln in lines:
-        r = by_key[(ln.entry.source, ln.entry.id)]
-        out.append(
-            RecordLine(
-                source=ln.entry.source,
-                id=ln.entry.id,
-                kind=ln.kind,
-                activity_type=ln.entry.activity_type,
-                time=ln.entry.time,
-                hours=ln.entry.hours,
-                rule=RuleApplied(
-                    points=ln.rule.points,
-                    per=ln.rule.per,
-                    monthly_cap=ln.rule.monthly_cap,
-                    effective_from=ln.rule.effective_from,
-                )
-                if ln.rule
-                else None,
-                raw_points=ln.raw,
-                trimmed=ln.trimmed,
-                points=ln.earned,
-                revoked=ln.revoked,
-                revoked_at=r["revoked_at"] if ln.revoked else None,
-                revoked_by=f"{r['by_source']} {r['by_id']}" if ln.revoked and r["by_id"] else None,
-                revoked_reason=r["reason"] if ln.revoked else None,
-                arrived_at=r["received_at"],
-                after_close=cutoff is not None and r["received_at"] > cutoff,
-            )
-        )
-    return MemberRecord(
-        member_id=member_id,
-        period=p.label,
-        points=sum((ln.earned for ln in lines), Decimal("0.00")),
-        closed_points=closed_points,
-        lines=out,
+    return MemberRecord.model_validate(
+        as_body(await usecase.member_record(pool, caller, member_id, p))
     )

@@ -9,20 +9,19 @@ the same effective_from is a correction, a new revision with a note (persistence
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
-from shared.api import ERROR_RESPONSES, Pool
+from shared.api import ERROR_RESPONSES, Pool, as_body
 from shared.auth import Caller
 
+from ..domain.rulebook import version
 from ..domain.rules import RULE_TYPES, Rule
-from ..persistence import rules as rules_history
-from ..persistence.points import load_rules, rule_authors
-from ..usecases import change_rule
+from ..usecases import change_rule, rulebook
 from .params import Points
 
 router = APIRouter(prefix="/v1", tags=["scoring"], responses=ERROR_RESPONSES)
@@ -64,31 +63,9 @@ class RuleChangeOut(BaseModel):
     members_affected: int = Field(description="Members whose points changed.")
 
 
-def _rule_out(r: Rule, created_by: str | None = None) -> RuleOut:
-    return RuleOut(
-        activity_type=r.activity_type,
-        points=r.points,
-        per=r.per,  # type: ignore[arg-type]
-        monthly_cap=r.monthly_cap,
-        effective_from=r.effective_from,
-        created_by=created_by,
-    )
-
-
 @router.get("/rules", response_model=RulesOut)
 async def list_rules(pool: Pool, caller: Caller) -> RulesOut:
-    async with pool.acquire() as conn:
-        book = await load_rules(conn)
-        authors = await rule_authors(conn)
-    versions = sorted(book.versions(), key=lambda r: (r.activity_type, r.effective_from))
-
-    def out(r: Rule) -> RuleOut:
-        return _rule_out(r, authors.get((r.activity_type, r.effective_from)))
-
-    return RulesOut(
-        current=[out(r) for r in book.current(datetime.now(UTC))],
-        versions=[out(r) for r in versions],
-    )
+    return RulesOut.model_validate(as_body(await rulebook.rules(pool)))
 
 
 @router.post("/rules", response_model=RuleChangeOut, status_code=201)
@@ -97,7 +74,7 @@ async def add_rule(request: Request, pool: Pool, caller: Caller, body: RuleIn) -
     rule = Rule(body.activity_type, body.points, body.per, body.monthly_cap, body.effective_from)
     change = await change_rule(pool, rule, body.note, request.app.state.runtime.settings.source)
     return RuleChangeOut(
-        rule=_rule_out(change.rule, caller.name),
+        rule=RuleOut.model_validate(as_body(version(change.rule, caller.name))),
         buckets_reevaluated=change.buckets_reevaluated,
         members_affected=change.members_affected,
     )
@@ -129,10 +106,5 @@ async def rule_history(
     activity_type: Annotated[str | None, Query(description="Only this type.")] = None,
 ) -> list[RuleRevision]:
     return [
-        RuleRevision(
-            **{k: r[k] for k in RuleRevision.model_fields if k in r.keys()},
-            correction=r["corrects"] is not None,
-            in_force=r["corrected_by"] is None,
-        )
-        for r in await rules_history.revisions(pool, activity_type)
+        RuleRevision.model_validate(as_body(r)) for r in await rulebook.history(pool, activity_type)
     ]

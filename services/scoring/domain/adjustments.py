@@ -9,7 +9,7 @@ revocations and the yearly report bonus included (the same rules as the record: 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -39,6 +39,9 @@ class Revision:
     revision_id: int
     rule: Rule
     recorded_at: datetime
+    corrects: int | None = None  # the revision it corrects; None for a version
+    note: str | None = None  # why it changed
+    created_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,3 +115,131 @@ def replay(
         )
         before = after
     return at_close, out
+
+
+@dataclass(frozen=True)
+class MemberDelta:
+    """A member whose live points of the period differ from the closed ones."""
+
+    member_id: str
+    closed: Decimal
+    live: Decimal
+    delta: Decimal
+
+
+@dataclass(frozen=True)
+class AdjustedEvent:
+    """A late entry or revocation, the member's delta it made, and when it arrived."""
+
+    change: Literal["event", "revocation"]
+    member_id: str
+    delta: Decimal
+    source: str
+    id: str
+    kind: str
+    activity_type: str
+    time: datetime
+    arrived_at: datetime
+
+
+@dataclass(frozen=True)
+class RuleEffect:
+    member_id: str
+    delta: Decimal
+
+
+@dataclass(frozen=True)
+class AdjustedRule:
+    """A revision recorded after the close reaching back before the period's end, and what it
+    changed per member (possibly nothing)."""
+
+    revision_id: int
+    corrects: int | None
+    activity_type: str
+    points: Decimal
+    effective_from: datetime
+    note: str | None
+    created_by: str | None
+    recorded_at: datetime
+    members: tuple[RuleEffect, ...]
+
+
+@dataclass(frozen=True)
+class Adjustments:
+    period: str
+    closed_at: datetime
+    members: tuple[MemberDelta, ...]
+    events: tuple[AdjustedEvent, ...]  # in arrival order
+    rules: tuple[AdjustedRule, ...]
+
+
+def member_delta(member_id: str, closed: Decimal, live: Decimal) -> MemberDelta:
+    return MemberDelta(member_id, closed, live, live - closed)
+
+
+def _event(member_id: str, late: Late) -> AdjustedEvent:
+    assert late.held is not None and late.change != "rule"
+    e = late.held.entry
+    return AdjustedEvent(
+        change=late.change,
+        member_id=member_id,
+        delta=late.delta,
+        source=e.source,
+        id=e.id,
+        kind=late.held.kind,
+        activity_type=e.activity_type,
+        time=e.time,
+        arrived_at=late.at,
+    )
+
+
+def _order(event: AdjustedEvent) -> tuple[datetime, bool, str, str]:
+    return (event.arrived_at, event.change != "event", event.source, event.id)
+
+
+def adjustments(
+    period: str,
+    months: Sequence[str],
+    ends_at: datetime,
+    closed_at: datetime,
+    held: Mapping[str, Sequence[Held]],
+    revisions: Sequence[Revision],
+    members: Sequence[MemberDelta],
+) -> Adjustments:
+    """Each member's late arrivals replayed from the close (`held`: their entries of the
+    period), in arrival order; the revisions recorded after the close that reach back before
+    `ends_at`, each with what it changed per member."""
+    events: list[AdjustedEvent] = []
+    effects: dict[int, list[RuleEffect]] = {}
+    for member_id, entries in held.items():
+        _, lates = replay(entries, revisions, months, closed_at)
+        for late in lates:
+            if late.revision is not None:
+                if late.delta:
+                    effects.setdefault(late.revision.revision_id, []).append(
+                        RuleEffect(member_id, late.delta)
+                    )
+            elif late.held is not None and (late.held.month in months or late.delta):
+                # a report of another month of the year counts here only if it moved the bonus
+                events.append(_event(member_id, late))
+    return Adjustments(
+        period=period,
+        closed_at=closed_at,
+        members=tuple(members),
+        events=tuple(sorted(events, key=_order)),
+        rules=tuple(
+            AdjustedRule(
+                revision_id=v.revision_id,
+                corrects=v.corrects,
+                activity_type=v.rule.activity_type,
+                points=v.rule.points,
+                effective_from=v.rule.effective_from,
+                note=v.note,
+                created_by=v.created_by,
+                recorded_at=v.recorded_at,
+                members=tuple(effects.get(v.revision_id, [])),
+            )
+            for v in revisions
+            if v.recorded_at > closed_at and v.rule.effective_from < ends_at
+        ),
+    )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 PERIOD_FORMATS = "a month (2026-11), quarter (2026-Q4), half (2026-H2) or year (2026)"
@@ -71,3 +73,75 @@ def period_bounds(period: Period, tz: ZoneInfo) -> tuple[datetime, datetime]:
     y, m = int(last[:4]), int(last[5:7])
     end = datetime(y + (m == 12), m % 12 + 1, 1, tzinfo=tz)
     return start, end
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The figures announced at a close (partygrid.period.closed)."""
+
+    period: str
+    members: int
+    total_points: Decimal
+    active_members: int
+    zero_point_members: int
+
+
+@dataclass(frozen=True)
+class Closing:
+    """A period's last close: closed, or reopened since (then reads answer live figures)."""
+
+    status: Literal["closed", "reopened"]
+    closed_at: datetime
+    closed_by: str | None
+    summary: Summary | None
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """A close or a reopen of a period, by whom and (a reopen) why."""
+
+    action: Literal["closed", "reopened"]
+    at: datetime
+    by: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class PeriodStatus:
+    """A period, its bounds in the city's time zone, its last close and its history."""
+
+    period: str
+    status: Literal["open", "closed", "reopened"]
+    starts_at: datetime
+    ends_at: datetime
+    closed_at: datetime | None
+    closed_by: str | None
+    summary: Summary | None
+    history: tuple[HistoryItem, ...]
+
+
+def period_status(
+    period: Period, tz: ZoneInfo, closing: Closing | None, history: tuple[HistoryItem, ...]
+) -> PeriodStatus:
+    """The status of a period: open if it was never closed."""
+    starts_at, ends_at = period_bounds(period, tz)
+    return PeriodStatus(
+        period=period.label,
+        status=closing.status if closing else "open",
+        starts_at=starts_at,
+        ends_at=ends_at,
+        closed_at=closing.closed_at if closing else None,
+        closed_by=closing.closed_by if closing else None,
+        summary=closing.summary if closing else None,
+        history=history,
+    )
+
+
+def latest_first(periods: list[PeriodStatus]) -> list[PeriodStatus]:
+    """The period ending latest first (a year before its last month); equal ends, the later
+    close first."""
+    return sorted(
+        periods,
+        key=lambda p: (p.ends_at, p.ends_at - p.starts_at, p.closed_at or p.starts_at),
+        reverse=True,
+    )

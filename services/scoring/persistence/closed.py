@@ -16,19 +16,21 @@ import asyncpg
 from shared.db import Conn
 
 from ..domain.periods import Period
-from .live import MemberScope, RegionRow
+from ..domain.standing import FeedbackItem, ScoredMember
+from .live import MemberScope, RegionRow, as_feedback_item, as_scored_member
 
 Db: TypeAlias = "Conn | asyncpg.Pool"
 
 
-async def member_exists(conn: Db, member_id: str, period: str) -> asyncpg.Record | None:
+async def member_exists(conn: Db, member_id: str, period: str) -> ScoredMember | None:
     """The member as they stood at the close (their community then is what they ranked in)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         "SELECT member_id, name, category, party_org_id, community_id, grid_id, deregistered, "
         "counted FROM closed_members WHERE period = $1 AND member_id = $2",
         period,
         member_id,
     )
+    return None if row is None else as_scored_member(row)
 
 
 async def member_points(
@@ -151,9 +153,10 @@ async def missing_organization_life(
     )
 
 
-async def feedback_rows(conn: Db, party_org_ids: list[str], period: Period) -> list[asyncpg.Record]:
-    return list(
-        await conn.fetch(
+async def feedback_rows(conn: Db, party_org_ids: list[str], period: Period) -> list[FeedbackItem]:
+    return [
+        as_feedback_item(r)
+        for r in await conn.fetch(
             """SELECT m.member_id, m.name, m.party_org_id, m.community_id,
                       c.name AS community_name, m.deregistered, m.points,
                       coalesce((SELECT jsonb_object_agg(t.activity_type, t.points)
@@ -172,4 +175,4 @@ async def feedback_rows(conn: Db, party_org_ids: list[str], period: Period) -> l
             party_org_ids,
             period.label,
         )
-    )
+    ]

@@ -3,6 +3,7 @@ region_points, region_members), never the ledger, so no read recomputes a rankin
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from shared.db import Conn
 
 from ..domain.periods import Period
 from ..domain.ranking import Standing, competition_ranks, region_score
+from ..domain.standing import FeedbackItem, ScoredMember
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,27 @@ class MemberScope:
         return "true", []
 
 
-async def member_exists(conn: Conn | asyncpg.Pool, member_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+def as_scored_member(row: asyncpg.Record) -> ScoredMember:
+    """The member of a row of `members` or `closed_members`."""
+    return ScoredMember(
+        member_id=row["member_id"],
+        name=row["name"],
+        category=row["category"],
+        party_org_id=row["party_org_id"],
+        community_id=row["community_id"],
+        grid_id=row["grid_id"],
+        deregistered=bool(row["deregistered"]),
+        counted=bool(row["counted"]),
+    )
+
+
+async def member_exists(conn: Conn | asyncpg.Pool, member_id: str) -> ScoredMember | None:
+    row = await conn.fetchrow(
         "SELECT member_id, name, category, party_org_id, community_id, grid_id, deregistered, "
         "counted FROM members WHERE member_id = $1",
         member_id,
     )
+    return None if row is None else as_scored_member(row)
 
 
 async def member_points(
@@ -244,11 +261,29 @@ async def missing_organization_life(
     )
 
 
+def as_feedback_item(row: asyncpg.Record) -> FeedbackItem:
+    """The feedback of a member of a `feedback_rows` row, live or closed (by type as jsonb)."""
+    by_type = json.loads(row["by_type"]) if isinstance(row["by_type"], str) else row["by_type"]
+    return FeedbackItem(
+        member_id=row["member_id"],
+        party_org_id=row["party_org_id"],
+        name=row["name"],
+        community_id=row["community_id"],
+        community_name=row["community_name"],
+        points=row["points"],
+        by_type={k: Decimal(str(v)) for k, v in by_type.items()},
+        volunteer_hours=row["volunteer_hours"],
+        activities=row["activities"],
+        deregistered=row["deregistered"],
+    )
+
+
 async def feedback_rows(
     conn: Conn | asyncpg.Pool, party_org_ids: list[str], period: Period
-) -> list[asyncpg.Record]:
-    return list(
-        await conn.fetch(
+) -> list[FeedbackItem]:
+    return [
+        as_feedback_item(r)
+        for r in await conn.fetch(
             """SELECT m.member_id, m.party_org_id, m.name, m.community_id,
                       c.name AS community_name,
                       m.deregistered,
@@ -272,4 +307,4 @@ async def feedback_rows(
             party_org_ids,
             list(period.months),
         )
-    )
+    ]

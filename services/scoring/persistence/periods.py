@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, TypeAlias
 
 import asyncpg
 
 from shared.db import Conn
 
-from ..domain.periods import Period
+from ..domain.adjustments import Held, MemberDelta, Revision, member_delta
+from ..domain.periods import Closing, HistoryItem, Period, Summary
+from ..domain.points import Entry
+from ..domain.rules import Rule
 from . import orglife
 from .points import lock_rules
 
@@ -28,8 +32,31 @@ async def lock(conn: Conn, period: str) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('period:' || $1))", period)
 
 
-async def status(conn: Db, period: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM periods WHERE period = $1", period)
+def _summary(value: Any) -> Summary | None:
+    """The summary stored as jsonb (its total as text)."""
+    s = json.loads(value) if isinstance(value, str) else value
+    if s is None:
+        return None
+    return Summary(
+        period=s["period"],
+        members=s["members"],
+        total_points=Decimal(str(s["total_points"])),
+        active_members=s["active_members"],
+        zero_point_members=s["zero_point_members"],
+    )
+
+
+async def status(conn: Db, period: str) -> Closing | None:
+    """The period's last close, None if it was never closed."""
+    row = await conn.fetchrow("SELECT * FROM periods WHERE period = $1", period)
+    if row is None:
+        return None
+    return Closing(
+        status=row["status"],
+        closed_at=row["closed_at"],
+        closed_by=row["closed_by"],
+        summary=_summary(row["summary"]),
+    )
 
 
 async def is_closed(conn: Db, period: str) -> bool:
@@ -40,19 +67,22 @@ async def is_closed(conn: Db, period: str) -> bool:
     )
 
 
-async def listed(conn: Db, status: str | None) -> list[asyncpg.Record]:
+async def listed(conn: Db, status: str | None) -> list[str]:
     """Periods ever closed (a few a month: the caller orders them by their end)."""
-    return list(
-        await conn.fetch("SELECT period FROM periods WHERE $1::text IS NULL OR status = $1", status)
+    rows = await conn.fetch(
+        "SELECT period FROM periods WHERE $1::text IS NULL OR status = $1", status
     )
+    return [r["period"] for r in rows]
 
 
-async def history(conn: Db, period: str) -> list[asyncpg.Record]:
-    return list(
-        await conn.fetch(
-            "SELECT action, at, by_name, reason FROM period_history WHERE period = $1 ORDER BY seq",
-            period,
-        )
+async def history(conn: Db, period: str) -> tuple[HistoryItem, ...]:
+    rows = await conn.fetch(
+        "SELECT action, at, by_name, reason FROM period_history WHERE period = $1 ORDER BY seq",
+        period,
+    )
+    return tuple(
+        HistoryItem(action=h["action"], at=h["at"], by=h["by_name"], reason=h["reason"])
+        for h in rows
     )
 
 
@@ -199,31 +229,47 @@ async def late_members(conn: Db, period: Period, since: datetime) -> list[str]:
     return [r["member_id"] for r in rows]
 
 
-async def held_entries(conn: Db, period: Period, members: list[str]) -> list[asyncpg.Record]:
+async def held_entries(conn: Db, period: Period, members: list[str]) -> dict[str, list[Held]]:
     """The ledger entries of the period of these members, with when they and their
-    revocations arrived."""
-    return list(
-        await conn.fetch(
-            f"""SELECT l.member_id, l.kind, l.month, l.time, l.source, l.id, l.activity_type,
+    revocations arrived, by member (every one of `members`, possibly with none)."""
+    held: dict[str, list[Held]] = {m: [] for m in members}
+    for r in await conn.fetch(
+        f"""SELECT l.member_id, l.kind, l.month, l.time, l.source, l.id, l.activity_type,
                        l.hours, l.received_at, r.received_at AS revoked_at
                 FROM ledger l
                 LEFT JOIN revocations r ON r.target_source = l.source AND r.target_id = l.id
                 WHERE {_OF_PERIOD} AND l.member_id = ANY($3::text[])""",
-            list(period.months),
-            sorted({m[:4] for m in period.months}),
-            members,
+        list(period.months),
+        sorted({m[:4] for m in period.months}),
+        members,
+    ):
+        entry = Entry(r["time"], r["source"], r["id"], r["activity_type"], r["hours"])
+        held[r["member_id"]].append(
+            Held(entry, r["month"], r["kind"], r["received_at"], r["revoked_at"])
         )
-    )
+    return held
 
 
-async def rule_revisions(conn: Db) -> list[asyncpg.Record]:
-    return list(await conn.fetch("SELECT * FROM rule_revisions ORDER BY revision_id"))
+async def rule_revisions(conn: Db) -> list[Revision]:
+    """Every rule revision, in order, with its note and author."""
+    return [
+        Revision(
+            r["revision_id"],
+            Rule(r["activity_type"], r["points"], r["per"], r["monthly_cap"], r["effective_from"]),
+            r["recorded_at"],
+            corrects=r["corrects"],
+            note=r["note"],
+            created_by=r["created_by"],
+        )
+        for r in await conn.fetch("SELECT * FROM rule_revisions ORDER BY revision_id")
+    ]
 
 
-async def member_deltas(conn: Db, period: str) -> list[asyncpg.Record]:
+async def member_deltas(conn: Db, period: str) -> list[MemberDelta]:
     """Members whose live points differ from the closed ones."""
-    return list(
-        await conn.fetch(
+    return [
+        member_delta(r["member_id"], Decimal(r["closed"]), Decimal(r["live"]))
+        for r in await conn.fetch(
             """SELECT coalesce(c.member_id, p.member_id) AS member_id,
                       coalesce(c.points, 0) AS closed, coalesce(p.points, 0) AS live
                FROM (SELECT member_id, points FROM closed_members WHERE period = $1) c
@@ -233,4 +279,4 @@ async def member_deltas(conn: Db, period: str) -> list[asyncpg.Record]:
                ORDER BY 1""",
             period,
         )
-    )
+    ]

@@ -10,6 +10,23 @@ from typing import Any
 import asyncpg
 
 from ..domain.periods import Period
+from ..domain.points import Entry
+from ..domain.record import Arrival
+
+
+def as_entry(row: Any) -> Entry:
+    """The entry of a ledger row."""
+    return Entry(row["time"], row["source"], row["id"], row["activity_type"], row["hours"])
+
+
+def as_arrival(row: Any) -> Arrival:
+    """When a ledger row arrived and the revocation joined to it (`ledger_rows`)."""
+    return Arrival(
+        received_at=row["received_at"],
+        revoked_at=row["revoked_at"],
+        revoked_by=f"{row['by_source']} {row['by_id']}" if row["by_id"] else None,
+        revoked_reason=row["reason"],
+    )
 
 
 async def ledger_rows(conn: Any, member_id: str, p: Period) -> list[asyncpg.Record]:

@@ -11,6 +11,7 @@ import asyncpg
 
 from shared.db import Conn
 
+from ..domain.rulebook import RevisionEntry
 from ..domain.rules import Rule
 
 
@@ -41,10 +42,25 @@ async def append(conn: Conn, rule: Rule, note: str | None, corrects: int | None)
     return revision_id
 
 
-async def revisions(pool: asyncpg.Pool, activity_type: str | None) -> list[asyncpg.Record]:
+async def revisions(pool: asyncpg.Pool, activity_type: str | None) -> list[RevisionEntry]:
     """Every revision, oldest first, with the revision that corrects it (if any)."""
-    return list(
-        await pool.fetch(
+    return [
+        RevisionEntry(
+            revision_id=r["revision_id"],
+            activity_type=r["activity_type"],
+            points=r["points"],
+            per=r["per"],
+            monthly_cap=r["monthly_cap"],
+            effective_from=r["effective_from"],
+            note=r["note"],
+            created_by=r["created_by"],
+            recorded_at=r["recorded_at"],
+            correction=r["corrects"] is not None,
+            corrects=r["corrects"],
+            corrected_by=r["corrected_by"],
+            in_force=r["corrected_by"] is None,
+        )
+        for r in await pool.fetch(
             """SELECT r.*, c.revision_id AS corrected_by
                FROM rule_revisions r
                LEFT JOIN rule_revisions c ON c.corrects = r.revision_id
@@ -52,4 +68,4 @@ async def revisions(pool: asyncpg.Pool, activity_type: str | None) -> list[async
                ORDER BY r.revision_id""",
             activity_type,
         )
-    )
+    ]

@@ -1,6 +1,7 @@
 """Scoring use cases, one module per concept: `apply` applies a batch of events, `rules`
 changes a rule and re-evaluates what it affects, the others serve the read side and the
-office's workflows (periods, boards, adjustments, records, follow-ups). Every one keeps the
+office's workflows (rankings, rule reads, periods, boards, adjustments, records, follow-ups),
+returning the frozen values of `domain/`. Every one keeps the
 derived tables (buckets, member period totals, region aggregates, rank counts) exactly equal
 to a recomputation from the ledger."""
 

@@ -8,13 +8,20 @@ SQL in `persistence.boards`; a refused request raises `shared.refusals.Refusal`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
-
-import asyncpg
+from typing import Any
 
 from shared.db import Conn
 from shared.refusals import Kind, Refusal, conflict, forbidden
 
+from ..domain.boards import (
+    Board,
+    CommunityEntry,
+    MemberEntry,
+    Snapshot,
+    Status,
+    Subject,
+    community_snapshot,
+)
 from ..domain.periods import Period
 from ..persistence import boards as db
 from ..persistence import live as q
@@ -27,42 +34,36 @@ def _no_board(board_id: int) -> Refusal:
 
 
 async def _snapshot(
-    pool: Any,
-    period: Period,
-    subject: Literal["members", "communities"],
-    size: int,
-    street_id: str | None,
-) -> dict[str, Any]:
+    pool: Any, period: Period, subject: Subject, size: int, street_id: str | None
+) -> Snapshot:
     src, fig = await choose(pool, period.label, None)  # a closed period's board: closed figures
     if subject == "members":
         scope = q.MemberScope(street_id=street_id)
         top = await _red_members(pool, src, period, scope, size, fig == "closed")
         _, bottom = await src.member_ranking(pool, period.label, scope, size, 0, ascending=True)
 
-        def item(r: Any) -> dict[str, Any]:
-            return {
-                "rank": r["rank"],
-                "member_id": r["member_id"],
-                "name": r["name"],
-                "community_id": r["community_id"],
-                "score": float(r["points"]),
-            }
+        def item(r: Any) -> MemberEntry:
+            return MemberEntry(
+                rank=r["rank"],
+                member_id=r["member_id"],
+                name=r["name"],
+                community_id=r["community_id"],
+                score=float(r["points"]),
+            )
 
-        return {"red": [item(r) for r in top], "black": [item(r) for r in bottom]}
+        return Snapshot(red=tuple(item(r) for r in top), black=tuple(item(r) for r in bottom))
     ranked = q.rank_regions(
         await src.child_rows(pool, period.label, "community", street_id), "avg_points"
     )
-    items = [
-        {
-            "rank": rank,
-            "region_id": r.region_id,
-            "name": r.name,
-            "score": float(s),
-            "members": r.members,
-        }
-        for rank, r, s in ranked
-    ]
-    return {"red": items[:size], "black": list(reversed(items[-size:]))}
+    return community_snapshot(
+        [
+            CommunityEntry(
+                rank=rank, region_id=r.region_id, name=r.name, score=float(s), members=r.members
+            )
+            for rank, r, s in ranked
+        ],
+        size,
+    )
 
 
 async def _red_members(
@@ -85,20 +86,20 @@ async def _red_members(
 async def draft(
     pool: Any,
     period: Period,
-    subject: Literal["members", "communities"],
+    subject: Subject,
     size: int,
     street_id: str | None,
-) -> asyncpg.Record:
+) -> Board:
     snapshot = await _snapshot(pool, period, subject, size, street_id)
     async with pool.acquire() as conn, conn.transaction():  # audited with the change
         return await db.insert(conn, period.label, subject, size, street_id, snapshot)
 
 
-async def listed(pool: Any, period: str | None, status: str | None) -> list[asyncpg.Record]:
+async def listed(pool: Any, period: str | None, status: Status | None) -> list[Board]:
     return await db.listed(pool, period, status)
 
 
-async def get(pool: Any, board_id: int) -> asyncpg.Record:
+async def get(pool: Any, board_id: int) -> Board:
     row = await db.get(pool, board_id)
     if row is None:
         raise _no_board(board_id)
@@ -109,20 +110,20 @@ async def _transition(
     pool: Any,
     caller_name: str | None,
     board_id: int,
-    expected: str,
-    step: Callable[[Conn], Awaitable[asyncpg.Record]],
-) -> asyncpg.Record:
+    expected: Status,
+    step: Callable[[Conn], Awaitable[Board]],
+) -> Board:
     async with pool.acquire() as conn, conn.transaction():
-        row = await db.get(conn, board_id, for_update=True)
-        if row is None:
+        board = await db.get(conn, board_id, for_update=True)
+        if board is None:
             raise _no_board(board_id)
-        if row["status"] != expected:
+        if board.status != expected:
             raise conflict(
                 "invalid_state",
-                f"board {board_id} is {row['status']}; this step needs a {expected} board"
-                + (" (published boards are immutable)" if row["status"] == "published" else ""),
+                f"board {board_id} is {board.status}; this step needs a {expected} board"
+                + (" (published boards are immutable)" if board.status == "published" else ""),
             )
-        if row["drafted_by"] is not None and row["drafted_by"] == caller_name:
+        if board.drafted_by is not None and board.drafted_by == caller_name:
             # separation of duties: a board is checked and published by someone else
             raise forbidden(
                 "same_author",
@@ -132,15 +133,13 @@ async def _transition(
         return await step(conn)
 
 
-async def review(
-    pool: Any, caller_name: str | None, board_id: int, reviewer: str
-) -> asyncpg.Record:
+async def review(pool: Any, caller_name: str | None, board_id: int, reviewer: str) -> Board:
     return await _transition(
         pool, caller_name, board_id, "draft", lambda c: db.mark_reviewed(c, board_id, reviewer)
     )
 
 
-async def publish(pool: Any, caller_name: str | None, board_id: int) -> asyncpg.Record:
+async def publish(pool: Any, caller_name: str | None, board_id: int) -> Board:
     return await _transition(
         pool, caller_name, board_id, "reviewed", lambda c: db.mark_published(c, board_id)
     )

@@ -6,15 +6,14 @@ The `figures` parameter itself is read in `api.params`."""
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any, Literal
+from typing import Any
 
 from shared.refusals import conflict
 
+from ..domain.standing import Figures
 from ..persistence import closed as closed_queries
 from ..persistence import live as live_queries
 from ..persistence import periods as periods_db
-
-Figures = Literal["closed", "live"]
 
 
 async def choose(pool: Any, period: str, asked: Figures | None) -> tuple[ModuleType, Figures]:

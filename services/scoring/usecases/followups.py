@@ -8,15 +8,13 @@ closed); community admins record the talks they held with members due. SQL in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
-
-import asyncpg
 
 from shared.auth import Principal
 from shared.refusals import Kind, Refusal, invalid
 
+from ..domain.followups import DueList, Followup, OrgLifeRule, TalkKind, due_list, is_due
 from ..domain.periods import Period
 from ..persistence import followups as db
 from ..persistence import live as q
@@ -30,25 +28,19 @@ async def set_rule(pool: Any, every_quarter: bool, max_absences: int) -> None:
         await db.set_org_life_rule(conn, every_quarter, max_absences)
 
 
-@dataclass(frozen=True)
-class Due:
-    figures: Figures
-    members: list[Any]  # the ranking rows of the members due, by member id
-    missed: set[str]  # of them, who missed organisation life
-    talks: dict[str, list[asyncpg.Record]]  # the talks held with them, by member
+async def rule(pool: Any) -> OrgLifeRule:
+    return await db.org_life_rule(pool)
 
 
-async def due(pool: Any, p: Period, scope: q.MemberScope, figures: Figures | None) -> Due:
+async def due(pool: Any, p: Period, scope: q.MemberScope, figures: Figures | None) -> DueList:
+    """Who is due in the period (the closed figures once it is closed, unless live ones are
+    asked for) and the talks held with them."""
     src, fig = await choose(pool, p.label, figures)
     _, everyone = await src.member_ranking(pool, p.label, scope, 1_000_000, 0)
-    missed = await orglife.missed_among(
-        pool, p, [r["member_id"] for r in everyone], fig == "closed"
-    )
-    rows = [r for r in everyone if r["member_id"] in missed or r["points"] <= 0]
-    by_member: dict[str, list[asyncpg.Record]] = {}
-    for t in await db.talks(pool, p.label, [r["member_id"] for r in rows]):
-        by_member.setdefault(t["member_id"], []).append(t)
-    return Due(fig, sorted(rows, key=lambda r: r["member_id"]), missed, by_member)
+    members = [db.as_candidate(r) for r in everyone]
+    missed = await orglife.missed_among(pool, p, [m.member_id for m in members], fig == "closed")
+    due_ids = [m.member_id for m in members if is_due(m.points, m.member_id in missed)]
+    return due_list(p.label, fig, members, missed, await db.talks(pool, p.label, due_ids))
 
 
 async def record_talk(
@@ -56,18 +48,18 @@ async def record_talk(
     caller: Principal,
     p: Period,
     member_id: str,
-    kind: str,
+    kind: TalkKind,
     held_on: date,
     note: str | None,
-) -> asyncpg.Record:
+) -> Followup:
     member = await q.member_exists(pool, member_id)
     if member is None:
         raise Refusal(Kind.NOT_FOUND, "not_found", f"no events about member {member_id}")
-    await check_scope(pool, caller, member["community_id"] or "-")
+    await check_scope(pool, caller, member.community_id or "-")
     src, fig = await choose(pool, p.label, None)
     points, _ = await src.member_points(pool, member_id, p)
     missed = await orglife.missed_among(pool, p, [member_id], fig == "closed")
-    if points > 0 and not missed:
+    if not is_due(points, bool(missed)):
         raise invalid(
             "not_due",
             f"member {member_id} has {points} points and did not miss organisation life "
@@ -76,6 +68,4 @@ async def record_talk(
             rule="a member who missed organisation life or has zero points in the period",
         )
     async with pool.acquire() as conn, conn.transaction():
-        return await db.insert(
-            conn, member_id, p.label, kind, held_on, note, member["community_id"]
-        )
+        return await db.insert(conn, member_id, p.label, kind, held_on, note, member.community_id)

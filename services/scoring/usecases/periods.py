@@ -7,7 +7,8 @@ Both hold the period's lock, so two closes of one period never interleave. SQL i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -17,8 +18,24 @@ from shared.events.scoring import FEEDBACK_ISSUED, PERIOD_CLOSED, FeedbackIssued
 from shared.outbox import add_to_outbox
 from shared.refusals import conflict, invalid
 
-from ..domain.periods import Period
+from ..domain.periods import Period, PeriodStatus, latest_first, parse_period, period_status
 from ..persistence import periods as db
+
+
+async def status(pool: Any, p: Period, tz: ZoneInfo) -> PeriodStatus:
+    """The period's status, bounds, last close and history."""
+    return period_status(p, tz, await db.status(pool, p.label), await db.history(pool, p.label))
+
+
+async def listed(
+    pool: Any, status_: Literal["closed", "reopened"] | None, tz: ZoneInfo
+) -> list[PeriodStatus]:
+    """Periods ever closed (in that state, if given), the one ending latest first: the first
+    closed one is the latest published results. At most 200."""
+    found = [
+        await status(pool, parse_period(label), tz) for label in await db.listed(pool, status_)
+    ]
+    return latest_first(found)[:200]
 
 
 def _event(type_: str, subject: str, data: BaseModel, source: str) -> CloudEvent:

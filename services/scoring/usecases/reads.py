@@ -1,18 +1,17 @@
 """Scoring's read use cases: which regions and members a caller may see, a member's points and
 ranks, whose half-yearly feedback a caller may read. HTTP-free: they take the database, the
-caller and parsed values, return plain values and raise `shared.refusals.Refusal`, so the routes
-only parse and shape, and the rules can be tested without a web framework.
+caller and parsed values, return domain values and raise `shared.refusals.Refusal`, so the routes
+only parse and answer, and the rules can be tested without a web framework.
 
 A closed period is answered from the figures frozen at its close (services.scoring.usecases.figures);
-the caller passes the query module `choose` picked (`src`), live or closed.
+the caller passes the query module `choose` picked (`src`), live or closed. They return the
+values of `domain.standing`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
 from types import ModuleType
-from typing import Literal, TypeAlias
+from typing import TypeAlias
 
 import asyncpg
 
@@ -23,12 +22,19 @@ from shared.refusals import Kind, Refusal, forbidden, invalid
 from shared.regions import require_region
 
 from ..domain.periods import Period
+from ..domain.standing import (
+    Feedback,
+    Figures,
+    MemberStanding,
+    ScopeName,
+    ScopeRank,
+    ScoredMember,
+)
 from ..persistence import closed as cq
 from ..persistence import live as q
 from .partyorgs import subtree
 
 DB: TypeAlias = "Conn | asyncpg.Pool"
-ScopeName = Literal["grid", "community", "street", "city"]
 
 
 async def known_region(db: DB, region_id: str | None, level: RegionLevel, field: str) -> None:
@@ -47,7 +53,7 @@ async def check_scope(db: DB, caller: Principal, region_id: str | None) -> None:
         raise forbidden("forbidden", "a community_admin token must name its community_id")
 
 
-async def visible_member(db: DB, caller: Principal, member_id: str) -> asyncpg.Record:
+async def visible_member(db: DB, caller: Principal, member_id: str) -> ScoredMember:
     """The member as scoring knows it, if the caller may see them."""
     member = await q.member_exists(db, member_id)
     if member is None:
@@ -57,29 +63,13 @@ async def visible_member(db: DB, caller: Principal, member_id: str) -> asyncpg.R
             f"no events about member {member_id} have been received",
             field="member_id",
         )
-    await check_scope(db, caller, member["community_id"] or "-")
+    await check_scope(db, caller, member.community_id or "-")
     return member
-
-
-@dataclass(frozen=True)
-class ScopeRank:
-    scope: ScopeName
-    scope_id: str | None
-    rank: int
-    members: int
-
-
-@dataclass(frozen=True)
-class Standing:
-    points: Decimal
-    by_type: dict[str, Decimal]
-    counted: bool
-    ranks: list[ScopeRank]
 
 
 async def member_standing(
     db: DB, caller: Principal, member_id: str, period: Period, src: ModuleType, *, ranks: bool
-) -> Standing:
+) -> MemberStanding:
     """A member's points in the period and, with `ranks`, their competition rank in each scope
     they count in (grid, community, street, city) — where they counted at the close for closed
     figures."""
@@ -88,22 +78,28 @@ async def member_standing(
         m = await cq.member_exists(db, member_id, period.label) or m
     total, by_type = await src.member_points(db, member_id, period)
     found: list[ScopeRank] = []
-    if ranks and m["counted"]:
-        path = await q.region_path(db, m["community_id"])
+    if ranks and m.counted:
+        path = await q.region_path(db, m.community_id)
         street = path[1] if len(path) > 1 else None
         scopes: list[tuple[ScopeName, str | None, q.MemberScope]] = []
-        if m["grid_id"]:
-            scopes.append(("grid", m["grid_id"], q.MemberScope(grid_id=m["grid_id"])))
-        scopes.append(
-            ("community", m["community_id"], q.MemberScope(community_id=m["community_id"]))
-        )
+        if m.grid_id:
+            scopes.append(("grid", m.grid_id, q.MemberScope(grid_id=m.grid_id)))
+        scopes.append(("community", m.community_id, q.MemberScope(community_id=m.community_id)))
         if street:
             scopes.append(("street", street, q.MemberScope(street_id=street)))
         scopes.append(("city", None, q.MemberScope()))
         for name, sid, scope in scopes:
             rank, size = await src.rank_in_scope(db, period.label, scope, total)
             found.append(ScopeRank(name, sid, rank, size))
-    return Standing(total, by_type, bool(m["counted"]), found)
+    return MemberStanding(
+        member_id=member_id,
+        period=period.label,
+        points=total,
+        by_type=by_type,
+        counted=m.counted,
+        ranks=tuple(found),
+        figures="closed" if src is cq else "live",
+    )
 
 
 FEEDBACK_ROLES = ("city_admin", "service", "party_org")
@@ -127,3 +123,12 @@ async def feedback_orgs(
             "forbidden", f"a party_org token for {caller.scope} may not read {party_org_id}"
         )
     return party_org_id, orgs
+
+
+async def feedback(
+    db: DB, party_org_id: str, orgs: list[str], period: Period, src: ModuleType, fig: Figures
+) -> Feedback:
+    """The feedback of the organisation `feedback_orgs` allowed: the in-service members of
+    `orgs` (its subtree) with their half, by the figures `src` reads."""
+    members = await src.feedback_rows(db, orgs, period)
+    return Feedback(party_org_id, period.label, tuple(members), fig)

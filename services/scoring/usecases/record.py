@@ -7,19 +7,14 @@ compared with. SQL in `persistence.record`; a refused request raises
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
-
-import asyncpg
 
 from shared.auth import Principal
 from shared.refusals import Kind, Refusal
 
+from ..domain import record as rec
 from ..domain.periods import Period
-from ..domain.points import Entry
-from ..domain.record import Line, record
+from ..domain.record import MemberRecord
 from ..persistence import live as q
 from ..persistence import periods as periods_db
 from ..persistence import record as db
@@ -27,15 +22,7 @@ from ..persistence.points import load_rules
 from .reads import check_scope
 
 
-@dataclass(frozen=True)
-class Found:
-    lines: list[Line]
-    rows: dict[tuple[str, str], asyncpg.Record]  # each line's ledger row, by (source, id)
-    closed_points: Decimal | None  # None: the period is not closed
-    closed_at: datetime | None  # the close late entries are compared with
-
-
-async def member_record(pool: Any, caller: Principal, member_id: str, p: Period) -> Found:
+async def member_record(pool: Any, caller: Principal, member_id: str, p: Period) -> MemberRecord:
     member = await q.member_exists(pool, member_id)
     if member is None:
         raise Refusal(
@@ -43,27 +30,26 @@ async def member_record(pool: Any, caller: Principal, member_id: str, p: Period)
             "not_found",
             f"no events about member {member_id} have been received",
         )
-    await check_scope(pool, caller, member["community_id"] or "-")
+    await check_scope(pool, caller, member.community_id or "-")
     async with pool.acquire() as conn:
         rules = await load_rules(conn)
         rows = await db.ledger_rows(conn, member_id, p)
         closed = await periods_db.status(conn, p.label)
         closed_points = None
-        if closed is not None and closed["status"] == "closed":
+        if closed is not None and closed.status == "closed":
             closed_points = await db.closed_points(conn, p.label, member_id)
 
-    def entry(r: Any) -> Entry:
-        return Entry(r["time"], r["source"], r["id"], r["activity_type"], r["hours"])
-
-    lines = record(
-        [(entry(r), r["month"], r["revoked"]) for r in rows if r["kind"] == "activity"],
-        [(entry(r), r["month"]) for r in rows if r["kind"] == "reported"],
+    lines = rec.record(
+        [(db.as_entry(r), r["month"], r["revoked"]) for r in rows if r["kind"] == "activity"],
+        [(db.as_entry(r), r["month"]) for r in rows if r["kind"] == "reported"],
         p.months,
         rules,
     )
-    return Found(
-        lines=lines,
-        rows={(r["source"], r["id"]): r for r in rows},
-        closed_points=closed_points,
-        closed_at=closed["closed_at"] if closed_points is not None and closed else None,
+    return rec.member_record(
+        member_id,
+        p.label,
+        lines,
+        {(r["source"], r["id"]): db.as_arrival(r) for r in rows},
+        closed_points,
+        closed.closed_at if closed_points is not None and closed else None,
     )
