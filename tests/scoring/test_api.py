@@ -8,11 +8,11 @@ import io
 import json
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from dev.testing import (
     REVIEWER_TOKEN,
-    TEST_TOKENS,
     publish_raw,
     read_topic,
     running_app,
@@ -22,7 +22,7 @@ from services.scoring.main import create_app
 from shared.events import DEADLETTER_TOPIC
 
 from .helpers import logged, records, region, registered, reported, revoked
-from .once import Scoring
+from .once import COMMUNITY_ADMIN_TOKEN, Scoring
 from .reference import Reference
 
 NOV = "2026-11-{:02d}T10:00:00+08:00"
@@ -306,95 +306,144 @@ async def test_rule_versions_reevaluate_exactly(settings_for) -> None:
         ] == 50.0
 
 
-async def test_boards_feedback_and_token_scopes(settings_for) -> None:
-    tokens = TEST_TOKENS + ",community-admin-token-0001:community_admin:C1"
-    app = create_app(settings_for("scoring", api_tokens=tokens))
-    async with running_app(app) as client:
-        await feed(
-            app,
-            city()
-            + [
-                registered("M1", "ORG1", name="李四"),
-                registered("M2", "ORG1", category="retired"),
-                registered("M3", "ORG1"),
-                reported("M1", "C1", NOV.format(1)),
-                reported("M2", "C1", NOV.format(1)),
-                reported("M3", "C3", NOV.format(1)),
-                logged("M1", "volunteer_service", "2026-08-03T10:00:00+08:00", hours=2.5),
-                logged("M1", "study", "2026-09-03T10:00:00+08:00"),
-                logged("M3", "organization_life", NOV.format(2)),
-            ],
-        )
-        draft = await client.post(
-            "/v1/boards", json={"period": "2026-11", "subject": "members", "size": 2}
-        )
-        assert draft.status_code == 201, draft.text
-        board = draft.json()
-        # M3 has 15 in November; M1 and M2 (10) had no organisation life: never on a red board
-        assert [i["member_id"] for i in board["red"]] == ["M3"]
-        assert board["status"] == "draft"
-        bid = board["board_id"]
-        checker = {"Authorization": f"Bearer {REVIEWER_TOKEN}"}  # not the drafter
-        assert (await client.post(f"/v1/boards/{bid}/publish", headers=checker)).status_code == 409
-        reviewed = await client.post(
-            f"/v1/boards/{bid}/review", json={"reviewer": "王主任"}, headers=checker
-        )
-        assert reviewed.json()["status"] == "reviewed"
-        published = (await client.post(f"/v1/boards/{bid}/publish", headers=checker)).json()
-        assert published["status"] == "published"
-        # the snapshot does not move when points do
-        await feed(app, [logged("M2", "organization_life", NOV.format(3)) for _ in range(1)])
-        again = (await client.get(f"/v1/boards/{bid}")).json()
-        assert again["red"] == board["red"]
-        assert (
-            await client.post(f"/v1/boards/{bid}/review", json={"reviewer": "x"}, headers=checker)
-        ).status_code == 409
+CHECKER = {"Authorization": f"Bearer {REVIEWER_TOKEN}"}  # not the drafter
+COMMUNITY = {"Authorization": f"Bearer {COMMUNITY_ADMIN_TOKEN}"}  # of C1
+READONLY = {"Authorization": "Bearer test-readonly-token-00001"}
 
-        fb = (
-            await client.get(
-                "/v1/reports/feedback", params={"party_org_id": "ORG1", "period": "2026-H2"}
-            )
-        ).json()
-        rows = {m["member_id"]: m for m in fb["members"]}
-        assert set(rows) == {"M1", "M3"}  # M2 is retired, not in service
-        assert rows["M1"]["points"] == 16.0 and rows["M1"]["volunteer_hours"] == 2.5
-        assert rows["M1"]["activities"] == 2 and rows["M1"]["community_name"] == "东岩社区"
-        text = (
-            await client.get(
-                "/v1/reports/feedback",
-                params={"party_org_id": "ORG1", "period": "2026-H2", "format": "csv"},
-            )
-        ).text
-        table = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
-        assert [r["member_id"] for r in table] == ["M1", "M3"] and table[0]["points"] == "16.00"
 
-        community = {"Authorization": "Bearer community-admin-token-0001"}
-        assert (await client.get("/v1/members/M1/points", headers=community)).status_code == 200
-        denied = await client.get("/v1/members/M3/points", headers=community)
-        assert denied.status_code == 403 and denied.json()["error"] == "forbidden"
-        assert (
-            await client.get(
-                "/v1/rankings/members", params={"community_id": "C3"}, headers=community
-            )
-        ).status_code == 403
-        readonly = {"Authorization": "Bearer test-readonly-token-00001"}
-        assert (await client.get("/v1/rankings/streets", headers=readonly)).status_code == 200
-        assert (
-            await client.post(
-                "/v1/rules",
-                headers=readonly,
-                json={
-                    "activity_type": "study",
-                    "points": 2,
-                    "effective_from": "2026-11-01T00:00:00Z",
-                },
-            )
-        ).status_code == 403
-        assert (
-            await client.get(
-                "/v1/rules", headers={"Authorization": "Bearer wrong-token-xxxxxxxxxx"}
-            )
-        ).status_code == 401
+@pytest.fixture
+async def org1(scoring: Scoring) -> Scoring:
+    """ORG1: M1 (in service, 李四) and retired M2 in C1, M3 in C3; activities over the second
+    half of 2026, organisation life for M3 only."""
+    await feed(
+        scoring.app,
+        city()
+        + [
+            registered("M1", "ORG1", name="李四"),
+            registered("M2", "ORG1", category="retired"),
+            registered("M3", "ORG1"),
+            reported("M1", "C1", NOV.format(1)),
+            reported("M2", "C1", NOV.format(1)),
+            reported("M3", "C3", NOV.format(1)),
+            logged("M1", "volunteer_service", "2026-08-03T10:00:00+08:00", hours=2.5),
+            logged("M1", "study", "2026-09-03T10:00:00+08:00"),
+            logged("M3", "organization_life", NOV.format(2)),
+        ],
+    )
+    return scoring
+
+
+async def draft_board(s: Scoring) -> httpx.Response:
+    return await s.client.post(
+        "/v1/boards", json={"period": "2026-11", "subject": "members", "size": 2}
+    )
+
+
+async def review(s: Scoring, board_id: str, reviewer: str) -> httpx.Response:
+    return await s.client.post(
+        f"/v1/boards/{board_id}/review", json={"reviewer": reviewer}, headers=CHECKER
+    )
+
+
+async def publish(s: Scoring, board_id: str) -> httpx.Response:
+    return await s.client.post(f"/v1/boards/{board_id}/publish", headers=CHECKER)
+
+
+async def published_board(s: Scoring) -> dict:
+    board = (await draft_board(s)).json()
+    await review(s, board["board_id"], "王主任")
+    await publish(s, board["board_id"])
+    return board
+
+
+async def test_a_red_board_lists_only_members_with_organisation_life(org1: Scoring) -> None:
+    draft = await draft_board(org1)
+    assert draft.status_code == 201, draft.text
+    # M3 has 15 in November; M1 and M2 (10) had no organisation life: never on a red board
+    assert [i["member_id"] for i in draft.json()["red"]] == ["M3"]
+
+
+async def test_a_board_starts_as_a_draft(org1: Scoring) -> None:
+    assert (await draft_board(org1)).json()["status"] == "draft"
+
+
+async def test_a_draft_board_cannot_be_published_before_review(org1: Scoring) -> None:
+    bid = (await draft_board(org1)).json()["board_id"]
+    assert (await publish(org1, bid)).status_code == 409
+
+
+async def test_another_admin_reviews_a_draft_board(org1: Scoring) -> None:
+    bid = (await draft_board(org1)).json()["board_id"]
+    reviewed = await review(org1, bid, "王主任")
+    assert reviewed.json()["status"] == "reviewed"
+
+
+async def test_a_reviewed_board_is_published(org1: Scoring) -> None:
+    bid = (await draft_board(org1)).json()["board_id"]
+    await review(org1, bid, "王主任")
+    published = (await publish(org1, bid)).json()
+    assert published["status"] == "published"
+
+
+async def test_a_published_board_does_not_move_when_points_do(org1: Scoring) -> None:
+    board = await published_board(org1)
+    await feed(org1.app, [logged("M2", "organization_life", NOV.format(3))])
+    again = (await org1.client.get(f"/v1/boards/{board['board_id']}")).json()
+    assert again["red"] == board["red"]
+
+
+async def test_a_published_board_cannot_be_reviewed_again(org1: Scoring) -> None:
+    board = await published_board(org1)
+    assert (await review(org1, board["board_id"], "x")).status_code == 409
+
+
+async def feedback(s: Scoring, **params: str) -> httpx.Response:
+    return await s.client.get(
+        "/v1/reports/feedback", params={"party_org_id": "ORG1", "period": "2026-H2", **params}
+    )
+
+
+async def test_feedback_lists_the_members_in_service_only(org1: Scoring) -> None:
+    rows = {m["member_id"] for m in (await feedback(org1)).json()["members"]}
+    assert rows == {"M1", "M3"}  # M2 is retired, not in service
+
+
+async def test_feedback_sums_points_hours_and_activities_over_the_period(org1: Scoring) -> None:
+    rows = {m["member_id"]: m for m in (await feedback(org1)).json()["members"]}
+    assert rows["M1"]["points"] == 16.0 and rows["M1"]["volunteer_hours"] == 2.5
+    assert rows["M1"]["activities"] == 2 and rows["M1"]["community_name"] == "东岩社区"
+
+
+async def test_feedback_is_also_given_as_csv(org1: Scoring) -> None:
+    text = (await feedback(org1, format="csv")).text
+    table = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert [r["member_id"] for r in table] == ["M1", "M3"] and table[0]["points"] == "16.00"
+
+
+async def test_a_community_admin_reads_members_of_its_community(org1: Scoring) -> None:
+    r = await org1.client.get("/v1/members/M1/points", headers=COMMUNITY)
+    assert r.status_code == 200
+
+
+async def test_a_community_admin_may_not_read_other_communities(org1: Scoring) -> None:
+    denied = await org1.client.get("/v1/members/M3/points", headers=COMMUNITY)
+    assert denied.status_code == 403 and denied.json()["error"] == "forbidden"
+    rankings = await org1.client.get(
+        "/v1/rankings/members", params={"community_id": "C3"}, headers=COMMUNITY
+    )
+    assert rankings.status_code == 403
+
+
+async def test_a_read_only_token_reads_but_may_not_change_rules(org1: Scoring) -> None:
+    assert (await org1.client.get("/v1/rankings/streets", headers=READONLY)).status_code == 200
+    rule = {"activity_type": "study", "points": 2, "effective_from": "2026-11-01T00:00:00Z"}
+    r = await org1.client.post("/v1/rules", headers=READONLY, json=rule)
+    assert r.status_code == 403
+
+
+async def test_an_unknown_token_is_unauthorised(org1: Scoring) -> None:
+    wrong = {"Authorization": "Bearer wrong-token-xxxxxxxxxx"}
+    assert (await org1.client.get("/v1/rules", headers=wrong)).status_code == 401
 
 
 async def test_messy_stream_from_an_outside_producer(settings_for, kafka) -> None:
