@@ -6,14 +6,23 @@ of the real database (latest report wins, deregistered members leave, categories
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import httpx
+import pytest
+
+from dev.embedded import EmbeddedPostgres, free_port, start_kafka
 from dev.testing import (
+    Message,
     cloud_event,
     in_memory_broker,
     publish_raw,
     read_topic,
     running_app,
+    settings_for_test,
     wait_until,
 )
 from services.grids.main import create_app
@@ -118,121 +127,114 @@ async def test_outside_region_events_from_the_broker(settings_for, kafka) -> Non
         assert mine[0]["time"] > (T0 + timedelta(hours=2)).isoformat()[:19]
 
 
-async def test_members_by_grid_projection_with_test_broker(settings_for) -> None:
-    app = create_app(settings_for("grids"))
-    runtime = app.state.runtime
-    async with running_app(app) as client, in_memory_broker(app) as publish:
+def _member_event(type_: str, data: dict, at: datetime, id: str) -> dict:
+    return cloud_event(type_, data, subject=data["member_id"], source="/org-dept", id=id, time=at)
 
-        def ev(type_: str, data: dict, at: datetime, id: str, source: str = "/org-dept") -> dict:
-            return cloud_event(
-                type_, data, subject=data["member_id"], source=source, id=id, time=at
+
+def _reported(member: str, grid: str, at: datetime, id: str) -> tuple[str, dict]:
+    data = {"member_id": member, "community_id": "C1", "grid_id": grid}
+    return MEMBER_REPORTED, _member_event(MEMBER_REPORTED, data, at, id)
+
+
+def _registered(member: str, name: str, category: str, id: str) -> tuple[str, dict]:
+    data = {"member_id": member, "name": name, "category": category, "party_org_id": "PO1"}
+    return MEMBER_REGISTERED, _member_event(MEMBER_REGISTERED, data, T0, id)
+
+
+# M1 moved from G1 to G2: the later report arrives first
+M1_IN_G1 = _reported("M1", "G1", T0, "r1")
+MEMBER_EVENTS = [
+    _reported("M1", "G2", T0 + timedelta(days=1), "r2"),
+    M1_IN_G1,
+    _reported("M2", "G2", T0, "r3"),
+    _reported("M3", "G2", T0, "r4"),
+    _registered("M1", "甲", "in_service", "g1"),
+    _registered("M2", "乙", "retired", "g2"),
+    _registered("M3", "丙", "retired", "g3"),
+    # M3 leaves the registry
+    (
+        MEMBER_DEREGISTERED,
+        _member_event(
+            MEMBER_DEREGISTERED,
+            {"member_id": "M3", "reason": "transferred_out"},
+            T0 + timedelta(days=2),
+            "x1",
+        ),
+    ),
+]
+REGIONS_CSV = (
+    b"region_id,level,name,parent_id\nD1,district,d,\nS1,street,s,D1\n"
+    b"C1,community,c,S1\nG1,grid,g1,C1\nG2,grid,g2,C1\n"
+)
+
+
+@dataclass
+class Projection:
+    app: Any
+    client: httpx.AsyncClient
+    publish: Callable[[list[Message]], Awaitable[None]]
+
+    async def grid(self, grid_id: str) -> dict:
+        return (await self.client.get(f"/v1/grids/{grid_id}/members")).json()
+
+    async def redeliver_m1_in_g1(self) -> None:
+        topic, body = M1_IN_G1
+        await self.publish([(topic, b"M1", body)])
+
+
+@pytest.fixture(scope="module")
+async def projection(
+    pg_server: EmbeddedPostgres, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Projection]:
+    """The member events handled once through FastStream's TestKafkaBroker (one service for
+    the module: it joins the broker in seconds), and the region tree of C1 imported."""
+    broker = start_kafka(free_port(), log_path=tmp_path_factory.mktemp("kafka") / "tansu.log")
+    app = create_app(settings_for_test(pg_server.url, broker.bootstrap, "grids"))
+    try:
+        async with running_app(app) as client, in_memory_broker(app) as publish:
+            await publish(
+                [(topic, body["subject"].encode(), body) for topic, body in MEMBER_EVENTS]
             )
+            await client.post(
+                "/v1/regions/import", content=REGIONS_CSV, headers={"Content-Type": "text/csv"}
+            )
+            yield Projection(app, client, publish)
+    finally:
+        broker.stop()
 
-        messages = [
-            # M1 moved from G1 to G2: the later report wins even though it arrives first
-            (
-                MEMBER_REPORTED,
-                ev(
-                    MEMBER_REPORTED,
-                    {"member_id": "M1", "community_id": "C1", "grid_id": "G2"},
-                    T0 + timedelta(days=1),
-                    "r2",
-                ),
-            ),
-            (
-                MEMBER_REPORTED,
-                ev(
-                    MEMBER_REPORTED,
-                    {"member_id": "M1", "community_id": "C1", "grid_id": "G1"},
-                    T0,
-                    "r1",
-                ),
-            ),
-            (
-                MEMBER_REPORTED,
-                ev(
-                    MEMBER_REPORTED,
-                    {"member_id": "M2", "community_id": "C1", "grid_id": "G2"},
-                    T0,
-                    "r3",
-                ),
-            ),
-            (
-                MEMBER_REPORTED,
-                ev(
-                    MEMBER_REPORTED,
-                    {"member_id": "M3", "community_id": "C1", "grid_id": "G2"},
-                    T0,
-                    "r4",
-                ),
-            ),
-            (
-                MEMBER_REGISTERED,
-                ev(
-                    MEMBER_REGISTERED,
-                    {
-                        "member_id": "M1",
-                        "name": "甲",
-                        "category": "in_service",
-                        "party_org_id": "PO1",
-                    },
-                    T0,
-                    "g1",
-                ),
-            ),
-            (
-                MEMBER_REGISTERED,
-                ev(
-                    MEMBER_REGISTERED,
-                    {"member_id": "M2", "name": "乙", "category": "retired", "party_org_id": "PO1"},
-                    T0,
-                    "g2",
-                ),
-            ),
-            (
-                MEMBER_REGISTERED,
-                ev(
-                    MEMBER_REGISTERED,
-                    {"member_id": "M3", "name": "丙", "category": "retired", "party_org_id": "PO1"},
-                    T0,
-                    "g3",
-                ),
-            ),
-            # M3 leaves the registry
-            (
-                MEMBER_DEREGISTERED,
-                ev(
-                    MEMBER_DEREGISTERED,
-                    {"member_id": "M3", "reason": "transferred_out"},
-                    T0 + timedelta(days=2),
-                    "x1",
-                ),
-            ),
-        ]
-        await publish([(topic, body["subject"].encode(), body) for topic, body in messages])
 
-        g2 = (await client.get("/v1/grids/G2/members")).json()
-        assert [m["member_id"] for m in g2["members"]] == ["M1", "M2"]
-        assert g2["by_category"] == {"in_service": 1, "retired": 1}
-        g1 = (await client.get("/v1/grids/G1/members")).json()
-        assert g1["total"] == 0
-        await client.post(
-            "/v1/regions/import",
-            content=(
-                b"region_id,level,name,parent_id\nD1,district,d,\nS1,street,s,D1\n"
-                b"C1,community,c,S1\nG1,grid,g1,C1\nG2,grid,g2,C1\n"
-            ),
-            headers={"Content-Type": "text/csv"},
-        )
-        counts = (await client.get("/v1/grids/member-counts", params={"within": "C1"})).json()
-        assert counts["items"] == [
-            {"grid_id": "G1", "total": 0, "by_category": {}},
-            {"grid_id": "G2", "total": 2, "by_category": {"in_service": 1, "retired": 1}},
-        ]
-        # a redelivered old event changes nothing; a duplicate is not applied twice
-        await publish([(MEMBER_REPORTED, b"M1", messages[1][1])])
-        assert (await client.get("/v1/grids/G1/members")).json()["total"] == 0
-        pool = runtime.pool
-        assert await pool.fetchval("SELECT count(*) FROM inbox WHERE source = '/org-dept'") == len(
-            messages
-        )
+async def test_a_grid_lists_registered_members_whose_latest_report_is_there(
+    projection: Projection,
+) -> None:
+    g2 = await projection.grid("G2")
+    assert [m["member_id"] for m in g2["members"]] == ["M1", "M2"]
+
+
+async def test_an_older_report_arriving_later_does_not_move_a_member_back(
+    projection: Projection,
+) -> None:
+    assert (await projection.grid("G1"))["total"] == 0
+
+
+async def test_a_grid_counts_its_members_by_category(projection: Projection) -> None:
+    assert (await projection.grid("G2"))["by_category"] == {"in_service": 1, "retired": 1}
+
+
+async def test_member_counts_list_every_grid_within_a_region(projection: Projection) -> None:
+    r = await projection.client.get("/v1/grids/member-counts", params={"within": "C1"})
+    assert r.json()["items"] == [
+        {"grid_id": "G1", "total": 0, "by_category": {}},
+        {"grid_id": "G2", "total": 2, "by_category": {"in_service": 1, "retired": 1}},
+    ]
+
+
+async def test_a_redelivered_old_event_changes_nothing(projection: Projection) -> None:
+    await projection.redeliver_m1_in_g1()
+    assert (await projection.grid("G1"))["total"] == 0
+
+
+async def test_a_redelivered_event_is_not_applied_twice(projection: Projection) -> None:
+    await projection.redeliver_m1_in_g1()
+    pool = projection.app.state.runtime.pool
+    applied = await pool.fetchval("SELECT count(*) FROM inbox WHERE source = '/org-dept'")
+    assert applied == len(MEMBER_EVENTS)

@@ -18,7 +18,10 @@ from services.scoring.main import create_app
 from .helpers import forget_rule_revisions
 
 ORG_TOKEN = "test-party-org-token-0001"  # a Party organisation's own reader, for ORGP
-TOKENS = f"{TEST_TOKENS},{ORG_TOKEN}:party_org:ORGP:机关党委"
+COMMUNITY_ADMIN_TOKEN = "community-admin-token-0001"  # an admin of community C1 only
+TOKENS = (
+    f"{TEST_TOKENS},{ORG_TOKEN}:party_org:ORGP:机关党委,{COMMUNITY_ADMIN_TOKEN}:community_admin:C1"
+)
 # everything events and requests write; the default rule versions are kept
 _TABLES = (
     "ledger, revocations, buckets, member_points, members, regions, region_members, "

@@ -6,17 +6,24 @@ code re-publishes the original bytes; tokens and bad requests answer with JSON e
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import httpx
+import pytest
 from aiokafka import AIOKafkaProducer
 
+from dev.embedded import EmbeddedPostgres, free_port, start_kafka
 from dev.testing import (
     TEST_TOKENS,
     cloud_event,
     publish_raw,
     read_topic,
     running_app,
+    settings_for_test,
     wait_until,
 )
 from services.scoring.main import create_app
@@ -42,149 +49,284 @@ def _logged(member: str, kind: str, day: int, id: str, **data: object) -> dict:
     )
 
 
-async def test_list_filter_and_republish_a_correction_once(settings_for, kafka) -> None:
-    app = create_app(settings_for("scoring", api_tokens=TOKENS))
-    too_long = _logged("M1", "volunteer_service", 2, "vs-1", hours=30)
-    dancing = _logged("M1", "dancing", 3, "dance-1")
-    async with running_app(app) as client:
-        await publish_raw(
-            kafka.bootstrap,
-            [
-                (ACTIVITY_LOGGED, b"M1", _logged("M1", "study", 1, "st-1")),
-                (ACTIVITY_LOGGED, b"M1", too_long),
-                (ACTIVITY_LOGGED, b"M1", dancing),
-                (ACTIVITY_LOGGED, b"M1", b"\xff not json"),
-            ],
-        )
+TOO_LONG = _logged("M1", "volunteer_service", 2, "vs-1", hours=30)
+DANCING = _logged("M1", "dancing", 3, "dance-1")
+# the fix is in the message: a corrected copy of the same event (same source + id)
+CORRECTED = {**TOO_LONG, "data": {**TOO_LONG["data"], "hours": 3}}
 
-        async def points() -> float | None:
-            r = await client.get("/v1/members/M1/points", params={"period": "2026-11"})
-            return r.json()["points"] if r.status_code == 200 else None
 
-        async def listed() -> dict:
-            page = (await client.get("/v1/dead-letters")).json()
-            return page if page["total"] == 3 else {}
+@dataclass
+class Letters:
+    """A scoring service that dead-lettered three of four activity messages."""
 
-        page = await wait_until(listed)
-        assert await wait_until(points) == 1.0  # the good study event before the bad ones
-        assert page["service"] == "scoring"
-        assert [i["reason"] for i in page["items"]] == ["not_json", "invalid_data", "invalid_data"]
-        assert [i["offset"] for i in page["items"]] == [3, 2, 1]  # newest first
-        not_json, dance, hours = page["items"]
-        assert hours["event_id"] == "vs-1" and "hours" in hours["detail"]
-        assert hours["value_encoding"] == "utf-8"
-        assert json.loads(hours["value"]) == too_long
-        assert hours["key"] == "M1" and hours["topic"] == ACTIVITY_LOGGED
-        assert hours["event_type"] == ACTIVITY_LOGGED and hours["republish_count"] == 0
-        assert dance["event_id"] == "dance-1" and "activity_type" in dance["detail"]
-        assert not_json["value_encoding"] == "base64" and not_json["event_id"] is None
-        assert len({i["partition"] for i in page["items"]}) == 1
+    app: Any
+    client: httpx.AsyncClient
+    bootstrap: str
+    page: dict  # the listing once the three letters were in
+    corrected: httpx.Response | None = None  # the answer to the corrected re-publish
+    points_after_correction: float | None = None
+    points_after_duplicate: float | None = None
 
-        async def ids(**params: str) -> list[int]:
-            r = await client.get("/v1/dead-letters", params=params)
-            assert r.status_code == 200, r.text
-            return [i["id"] for i in r.json()["items"]]
+    async def points(self) -> float | None:
+        r = await self.client.get("/v1/members/M1/points", params={"period": "2026-11"})
+        return r.json()["points"] if r.status_code == 200 else None
 
-        assert await ids(reason="not_json") == [not_json["id"]]
-        assert await ids(reason="invalid_data", type=ACTIVITY_LOGGED) == [dance["id"], hours["id"]]
-        assert await ids(topic="partygrid.member.reported") == []
-        assert await ids(since="2999-01-01T00:00:00Z") == []
-        assert len(await ids(until="2999-01-01T00:00:00", status="new")) == 3
-        assert await ids(status="republished") == []
-        other = (await client.get("/v1/dead-letters", params={"service": "members"})).json()
-        assert other["filters"]["service"] == "members" and other["items"] == []
-        assert (await client.get(f"/v1/dead-letters/{hours['id']}")).json() == hours
-
-        # the fix is in the message: send a corrected copy of the same event (same source + id)
-        corrected = {**too_long, "data": {**too_long["data"], "hours": 3}}
-        r = await client.post(
-            "/v1/dead-letters/republish", json={"ids": [hours["id"]], "value": corrected}
-        )
+    async def ids(self, **params: str) -> list[int]:
+        r = await self.client.get("/v1/dead-letters", params=params)
         assert r.status_code == 200, r.text
-        assert r.json()["republished"] == 1
-        assert r.json()["results"][0]["outcome"] == "republished"
-        assert await wait_until(lambda: _equals(points, 7.0))  # 1 + 3 h x 2
-        # again: the API does not send it twice, and with force it sees the event applied
-        again = await client.post(
-            "/v1/dead-letters/republish", json={"ids": [hours["id"]], "value": corrected}
-        )
-        assert again.json()["results"][0]["outcome"] == "already_republished"
-        forced = await client.post(
-            "/v1/dead-letters/republish",
-            json={"ids": [hours["id"]], "value": corrected, "force": True},
-        )
-        assert forced.json()["results"][0]["outcome"] == "already_applied"
-        assert forced.json()["republished"] == 0
-        # a second copy on the wire anyway (e.g. an operator re-sent it by hand) counts once
-        pool = app.state.runtime.pool
-        await publish_raw(kafka.bootstrap, [(ACTIVITY_LOGGED, b"M1", corrected)])
+        return [i["id"] for i in r.json()["items"]]
+
+    @property
+    def not_json(self) -> dict:
+        return self.page["items"][0]
+
+    @property
+    def dance(self) -> dict:
+        return self.page["items"][1]
+
+    @property
+    def hours(self) -> dict:
+        return self.page["items"][2]
+
+    async def applied(self, event_id: str) -> bool:
+        pool = self.app.state.runtime.pool
+        return bool(await pool.fetchval("SELECT count(*) FROM inbox WHERE id = $1", event_id))
+
+    async def republish(self, body: dict, **kw: Any) -> httpx.Response:
+        return await self.client.post("/v1/dead-letters/republish", json=body, **kw)
+
+
+@pytest.fixture(scope="module")
+async def scenario(
+    pg_server: EmbeddedPostgres, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Letters]:
+    """One service for the module (it joins the broker in seconds): a good study event, then
+    three bad messages."""
+    broker = start_kafka(free_port(), log_path=tmp_path_factory.mktemp("kafka") / "tansu.log")
+    settings = settings_for_test(pg_server.url, broker.bootstrap, "scoring", api_tokens=TOKENS)
+    try:
+        app = create_app(settings)
+        async with running_app(app) as client:
+            await publish_raw(
+                broker.bootstrap,
+                [
+                    (ACTIVITY_LOGGED, b"M1", _logged("M1", "study", 1, "st-1")),
+                    (ACTIVITY_LOGGED, b"M1", TOO_LONG),
+                    (ACTIVITY_LOGGED, b"M1", DANCING),
+                    (ACTIVITY_LOGGED, b"M1", b"\xff not json"),
+                ],
+            )
+
+            async def listed() -> dict:
+                page = (await client.get("/v1/dead-letters")).json()
+                return page if page["total"] == 3 else {}
+
+            yield Letters(app, client, broker.bootstrap, await wait_until(listed))
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def letters(scenario: Letters) -> Letters:
+    """The letters as dead-lettered. The tests using this come first in the module: pytest
+    runs them in file order, and `corrected` below changes the letters for good."""
+    assert scenario.corrected is None, "a test of the letters as dead-lettered ran after the fix"
+    return scenario
+
+
+@pytest.fixture
+async def corrected(scenario: Letters) -> Letters:
+    """The letters after the too-long volunteering was re-published corrected, and a second
+    copy of the corrected event put on the wire by hand (once for the module)."""
+    s = scenario
+    if s.corrected is None:
+        s.corrected = await s.republish({"ids": [s.hours["id"]], "value": CORRECTED})
+        await wait_until(lambda: s.applied("vs-1"))
+        s.points_after_correction = await s.points()
+        await publish_raw(s.bootstrap, [(ACTIVITY_LOGGED, b"M1", CORRECTED)])
         await publish_raw(
-            kafka.bootstrap, [(ACTIVITY_LOGGED, b"M1", _logged("M1", "study", 4, "st-2"))]
+            s.bootstrap, [(ACTIVITY_LOGGED, b"M1", _logged("M1", "study", 4, "st-2"))]
         )
-        assert await wait_until(lambda: _equals(points, 8.0))  # the marker after it is applied
-        assert await pool.fetchval("SELECT count(*) FROM inbox WHERE id = 'vs-1'") == 1
-        item = (await client.get(f"/v1/dead-letters/{hours['id']}")).json()
-        assert item["republish_count"] == 1 and item["republished_at"] is not None
-        assert json.loads(item["republished_value"])["data"]["hours"] == 3
-        assert await ids(status="republished") == [hours["id"]]
+        await wait_until(lambda: s.applied("st-2"))  # the marker after the copy
+        s.points_after_duplicate = await s.points()
+    return s
 
-        # by filter: what is still wrong in the original is not sent; not-JSON needs a value
-        r = await client.post(
-            "/v1/dead-letters/republish", json={"filter": {"reason": "invalid_data"}}
-        )
-        assert [(o["id"], o["outcome"]) for o in r.json()["results"]] == [
-            (dance["id"], "still_invalid")
-        ]
-        r = await client.post("/v1/dead-letters/republish", json={"ids": [not_json["id"]]})
-        assert r.json()["results"][0]["outcome"] == "needs_value"
-        assert await pool.fetchval("SELECT count(*) FROM dead_letters") == 3  # nothing bounced
 
-        # bad requests: JSON bodies, nothing sent
-        for body, status in (
-            ({"ids": [999_999]}, 404),
-            ({"ids": [dance["id"], 999_999]}, 404),
-            ({}, 422),
-            ({"ids": [1], "filter": {}}, 422),
-            ({"ids": [dance["id"], hours["id"]], "value": corrected}, 422),
-            ({"ids": [0]}, 422),
-            ({"ids": [dance["id"]], "value": {**dancing, "data": {"member_id": "M1"}}}, 422),
-            ({"filter": {"reason": "no_such_reason"}}, 422),
-        ):
-            r = await client.post("/v1/dead-letters/republish", json=body)
-            assert r.status_code == status, (body, r.text)
-            assert r.json()["error"] in ("not_found", "invalid_request", "invalid_correction")
-            assert r.json()["message"]
-        bad_value = await client.post(
-            "/v1/dead-letters/republish",
-            json={"ids": [dance["id"]], "value": {**dancing, "data": {"member_id": "M1"}}},
-        )
-        assert bad_value.json()["error"] == "invalid_correction"
-        r = await client.get("/v1/dead-letters/999999")
-        assert r.status_code == 404 and r.json()["error"] == "not_found"
-        r = await client.get("/v1/dead-letters", params={"reason": "nope", "limit": 0})
-        assert r.status_code == 422 and r.json()["error"] == "invalid_request"
-        assert await ids(status="new") == [not_json["id"], dance["id"]]
+# the letters as dead-lettered
 
-        # tokens: none -> 401; a community admin -> 403; read-only may list, not re-publish
-        assert (
-            await client.get("/v1/dead-letters", headers={"Authorization": ""})
-        ).status_code == 401
-        community = {"Authorization": f"Bearer {COMMUNITY_ADMIN}"}
-        r = await client.get("/v1/dead-letters", headers=community)
-        assert r.status_code == 403 and r.json()["error"] == "forbidden"
-        readonly = {"Authorization": f"Bearer {READONLY}"}
-        assert (await client.get("/v1/dead-letters", headers=readonly)).status_code == 200
-        r = await client.post(
-            "/v1/dead-letters/republish", json={"ids": [dance["id"]]}, headers=readonly
-        )
-        assert r.status_code == 403
-        r = await client.post(
-            "/v1/dead-letters/republish", json={"ids": [dance["id"]]}, headers=community
-        )
-        assert r.status_code == 403
-        assert (
-            await pool.fetchval("SELECT count(*) FROM dead_letters WHERE republish_count > 0") == 1
-        )
+
+async def test_good_events_before_the_bad_ones_are_applied(letters: Letters) -> None:
+    assert await wait_until(letters.points) == 1.0
+
+
+async def test_letters_are_listed_newest_first_with_their_reason(letters: Letters) -> None:
+    page = letters.page
+    assert page["service"] == "scoring"
+    assert [i["reason"] for i in page["items"]] == ["not_json", "invalid_data", "invalid_data"]
+    assert [i["offset"] for i in page["items"]] == [3, 2, 1]
+    assert len({i["partition"] for i in page["items"]}) == 1
+
+
+async def test_a_letter_keeps_the_original_message_and_what_was_wrong(letters: Letters) -> None:
+    hours, dance = letters.hours, letters.dance
+    assert hours["event_id"] == "vs-1" and "hours" in hours["detail"]
+    assert hours["value_encoding"] == "utf-8"
+    assert json.loads(hours["value"]) == TOO_LONG
+    assert hours["key"] == "M1" and hours["topic"] == ACTIVITY_LOGGED
+    assert hours["event_type"] == ACTIVITY_LOGGED and hours["republish_count"] == 0
+    assert dance["event_id"] == "dance-1" and "activity_type" in dance["detail"]
+
+
+async def test_a_letter_that_is_not_json_is_kept_as_base64(letters: Letters) -> None:
+    not_json = letters.not_json
+    assert not_json["value_encoding"] == "base64" and not_json["event_id"] is None
+
+
+async def test_letters_filter_by_reason_type_and_topic(letters: Letters) -> None:
+    assert await letters.ids(reason="not_json") == [letters.not_json["id"]]
+    assert await letters.ids(reason="invalid_data", type=ACTIVITY_LOGGED) == [
+        letters.dance["id"],
+        letters.hours["id"],
+    ]
+    assert await letters.ids(topic="partygrid.member.reported") == []
+
+
+async def test_letters_filter_by_time_and_status(letters: Letters) -> None:
+    assert await letters.ids(since="2999-01-01T00:00:00Z") == []
+    assert len(await letters.ids(until="2999-01-01T00:00:00", status="new")) == 3
+    assert await letters.ids(status="republished") == []
+
+
+async def test_another_service_lists_its_own_letters_only(letters: Letters) -> None:
+    other = (await letters.client.get("/v1/dead-letters", params={"service": "members"})).json()
+    assert other["filters"]["service"] == "members" and other["items"] == []
+
+
+async def test_a_letter_reads_the_same_alone_as_in_the_list(letters: Letters) -> None:
+    hours = letters.hours
+    assert (await letters.client.get(f"/v1/dead-letters/{hours['id']}")).json() == hours
+
+
+# after the corrected re-publish
+
+
+async def test_a_corrected_copy_is_republished_and_applied(corrected: Letters) -> None:
+    r = corrected.corrected
+    assert r is not None and r.status_code == 200, r and r.text
+    assert r.json()["republished"] == 1
+    assert r.json()["results"][0]["outcome"] == "republished"
+    assert corrected.points_after_correction == 7.0  # 1 + 3 h x 2
+
+
+async def test_a_republished_letter_is_not_sent_twice(corrected: Letters) -> None:
+    again = await corrected.republish({"ids": [corrected.hours["id"]], "value": CORRECTED})
+    assert again.json()["results"][0]["outcome"] == "already_republished"
+
+
+async def test_a_forced_republish_of_an_applied_event_sends_nothing(corrected: Letters) -> None:
+    forced = await corrected.republish(
+        {"ids": [corrected.hours["id"]], "value": CORRECTED, "force": True}
+    )
+    assert forced.json()["results"][0]["outcome"] == "already_applied"
+    assert forced.json()["republished"] == 0
+
+
+async def test_a_second_copy_on_the_wire_counts_once(corrected: Letters) -> None:
+    assert corrected.points_after_duplicate == 8.0
+    pool = corrected.app.state.runtime.pool
+    assert await pool.fetchval("SELECT count(*) FROM inbox WHERE id = 'vs-1'") == 1
+
+
+async def test_a_republished_letter_records_what_was_sent(corrected: Letters) -> None:
+    hours_id = corrected.hours["id"]
+    item = (await corrected.client.get(f"/v1/dead-letters/{hours_id}")).json()
+    assert item["republish_count"] == 1 and item["republished_at"] is not None
+    assert json.loads(item["republished_value"])["data"]["hours"] == 3
+    assert await corrected.ids(status="republished") == [hours_id]
+
+
+async def test_only_letters_not_yet_republished_are_new(corrected: Letters) -> None:
+    assert await corrected.ids(status="new") == [corrected.not_json["id"], corrected.dance["id"]]
+
+
+async def test_republish_by_filter_does_not_send_what_is_still_invalid(
+    corrected: Letters,
+) -> None:
+    r = await corrected.republish({"filter": {"reason": "invalid_data"}})
+    assert [(o["id"], o["outcome"]) for o in r.json()["results"]] == [
+        (corrected.dance["id"], "still_invalid")
+    ]
+
+
+async def test_a_letter_that_is_not_json_needs_a_value(corrected: Letters) -> None:
+    r = await corrected.republish({"ids": [corrected.not_json["id"]]})
+    assert r.json()["results"][0]["outcome"] == "needs_value"
+
+
+async def test_nothing_republished_is_dead_lettered_again(corrected: Letters) -> None:
+    pool = corrected.app.state.runtime.pool
+    assert await pool.fetchval("SELECT count(*) FROM dead_letters") == 3
+
+
+async def test_bad_republish_requests_answer_with_json_errors(corrected: Letters) -> None:
+    dance, hours = corrected.dance["id"], corrected.hours["id"]
+    for body, status in (
+        ({"ids": [999_999]}, 404),
+        ({"ids": [dance, 999_999]}, 404),
+        ({}, 422),
+        ({"ids": [1], "filter": {}}, 422),
+        ({"ids": [dance, hours], "value": CORRECTED}, 422),
+        ({"ids": [0]}, 422),
+        ({"ids": [dance], "value": {**DANCING, "data": {"member_id": "M1"}}}, 422),
+        ({"filter": {"reason": "no_such_reason"}}, 422),
+    ):
+        r = await corrected.republish(body)
+        assert r.status_code == status, (body, r.text)
+        assert r.json()["error"] in ("not_found", "invalid_request", "invalid_correction")
+        assert r.json()["message"]
+
+
+async def test_a_correction_that_is_no_valid_event_is_refused(corrected: Letters) -> None:
+    bad_value = await corrected.republish(
+        {"ids": [corrected.dance["id"]], "value": {**DANCING, "data": {"member_id": "M1"}}}
+    )
+    assert bad_value.json()["error"] == "invalid_correction"
+
+
+async def test_an_unknown_letter_is_not_found(corrected: Letters) -> None:
+    r = await corrected.client.get("/v1/dead-letters/999999")
+    assert r.status_code == 404 and r.json()["error"] == "not_found"
+
+
+async def test_bad_list_filters_are_an_invalid_request(corrected: Letters) -> None:
+    r = await corrected.client.get("/v1/dead-letters", params={"reason": "nope", "limit": 0})
+    assert r.status_code == 422 and r.json()["error"] == "invalid_request"
+
+
+async def test_listing_letters_needs_a_token(corrected: Letters) -> None:
+    no_token = {"Authorization": ""}
+    assert (await corrected.client.get("/v1/dead-letters", headers=no_token)).status_code == 401
+
+
+async def test_a_community_admin_may_not_list_letters(corrected: Letters) -> None:
+    community = {"Authorization": f"Bearer {COMMUNITY_ADMIN}"}
+    r = await corrected.client.get("/v1/dead-letters", headers=community)
+    assert r.status_code == 403 and r.json()["error"] == "forbidden"
+
+
+async def test_a_read_only_token_may_list_letters(corrected: Letters) -> None:
+    readonly = {"Authorization": f"Bearer {READONLY}"}
+    assert (await corrected.client.get("/v1/dead-letters", headers=readonly)).status_code == 200
+
+
+async def test_only_an_admin_may_republish(corrected: Letters) -> None:
+    body = {"ids": [corrected.dance["id"]]}
+    readonly = {"Authorization": f"Bearer {READONLY}"}
+    assert (await corrected.republish(body, headers=readonly)).status_code == 403
+    community = {"Authorization": f"Bearer {COMMUNITY_ADMIN}"}
+    assert (await corrected.republish(body, headers=community)).status_code == 403
+    pool = corrected.app.state.runtime.pool
+    assert await pool.fetchval("SELECT count(*) FROM dead_letters WHERE republish_count > 0") == 1
 
 
 async def _equals(probe, expected: float) -> bool:
