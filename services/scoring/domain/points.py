@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from .rules import RuleBook
+from .rules import Rule, RuleBook
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -88,3 +88,14 @@ class Outcome:
     newest_event: datetime | None = None
     members_moved: int = 0
     members_counted: int = 0  # change in the members counted in rankings
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    """What adding a rule version did: the version, and the buckets and members whose points
+    the exact re-evaluation changed."""
+
+    rule: Rule
+    buckets_reevaluated: int
+    members_affected: int
+    outcome: Outcome

@@ -5,8 +5,9 @@ returning the frozen values of `domain/`. Every one keeps the
 derived tables (buckets, member period totals, region aggregates, rank counts) exactly equal
 to a recomputation from the ledger."""
 
+from ..domain.points import RuleChange
 from .apply import apply_events, propagate, recompute_buckets, recompute_reports
-from .rules import RuleChange, add_rule_version, change_rule
+from .rules import add_rule_version, change_rule
 
 __all__ = [
     "RuleChange",

@@ -4,27 +4,17 @@ that apply a batch of events."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import asyncpg
 
 from shared.db import Conn
 from shared.refusals import invalid
 
 from .. import persistence as db
-from ..domain.points import Outcome
+from ..domain.points import RuleChange
 from ..domain.rules import MEMBER_REPORTED, InvalidRule, Rule, validate_rule
 from ..metrics import observe_applied
 from ..persistence import rules as rules_history
 from .apply import propagate, recompute_buckets, recompute_reports
-
-
-@dataclass
-class RuleChange:
-    rule: Rule
-    buckets_reevaluated: int
-    members_affected: int
-    outcome: Outcome = field(default_factory=Outcome)
 
 
 async def change_rule(pool: asyncpg.Pool, rule: Rule, note: str | None, source: str) -> RuleChange:
