@@ -85,3 +85,9 @@ async def party_org_subtree(conn: Conn, party_org_id: str) -> list[str]:
         party_org_id,
     )
     return [r["id"] for r in rows]
+
+
+async def lock_party_org_tree(conn: Conn) -> None:
+    """Serialise changes of the tree for the transaction, so two concurrent definitions cannot
+    make a loop that each alone would not."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('party_orgs'))")

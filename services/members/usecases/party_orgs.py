@@ -35,7 +35,7 @@ async def define_party_org(
     """Create or change the organisation; returns it and whether it is new. Defining it
     again as it is publishes nothing."""
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('party_orgs'))")
+        await db.lock_party_org_tree(conn)
         if body.parent_id is not None:
             if body.parent_id == party_org_id:
                 raise broken("parent_id", "an organisation cannot be its own parent")

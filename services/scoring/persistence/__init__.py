@@ -7,6 +7,7 @@
 - closed:   the same questions answered from the figures frozen at a period's close
 - periods:  period close (the snapshot), status and history, what arrived after the close
 - orglife:  organisation life (组织生活) as a hard criterion: who missed it in a period
+- partyorgs: the Party organisation tree kept from its events, and an organisation's subtree
 
 Every function takes the connection (or pool) of the caller, inside the caller's transaction;
 nothing here commits or decides business rules.

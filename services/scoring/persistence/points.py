@@ -391,3 +391,17 @@ async def add_score_counts(conn: Conn, deltas: dict[tuple[str, str, str, Decimal
 
 async def note_newest_event(conn: Conn, newest: datetime) -> None:
     await conn.execute("UPDATE scoring_state SET newest_event = greatest(newest_event, $1)", newest)
+
+
+async def ledger_months_from(
+    conn: Conn, activity_type: str, since: datetime
+) -> list[tuple[str, str]]:
+    """(member_id, month) of every ledger entry of `activity_type` at or after `since`: what a
+    rule version taking effect then may change."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT member_id, month FROM ledger
+           WHERE activity_type = $1 AND time >= $2""",
+        activity_type,
+        since,
+    )
+    return [(r["member_id"], r["month"]) for r in rows]

@@ -32,7 +32,7 @@ from ..domain.standing import (
 )
 from ..persistence import closed as cq
 from ..persistence import live as q
-from .partyorgs import subtree
+from ..persistence.partyorgs import subtree
 
 DB: TypeAlias = "Conn | asyncpg.Pool"
 

@@ -48,21 +48,16 @@ async def add_rule_version(conn: Conn, rule: Rule, note: str | None, source: str
         )
     await rules_history.append(conn, rule, note, corrects)
     rules = await db.load_rules(conn)
-    rows = await conn.fetch(
-        """SELECT DISTINCT member_id, month, kind FROM ledger
-           WHERE activity_type = $1 AND time >= $2""",
-        rule.activity_type,
-        rule.effective_from,
-    )
-    member_ids = sorted({r["member_id"] for r in rows})
+    rows = await db.ledger_months_from(conn, rule.activity_type, rule.effective_from)
+    member_ids = sorted({member for member, _ in rows})
     members = await db.lock_members(conn, member_ids)
     locations = {m: row.location for m, row in members.items()}
     if rule.activity_type == MEMBER_REPORTED:
         changes = await recompute_reports(
-            conn, rules, {(r["member_id"], int(r["month"][:4])) for r in rows}
+            conn, rules, {(member, int(month[:4])) for member, month in rows}
         )
     else:
-        dirty = {(r["member_id"], r["month"], rule.activity_type) for r in rows}
+        dirty = {(member, month, rule.activity_type) for member, month in rows}
         changes = await recompute_buckets(conn, rules, {}, dirty)
     outcome = await propagate(conn, changes, locations, source)
     return RuleChange(rule, len(changes), len({k[0] for k in changes}), outcome)
