@@ -8,10 +8,11 @@ advisory lock makes two processes starting at once apply each file exactly once.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -27,6 +28,12 @@ _FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # What a function that runs SQL receives: a plain connection, or one lent by the pool
 # (`async with pool.acquire() as conn`). Typing only; both behave the same for queries.
 Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
+
+
+def from_jsonb(value: Any) -> Any:
+    """A json or jsonb value as Python: asyncpg hands it over as text (no codec is set), a
+    value built in Python is passed through."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 async def ensure_database(url: str) -> None:

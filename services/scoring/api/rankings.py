@@ -88,7 +88,7 @@ async def rank_communities(
     figures: FiguresParam = None,
 ) -> RegionRanking:
     p, m = period_of(request, period), metric_of(metric)
-    found = await rankings.communities(pool, p, m, street_id, limit, offset, figures)
+    found = await rankings.children(pool, p, m, "community", street_id, limit, offset, figures)
     return RegionRanking.model_validate(as_body(found))
 
 
@@ -105,7 +105,7 @@ async def rank_grids(
     figures: FiguresParam = None,
 ) -> RegionRanking:
     p, m = period_of(request, period), metric_of(metric)
-    found = await rankings.grids(pool, p, m, community_id, limit, offset, figures)
+    found = await rankings.children(pool, p, m, "grid", community_id, limit, offset, figures)
     return RegionRanking.model_validate(as_body(found))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.db import Conn
+from shared.db import Conn, from_jsonb
 
 from ..domain.boards import Board, BoardEntry, CommunityEntry, MemberEntry, Snapshot
 
@@ -34,7 +34,7 @@ def _entry(subject: str, item: dict[str, Any]) -> BoardEntry:
 
 def as_board(row: asyncpg.Record) -> Board:
     """The domain board of a row of `boards` (its snapshot stored as jsonb)."""
-    snap = json.loads(row["snapshot"]) if isinstance(row["snapshot"], str) else row["snapshot"]
+    snap = from_jsonb(row["snapshot"])
     return Board(
         board_id=row["board_id"],
         period=row["period"],

@@ -3,14 +3,13 @@ region_points, region_members), never the ledger, so no read recomputes a rankin
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 
 import asyncpg
 
 from shared import projections
-from shared.db import Conn
+from shared.db import Conn, from_jsonb
 
 from ..domain.periods import Period
 from ..domain.ranking import Standing, competition_ranks, region_score
@@ -263,7 +262,7 @@ async def missing_organization_life(
 
 def as_feedback_item(row: asyncpg.Record) -> FeedbackItem:
     """The feedback of a member of a `feedback_rows` row, live or closed (by type as jsonb)."""
-    by_type = json.loads(row["by_type"]) if isinstance(row["by_type"], str) else row["by_type"]
+    by_type = from_jsonb(row["by_type"])
     return FeedbackItem(
         member_id=row["member_id"],
         party_org_id=row["party_org_id"],

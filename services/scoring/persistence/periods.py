@@ -15,7 +15,7 @@ from typing import Any, TypeAlias
 
 import asyncpg
 
-from shared.db import Conn
+from shared.db import Conn, from_jsonb
 
 from ..domain.adjustments import Held, MemberDelta, Revision, member_delta
 from ..domain.periods import Closing, HistoryItem, Period, Summary
@@ -34,7 +34,7 @@ async def lock(conn: Conn, period: str) -> None:
 
 def _summary(value: Any) -> Summary | None:
     """The summary stored as jsonb (its total as text)."""
-    s = json.loads(value) if isinstance(value, str) else value
+    s = from_jsonb(value)
     if s is None:
         return None
     return Summary(

@@ -6,7 +6,7 @@ and `persistence.closed`, rows mapped by `persistence.ranked`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from shared.events import RegionLevel
 
@@ -33,35 +33,25 @@ async def streets(
     return region_page(p.label, metric, items, limit, offset, fig)
 
 
-async def communities(
+async def children(
     pool: Any,
     p: Period,
     metric: str,
-    street_id: str | None,
+    kind: Literal["community", "grid"],
+    parent_id: str | None,
     limit: int,
     offset: int,
     figures: Figures | None,
 ) -> RegionRanking:
-    """The communities of a street (all of them without one)."""
+    """The communities of a street or the grids of a community (all of them without one)."""
+    parent_level, field = (
+        (RegionLevel.STREET, "street_id")
+        if kind == "community"
+        else (RegionLevel.COMMUNITY, "community_id")
+    )
     src, fig = await choose(pool, p.label, figures)
-    await known_region(pool, street_id, RegionLevel.STREET, "street_id")
-    rows = await src.child_rows(pool, p.label, "community", street_id)
-    return region_page(p.label, metric, ranked.ranked_regions(rows, metric), limit, offset, fig)
-
-
-async def grids(
-    pool: Any,
-    p: Period,
-    metric: str,
-    community_id: str | None,
-    limit: int,
-    offset: int,
-    figures: Figures | None,
-) -> RegionRanking:
-    """The grids of a community (all of them without one)."""
-    src, fig = await choose(pool, p.label, figures)
-    await known_region(pool, community_id, RegionLevel.COMMUNITY, "community_id")
-    rows = await src.child_rows(pool, p.label, "grid", community_id)
+    await known_region(pool, parent_id, parent_level, field)
+    rows = await src.child_rows(pool, p.label, kind, parent_id)
     return region_page(p.label, metric, ranked.ranked_regions(rows, metric), limit, offset, fig)
 
 
