@@ -35,6 +35,7 @@ from shared.db import create_pool, ensure_database, migrate
 from shared.events import ACTIVITY_LOGGED
 from shared.inbox import InboxConsumer, Record, parse_record
 from shared.kafka import ensure_topics
+from shared.outbox import NOTIFY_CHANNEL
 from shared.service import SHARED_MIGRATIONS
 from shared.settings import Settings, with_database
 
@@ -391,7 +392,8 @@ async def drain_outbox(env: Env, res: Results, timeout: float = 1800) -> None:
 async def freshness(env: Env, opts: Options, res: Results, client: Any, app: Any) -> None:
     """Publish organization_life (5 points, uncapped) for distinct reported members at a steady
     rate; a member's change is visible when its month total in member_points — the row the
-    points API reads — has grown by 5. Latency: producer.send → seen by a 10 ms poll."""
+    points API reads — has grown by 5. Latency: producer.send → seen by a read made when a
+    commit notifies the outbox channel (each batch's does), or after 10 ms without one."""
     tz = app.state.runtime.settings.tz
     month = month_of(datetime.now(UTC), tz)
     count = int(opts.fresh_rate * opts.fresh_seconds)
@@ -441,9 +443,14 @@ async def freshness(env: Env, opts: Options, res: Results, client: Any, app: Any
             done_publishing.set()
 
         say(f"  freshness: publishing {len(chosen):,} events at ~{opts.fresh_rate}/s")
+        # each batch's commit notifies the outbox channel: read on it (or every 10 ms)
+        committed = asyncio.Event()
+        listener = await asyncpg.connect(env.url("bench_ingest"))
+        await listener.add_listener(NOTIFY_CHANNEL, lambda *_: committed.set())
         pub = asyncio.create_task(publisher())
         deadline: float | None = None
         while len(seen) < len(chosen):
+            committed.clear()
             pending = [m for m in sent if m not in seen]
             if pending:
                 got = await conn.fetch(
@@ -460,9 +467,11 @@ async def freshness(env: Env, opts: Options, res: Results, client: Any, app: Any
                 deadline = time.perf_counter() + 60
             if deadline is not None and time.perf_counter() > deadline:
                 break
-            await asyncio.sleep(0.01)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(committed.wait(), 0.01)
         await pub
         await producer.stop()
+        await listener.close()
     lat = [(seen[m] - sent[m]) * 1000 for m in seen]
     missing = len(chosen) - len(seen)
     # the API agrees with the row it reads
