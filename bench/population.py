@@ -128,9 +128,8 @@ async def load_population(
 
     for period in periods_of_month(month):
         await conn.execute(
-            """INSERT INTO member_points (member_id, period, points, community_id)
-               SELECT b.member_id, $1, sum(b.points), min(m.community_id)
-               FROM buckets b JOIN members m USING (member_id) GROUP BY b.member_id""",
+            """INSERT INTO member_points (member_id, period, points)
+               SELECT member_id, $1, sum(points) FROM buckets GROUP BY member_id""",
             period,
         )
     for kind, col in (("community", "community_id"), ("grid", "grid_id")):

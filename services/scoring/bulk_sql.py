@@ -211,10 +211,9 @@ pd AS (
     FROM md CROSS JOIN LATERAL {_PERIODS}
     GROUP BY md.member_id, p.period HAVING sum(md.delta) <> 0),
 up AS (
-    INSERT INTO member_points AS mp (member_id, period, points, community_id)
-    SELECT pd.member_id, pd.period, pd.delta, m.community_id
-    FROM pd LEFT JOIN members m USING (member_id)
-    ORDER BY pd.member_id COLLATE "C", pd.period COLLATE "C"
+    INSERT INTO member_points AS mp (member_id, period, points)
+    SELECT member_id, period, delta FROM pd
+    ORDER BY member_id COLLATE "C", period COLLATE "C"
     ON CONFLICT (member_id, period) DO UPDATE SET points = mp.points + excluded.points
     RETURNING member_id, period, points),
 totals AS (

@@ -44,7 +44,7 @@ _EMPTY = {
 _COMPARED = {
     "buckets": "member_id, month, activity_type, points, events, hours, last_time, last_source, "
     "last_id",
-    "member_points": "member_id, period, points, community_id",
+    "member_points": "member_id, period, points",
     "region_points": "kind, region_id, period, total, positive",
     "region_members": "kind, region_id, members",
     "score_counts": "kind, region_id, period, points, members",
@@ -132,12 +132,10 @@ _STEPS: tuple[tuple[str, str], ...] = (
     ),
     (
         "member_points",
-        f"""INSERT INTO member_points (member_id, period, points, community_id)
-            SELECT t.member_id, t.period, t.points, m.community_id
-            FROM (SELECT b.member_id, p.period, sum(b.points) AS points
-                  FROM rb_buckets b CROSS JOIN LATERAL {_PERIODS}
-                  GROUP BY b.member_id, p.period HAVING sum(b.points) <> 0) t
-            LEFT JOIN members m USING (member_id)""",
+        f"""INSERT INTO member_points (member_id, period, points)
+            SELECT b.member_id, p.period, sum(b.points)
+            FROM rb_buckets b CROSS JOIN LATERAL {_PERIODS}
+            GROUP BY b.member_id, p.period HAVING sum(b.points) <> 0""",
     ),
     (
         "region_members",

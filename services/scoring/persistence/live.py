@@ -15,10 +15,6 @@ from ..domain.periods import Period
 from ..domain.ranking import Standing, competition_ranks, region_score
 from ..domain.standing import FeedbackItem, ScoredMember
 
-# The longest prefix of a community's ranking read off its index; a longer page (a follow-up
-# list of everyone) reads the whole community anyway.
-TOP_READ_MAX = 1000
-
 
 @dataclass(frozen=True)
 class MemberScope:
@@ -167,10 +163,6 @@ async def member_ranking(
     offset: int,
     ascending: bool = False,
 ) -> tuple[int, list[asyncpg.Record]]:
-    if scope.community_id and not ascending and limit + offset <= TOP_READ_MAX:
-        top = await _community_top(conn, period, scope.community_id, limit, offset)
-        if top is not None:
-            return top
     cond, args = scope.sql(2)
     order = "points ASC, member_id DESC" if ascending else "points DESC, member_id"
     rows = await conn.fetch(
@@ -187,35 +179,6 @@ async def member_ranking(
     )
     total = rows[0]["total"] if rows else await _scope_size(conn, scope)
     return int(total), list(rows)
-
-
-async def _community_top(
-    conn: Conn | asyncpg.Pool, period: str, community_id: str, limit: int, offset: int
-) -> tuple[int, list[asyncpg.Record]] | None:
-    """A page from the top of a community's ranking, off the index of totals by community
-    (member_points_community_top): the first `limit + offset` entries, not every member. It
-    answers only when all of them have points above zero; below that come the members without
-    a total (zero) and the negative ones, which only the full query orders, so it returns None.
-    The ranks are exact: every member above an entry of the prefix is in the prefix."""
-    rows = await conn.fetch(
-        """WITH top AS (
-                SELECT m.member_id, m.name, m.community_id, m.grid_id, p.points
-                FROM member_points p JOIN members m ON m.member_id = p.member_id
-                WHERE p.period = $1 AND p.community_id = $2 AND m.counted
-                  AND m.community_id = $2
-                ORDER BY p.points DESC, p.member_id LIMIT $3)
-            SELECT *, rank() OVER (ORDER BY points DESC) AS rank,
-                   (SELECT coalesce(sum(members), 0) FROM region_members
-                    WHERE kind = 'community' AND region_id = $2) AS total
-            FROM top ORDER BY points DESC, member_id OFFSET $4""",
-        period,
-        community_id,
-        limit + offset,
-        offset,
-    )
-    if len(rows) < limit or not rows or rows[-1]["points"] <= 0:
-        return None
-    return int(rows[0]["total"]), list(rows)
 
 
 async def _scope_size(conn: Conn | asyncpg.Pool, scope: MemberScope) -> int:

@@ -148,14 +148,6 @@ async def save_members(conn: Conn, rows: Iterable[MemberRow]) -> None:
         [k(m.report_key, 1) for m in rows],
         [k(m.report_key, 2) for m in rows],
     )
-    # the community beside each total (the index a community's top ranking reads)
-    await conn.execute(
-        """UPDATE member_points p SET community_id = m.community_id
-           FROM members m
-           WHERE m.member_id = ANY($1::text[]) AND p.member_id = m.member_id
-             AND p.community_id IS DISTINCT FROM m.community_id""",
-        [m.member_id for m in rows],
-    )
 
 
 async def upsert_regions(conn: Conn, rows: Iterable[projections.RegionVersion]) -> None:
@@ -320,10 +312,8 @@ async def add_member_points(
     if not items:
         return {}
     rows = await conn.fetch(
-        """INSERT INTO member_points AS p (member_id, period, points, community_id)
-           SELECT d.member_id, d.period, d.points, m.community_id
-           FROM unnest($1::text[], $2::text[], $3::numeric[]) AS d(member_id, period, points)
-           LEFT JOIN members m USING (member_id)
+        """INSERT INTO member_points AS p (member_id, period, points)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::numeric[])
            ON CONFLICT (member_id, period) DO UPDATE SET points = p.points + excluded.points
            RETURNING member_id, period, points""",
         [k[0] for k, _ in items],
