@@ -31,10 +31,12 @@ from dev.testing import TEST_TOKENS, running_app
 from services.scoring.domain.periods import month_of
 from services.scoring.handlers import make_apply
 from services.scoring.main import create_app
+from services.scoring.metrics import WRITE_STEPS
 from shared.db import create_pool, ensure_database, migrate
 from shared.events import ACTIVITY_LOGGED
 from shared.inbox import InboxConsumer, Record, parse_record
 from shared.kafka import ensure_topics
+from shared.metrics import REGISTRY
 from shared.outbox import NOTIFY_CHANNEL
 from shared.service import SHARED_MIGRATIONS
 from shared.settings import Settings, with_database
@@ -326,6 +328,37 @@ async def prepare(env: Env, opts: Options, database: str, end: datetime) -> int:
     return len(setup)
 
 
+def write_steps() -> dict[str, tuple[float, float]]:
+    """(seconds, batches) so far per step of scoring's set-based path, from its histogram (the
+    service runs in this process, so its registry is this one)."""
+    name = "partygrid_scoring_write_step_seconds"
+    return {
+        step: (
+            REGISTRY.get_sample_value(f"{name}_sum", {"step": step}) or 0.0,
+            REGISTRY.get_sample_value(f"{name}_count", {"step": step}) or 0.0,
+        )
+        for step in WRITE_STEPS
+    }
+
+
+def steps_line(phase: str, before: dict[str, tuple[float, float]], wall: float, since: str) -> str:
+    """Where the phase's batches spent their time, step by step, since `before` (`wall`
+    seconds ago, at `since`)."""
+    after = write_steps()
+    parts = []
+    for step in WRITE_STEPS:
+        seconds = after[step][0] - before[step][0]
+        batches = after[step][1] - before[step][1]
+        if batches:
+            parts.append(
+                f"{step} {seconds / wall:.0%} ({1000 * seconds / batches:,.1f} ms × {batches:,.0f})"
+            )
+    return (
+        f"{phase}: the set-based path's steps, share of the {wall:.1f} s since {since} "
+        f"(mean a batch × batches): " + ", ".join(parts)
+    )
+
+
 async def ingest(
     env: Env,
     opts: Options,
@@ -343,9 +376,13 @@ async def ingest(
     )
     async with connect(env.url("bench_ingest")) as conn:
         started = time.perf_counter()
+        steps_before = write_steps()
         async with running_app(app) as client:
             elapsed, first, first_rows = await wait_inbox(
                 conn, base + len(activity), "ingest", timeout=3600, started=started, base=base
+            )
+            steps = steps_line(
+                "ingest", steps_before, time.perf_counter() - started, "the app's start"
             )
             eps = len(activity) / elapsed
             span = elapsed - (first or 0.0)
@@ -363,6 +400,8 @@ async def ingest(
                 f"counting the start); max_records={opts.max_records}"
             )
             say(res.lines[-1])
+            res.lines.append(steps)
+            say(steps)
             if after is not None:
                 await after(client, app)
 
@@ -447,6 +486,7 @@ async def freshness(env: Env, opts: Options, res: Results, client: Any, app: Any
         committed = asyncio.Event()
         listener = await asyncpg.connect(env.url("bench_ingest"))
         await listener.add_listener(NOTIFY_CHANNEL, lambda *_: committed.set())
+        steps_before, fresh_started = write_steps(), time.perf_counter()
         pub = asyncio.create_task(publisher())
         deadline: float | None = None
         while len(seen) < len(chosen):
@@ -470,6 +510,9 @@ async def freshness(env: Env, opts: Options, res: Results, client: Any, app: Any
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(committed.wait(), 0.01)
         await pub
+        steps = steps_line(
+            "freshness", steps_before, time.perf_counter() - fresh_started, "the first publish"
+        )
         await producer.stop()
         await listener.close()
     lat = [(seen[m] - sent[m]) * 1000 for m in seen]
@@ -489,6 +532,8 @@ async def freshness(env: Env, opts: Options, res: Results, client: Any, app: Any
         f"left by the ingest at the start: {backlog:,} points.changed"
     )
     say(res.lines[-1])
+    res.lines.append(steps)
+    say(steps)
 
 
 # --- reads --------------------------------------------------------------------------------------

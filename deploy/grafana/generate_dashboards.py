@@ -812,6 +812,24 @@ def scoring() -> dict[str, Any]:
         12,
         8,
     )
+    lay.add(
+        timeseries(
+            "Write path: share of time in each step",
+            [
+                (
+                    f"sum by (step) (rate(partygrid_scoring_write_step_seconds_sum[{RATE}]))",
+                    "{{step}}",
+                )
+            ],
+            "percentunit",
+            "Seconds per second the set-based write path spends in each step, stacked: near 100% "
+            "the consumer is busy all the time. propagate (member totals, region aggregates, "
+            "rank counts) is what grows with the events a batch moves.",
+            stack=True,
+        ),
+        24,
+        8,
+    )
     service_panels(lay, "scoring")
     return dashboard(
         "partygrid-scoring",

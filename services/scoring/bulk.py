@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -43,7 +44,7 @@ from . import bulk_sql as sql
 from . import persistence as db
 from .domain.periods import month_of
 from .domain.points import Outcome
-from .metrics import observe_applied
+from .metrics import observe_applied, observe_steps
 from .usecases import recompute_buckets
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,19 @@ def _conflict(s: Staged) -> Rejected:
     )
 
 
+class _Laps:
+    """The time since the previous lap (or since it was made), by step."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def __call__(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] = now - self._last
+        self._last = now
+
+
 class BulkApply:
     """`bulk` of scoring's apply (see shared.inbox.BulkPath): every batch of nothing but
     activity.logged, whatever its size — a consumer that keeps up gets small batches, one far
@@ -178,20 +192,27 @@ class BulkApply:
         transaction; returns how many were new and the others with their stored digest."""
         if not items:
             return 0, []
+        lap = _Laps()
+        after_commit(lambda: observe_steps(lap.seconds))  # what ran, read at the commit
         await sql.stage(conn, [s.row for s in items])  # takes the rules lock first
+        lap("stage")
         old = await sql.claim_and_record(conn, ACTIVITY_LOGGED)
+        lap("claim")
         applied = len(items) - len(old)
         by_seq = {s.row[0]: s for s in items}
         old_items = [(by_seq[seq], digest) for seq, digest in old]
         if applied == 0:
             return 0, old_items
         await sql.lock_members(conn)
+        lap("lock")
         stale = {seq for seq, _ in old}
         extended = await sql.extend_buckets(conn, sorted(stale))
+        lap("extend")
         changes = {c.key: (c.old_points, c.new_points) for c in extended if not c.slow}
         slow = {c.key for c in extended if c.slow}
         if slow:
             changes.update(await self._exact_buckets(conn, slow))
+            lap("exact")
         month_deltas: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
         by_type: dict[str, Decimal] = defaultdict(Decimal)
         for (member, month, activity_type), (old_points, new_points) in changes.items():
@@ -199,6 +220,7 @@ class BulkApply:
             by_type[activity_type] += new_points - old_points
         newest = max(s.row[6] for s in items if s.row[0] not in stale)
         await sql.propagate(conn, self.source, month_deltas, newest)
+        lap("propagate")
         outcome = Outcome(len(changes), dict(by_type), newest)
         after_commit(lambda: observe_applied(outcome))
         return applied, old_items

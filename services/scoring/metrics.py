@@ -1,12 +1,13 @@
 """Scoring's own metrics, on the process registry: points given by type, freshness, members
-counted."""
+counted, and where the set-based write path spends a batch's time (what bounds ingest and
+freshness; docs/design.md §4.9)."""
 
 from __future__ import annotations
 
 import time
 from datetime import datetime
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 from shared.metrics import REGISTRY
 
@@ -36,6 +37,29 @@ MEMBERS_COUNTED = Gauge(
     "Members counted in rankings (reported to a community, not deregistered).",
     registry=REGISTRY,
 )
+
+
+# the statements of the set-based path (services.scoring.bulk), in the order a batch runs them;
+# `exact` is the exact path's recomputation of the buckets the set-based one cannot extend
+WRITE_STEPS = ("stage", "claim", "lock", "extend", "exact", "propagate")
+WRITE_STEP_SECONDS = Histogram(
+    "partygrid_scoring_write_step_seconds",
+    "Time of each step of the set-based write path per committed batch: stage (COPY into the "
+    "staging table), claim (inbox and ledger), lock (member rows), extend (buckets), exact "
+    "(buckets recomputed from the ledger), propagate (member totals, region aggregates, rank "
+    "counts, points.changed).",
+    ["step"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    registry=REGISTRY,
+)
+for _step in WRITE_STEPS:  # every series from the start, so rate() and dashboards see them
+    WRITE_STEP_SECONDS.labels(_step)
+
+
+def observe_steps(seconds: dict[str, float]) -> None:
+    """Record a committed batch's step times (call it after the commit only)."""
+    for step, value in seconds.items():
+        WRITE_STEP_SECONDS.labels(step).observe(value)
 
 
 def note_newest(t: datetime) -> None:

@@ -37,4 +37,10 @@ def test_quick_run_prints_every_figure() -> None:
     for key, value in figures.items():
         assert float(value) > 0, f"{key}={value}"
     assert any(ln.startswith("ingest: ") for ln in lines)
+    # where the set-based path's time went, from the service's own step histogram
+    for phase in ("ingest", "freshness"):
+        assert any(
+            ln.startswith(f"{phase}: the set-based path's steps") and "propagate" in ln
+            for ln in lines
+        ), phase
     assert any("member's own rank" in ln for ln in lines)

@@ -40,6 +40,7 @@ SERVICE_SPECIFIC = {
     "partygrid_scoring_points_withdrawn_total",
     "partygrid_scoring_freshness_seconds",
     "partygrid_scoring_members_counted",
+    "partygrid_scoring_write_step_seconds_sum",
     "partygrid_grids_incidents_open",
     "partygrid_grids_incidents_overdue",
     "partygrid_grids_satisfaction_average",

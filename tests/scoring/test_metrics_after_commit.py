@@ -1,7 +1,7 @@
-"""The counters of applied work (points given, events applied) move only once the batch's
-transaction committed (docs/design.md §4.9): a batch that fails and is retried one message
-at a time counts each applied event once, a rolled-back batch counts nothing — on both write
-paths, against the real database."""
+"""The counters of applied work (points given, events applied, the set-based path's step
+times) move only once the batch's transaction committed (docs/design.md §4.9): a batch that
+fails and is retried one message at a time counts each applied event once, a rolled-back batch
+counts nothing — on both write paths, against the real database."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import pytest
 import services.scoring as pkg
 from services.scoring.bulk import decode
 from services.scoring.handlers import make_apply
+from services.scoring.metrics import WRITE_STEPS
 from shared.db import Conn, create_pool, ensure_database, migrate
 from shared.events import ACTIVITY_LOGGED
 from shared.inbox import InboxConsumer, Incoming, parse_record
@@ -148,3 +149,68 @@ async def test_a_committed_batch_on_the_set_based_path_counts_once(pool: asyncpg
 
     points_after, _ = _counters()
     assert Decimal(str(points_after - points_before)) == await _stored_points(pool)
+
+
+def _step_counts() -> dict[str, float]:
+    """How many batches each step of the set-based path has recorded."""
+    return {
+        step: REGISTRY.get_sample_value(
+            "partygrid_scoring_write_step_seconds_count", {"step": step}
+        )
+        or 0.0
+        for step in WRITE_STEPS
+    }
+
+
+async def test_a_committed_set_based_batch_records_the_time_of_each_step_it_ran(
+    pool: asyncpg.Pool,
+) -> None:
+    consumer = InboxConsumer(pool, make_apply(TZ, SOURCE), service="scoring", source=SOURCE)
+    before = _step_counts()
+
+    await consumer.handle(records(_batch(3)))
+
+    ran = {step: _step_counts()[step] - before[step] for step in WRITE_STEPS}
+    # new events in time order: every step once, no bucket for the exact path
+    assert ran == {step: 0.0 if step == "exact" else 1.0 for step in WRITE_STEPS}
+
+
+async def test_a_set_based_batch_of_redeliveries_records_only_the_steps_it_ran(
+    pool: asyncpg.Pool,
+) -> None:
+    consumer = InboxConsumer(pool, make_apply(TZ, SOURCE), service="scoring", source=SOURCE)
+    batch = records(_batch(3))
+    await consumer.handle(batch)
+    before = _step_counts()
+
+    await consumer.handle(batch)
+
+    ran = {step: _step_counts()[step] - before[step] for step in WRITE_STEPS}
+    assert ran == {step: 1.0 if step in ("stage", "claim") else 0.0 for step in WRITE_STEPS}
+
+
+async def test_a_rolled_back_set_based_batch_records_no_step_times(pool: asyncpg.Pool) -> None:
+    apply = make_apply(TZ, SOURCE)
+    consumer = InboxConsumer(pool, apply, service="scoring", source=SOURCE)
+    staged = [decode(r, TZ, seq) for seq, r in enumerate(records(_batch(3)))]
+    before = _step_counts()
+
+    with pytest.raises(RuntimeError):
+        async with consumer.transaction() as conn:
+            await apply.bulk.apply(conn, staged)  # type: ignore[attr-defined]
+            raise RuntimeError("rolled back")
+
+    assert _step_counts() == before
+
+
+async def test_a_late_event_on_the_set_based_path_records_the_exact_recomputation(
+    pool: asyncpg.Pool,
+) -> None:
+    consumer = InboxConsumer(pool, make_apply(TZ, SOURCE), service="scoring", source=SOURCE)
+    await consumer.handle(records([logged("M1", TYPE, "2026-11-02T10:00:00+08:00")]))
+    before = _step_counts()
+
+    # older than the bucket's last entry: that bucket is recomputed from the ledger
+    await consumer.handle(records([logged("M1", TYPE, "2026-11-02T09:00:00+08:00")]))
+
+    assert _step_counts()["exact"] - before["exact"] == 1.0
